@@ -1,0 +1,1 @@
+"""Facts about the normal form, kept beside the tree (frozen dataclasses of sets and dicts)."""

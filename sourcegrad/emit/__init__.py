@@ -1,0 +1,1 @@
+"""Emit: generated functions as source text, compiled with that text in ``linecache``."""

@@ -1,0 +1,9 @@
+"""Derivative rules: the registries (`table`) and one rule file per library.
+
+Importing this package registers the built-in rules of Python's operators, `math` and NumPy.
+A leaf of the package: it imports `runtime` and `errors`, never the pipeline.
+"""
+
+from sourcegrad.rules import math, numpy, operators, table  # noqa: F401 - registration on import
+
+__all__ = ["table"]

@@ -1,0 +1,1 @@
+"""Transforms: reverse mode (``reverse``), built from rule templates (``templates``)."""

@@ -1,0 +1,17 @@
+"""sourcegrad: automatic differentiation by source-code transformation.
+
+``sourcegrad.grad(f)`` reads ``f``'s source and returns a new Python function, generated as source
+you can print (``sourcegrad.source``), read and step through, that computes the gradient.
+"""
+
+from sourcegrad import rules as _rules  # noqa: F401  (registers the built-in rule tables)
+from sourcegrad.api import autodiff, grad, source, value_and_grad, vjp
+from sourcegrad.errors import NoRule, SourcegradError, SourceUnavailable, TransformError, UnsupportedSyntax
+from sourcegrad.frontend.source import exec_source
+from sourcegrad.rules.table import adjoint, elementwise, linear, nondifferentiable, tangent
+
+__all__ = [
+    "grad", "value_and_grad", "vjp", "autodiff", "source", "exec_source",
+    "adjoint", "tangent", "elementwise", "linear", "nondifferentiable",
+    "SourcegradError", "UnsupportedSyntax", "NoRule", "SourceUnavailable", "TransformError",
+]

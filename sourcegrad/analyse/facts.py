@@ -1,0 +1,143 @@
+"""Activity and shape facts about a function in normal form.
+
+Input: a ``NormalForm`` and the differentiated parameters. Output: frozen facts, never annotations
+on the tree. The analyses are structured (they follow the nesting of if/for/while rather than a
+flat control-flow graph), which the normal form makes exact enough: activity is flow-insensitive
+(a variable is active anywhere if it is active somewhere, which over-approximates safely).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Callable
+
+from sourcegrad.normal.grammar import is_test
+
+
+def walk_simple(stmts: list[ast.stmt]):
+    """Every non-compound statement, in order, entering if/for/while bodies."""
+    for stmt in stmts:
+        if isinstance(stmt, (ast.If, ast.For, ast.While)):
+            yield from walk_simple(stmt.body)
+            yield from walk_simple(stmt.orelse)
+        else:
+            yield stmt
+
+
+def read_names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+@dataclass(frozen=True)
+class Activity:
+    """``varied``: depends on a differentiated input; ``useful``: influences the output."""
+
+    varied: frozenset[str]
+    useful: frozenset[str]
+
+    def active(self, name: str) -> bool:
+        return name in self.varied and name in self.useful
+
+
+def activity(fn: ast.FunctionDef, wrt: list[str], returned: str | None,
+             flows: Callable[[ast.Assign], bool]) -> Activity:
+    """Flow-insensitive activity. ``flows(stmt)`` says whether derivatives pass through ``stmt``."""
+    edges: list[tuple[set[str], list[str]]] = []  # (names read, names written) per differentiable stmt
+    for stmt in walk_simple(fn.body):
+        if isinstance(stmt, ast.Assign) and not is_test(stmt.value) and flows(stmt):
+            written = [n.id for n in ast.walk(stmt.targets[0]) if isinstance(n, ast.Name)]
+            edges.append((_value_names(stmt.value), written))
+    varied = set(wrt)
+    useful = {returned} if returned else set()
+    changed = True
+    while changed:
+        changed = False
+        for reads, writes in edges:
+            if reads & varied and not varied.issuperset(writes):
+                varied.update(writes)
+                changed = True
+            if useful.intersection(writes) and not useful.issuperset(reads):
+                useful.update(reads)
+                changed = True
+    return Activity(frozenset(varied), frozenset(useful))
+
+
+def _value_names(value: ast.expr) -> set[str]:
+    # The callee of a call is not data: np in np.tanh(x) is not an operand.
+    if isinstance(value, ast.Call):
+        names = set()
+        for arg in value.args + [k.value for k in value.keywords]:
+            names |= read_names(arg)
+        return names
+    return read_names(value)
+
+
+# --- shapes -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SameShape:
+    """Pairs (statement, operand name) where the operand has the shape of the statement's target:
+    there, ``sg.unbroadcast`` is the identity and is left out of the adjoint."""
+
+    pairs: frozenset[tuple[int, str]]
+
+    def holds(self, stmt: ast.stmt, name: str) -> bool:
+        return (id(stmt), name) in self.pairs
+
+
+def same_shapes(fn: ast.FunctionDef, shape_preserving: Callable[[ast.Call], bool]) -> SameShape:
+    """Shape classes along each straight-line block; every block starts knowing nothing."""
+    pairs: set[tuple[int, str]] = set()
+    counter = iter(range(1 << 30))
+
+    def block(stmts: list[ast.stmt]) -> None:
+        cls: dict[str, int] = {}
+        of = lambda name: cls.setdefault(name, next(counter))  # noqa: E731
+        for stmt in stmts:
+            if isinstance(stmt, (ast.If, ast.For, ast.While)):
+                block(stmt.body)
+                block(stmt.orelse)
+                for name in _assigned(stmt):
+                    cls.pop(name, None)
+                continue
+            if not (isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name)):
+                for name in _assigned(stmt):
+                    cls.pop(name, None)
+                continue
+            target, value = stmt.targets[0].id, stmt.value
+            operands = _elementwise_operands(value, shape_preserving)
+            names = [o.id for o in operands if isinstance(o, ast.Name)]
+            if operands and len({of(n) for n in names}) == 1:
+                for name in names:
+                    pairs.add((id(stmt), name))
+                cls[target] = of(names[0])
+            else:
+                cls[target] = next(counter)
+
+    block(fn.body)
+    return SameShape(frozenset(pairs))
+
+
+def _elementwise_operands(value: ast.expr, shape_preserving) -> list[ast.expr]:
+    """Operands of an elementwise operation whose shapes decide the result's; [] if not one."""
+    match value:
+        case ast.Name():
+            return [value]
+        case ast.BinOp(left=left, op=op, right=right) if not isinstance(op, ast.MatMult):
+            operands = [o for o in (left, right) if not _is_number(o)]
+            return operands if all(isinstance(o, ast.Name) for o in operands) else []
+        case ast.UnaryOp(operand=ast.Name() as operand):
+            return [operand]
+        case ast.Call(args=[ast.Name() as operand], keywords=[]) if shape_preserving(value):
+            return [operand]
+    return []
+
+
+def _is_number(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float)
+
+
+def _assigned(stmt: ast.stmt) -> set[str]:
+    return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}

@@ -1,0 +1,132 @@
+"""Frontend, step 2: the fence around the differentiable subset of Python.
+
+Input: a `FunctionSource` (true positions). Output: nothing; raises `UnsupportedSyntax`, pointing
+at the user's line with a caret, for the first construct (in source order) that sourcegrad does
+not support yet. What is unsupported is data: `UNSUPPORTED` maps a node type to (message, hint);
+a few shape checks cover what the node type alone does not decide (`x[i] = v`, `f(*a)`, ...).
+"""
+
+from __future__ import annotations
+
+import ast
+import linecache
+from collections.abc import Iterator
+
+from sourcegrad.errors import Location, UnsupportedSyntax, location_of
+from sourcegrad.frontend.source import FunctionSource
+
+_MOVE_OUT = "move it out of the differentiated function, into its caller"
+
+# fmt: off
+UNSUPPORTED: dict[type, tuple[str, str]] = {
+    ast.Yield:            ("a `yield` (generator function)", "return a list or array of the values instead"),
+    ast.YieldFrom:        ("a `yield from` (generator function)", "return a list or array of the values instead"),
+    ast.Await:            ("an `await` expression", "differentiate a synchronous function and await in its caller"),
+    ast.AsyncFunctionDef: ("an `async def` function", "differentiate a synchronous `def`; await in its caller"),
+    ast.AsyncFor:         ("an `async for` loop", "use a plain `for` loop over values collected beforehand"),
+    ast.AsyncWith:        ("an `async with` statement", _MOVE_OUT),
+    ast.Global:           ("a `global` declaration", "pass the value in as an argument and return the new value"),
+    ast.Nonlocal:         ("a `nonlocal` declaration", "pass the value in as an argument and return the new value"),
+    ast.Try:              ("a `try` statement", "move the try/except outside the differentiated function, around the call"),
+    ast.With:             ("a `with` statement", _MOVE_OUT + "; the body can stay in a differentiated function"),
+    ast.Raise:            ("a `raise` statement", "check inputs in the caller, or use `assert`, which sourcegrad keeps"),
+    ast.Delete:           ("a `del` statement", "drop the `del`, or rebind the name to a new value"),
+    ast.Import:           ("an `import` statement", "import at module level; the function can use the module by name"),
+    ast.ImportFrom:       ("an `import` statement", "import at module level; the function can use the names directly"),
+    ast.ClassDef:         ("a class definition", "define the class at module level"),
+    ast.NamedExpr:        ("an assignment expression (`:=`, walrus)", "assign on a line of its own first"),
+    ast.ListComp:         ("a list comprehension", "write it as a `for` loop that appends, or use array operations"),
+    ast.SetComp:          ("a set comprehension", "write it as a `for` loop, or use array operations"),
+    ast.DictComp:         ("a dict comprehension", "write it as a `for` loop that fills a dict"),
+    ast.GeneratorExp:     ("a generator expression", "write it as a `for` loop, or use array operations"),
+    ast.Set:              ("a set display (`{a, b}`)", "use a tuple or list"),
+    ast.Match:            ("a `match` statement", "use `if`/`elif` on the value instead"),
+}
+if hasattr(ast, "TryStar"):  # 3.11+
+    UNSUPPORTED[ast.TryStar] = ("a `try`/`except*` statement", UNSUPPORTED[ast.Try][1])
+
+IN_PLACE = "in-place updates are planned; for now build a new value (`x = x + v`, `np.where`, ...)"
+STORE = {
+    ast.Subscript: ("assignment to an element or slice (`x[i] = ...`)", IN_PLACE),
+    ast.Attribute: ("assignment to an attribute (`obj.a = ...`)", "assign to a local name and return it; " + IN_PLACE),
+    ast.Starred:   ("a starred assignment target (`a, *b = ...`)", "unpack with explicit indices: `a, b = x[0], x[1:]`"),
+}
+# fmt: on
+
+
+def check_supported(src: FunctionSource) -> None:
+    """Raise `UnsupportedSyntax` at the first construct of `src.node` outside the subset."""
+    for node, what, hint in _walk_problems(src.node):
+        if isinstance(node, (ast.For, ast.While)):
+            location = _else_location(node, src.filename)
+        else:
+            location = location_of(node, src.filename)
+        message = f"Expected code in sourcegrad's differentiable subset, got {what} in "
+        message += f"`{src.qualname}`: sourcegrad does not support it yet."
+        raise UnsupportedSyntax(message, location, hint=hint)
+
+
+def _walk_problems(root: ast.FunctionDef) -> Iterator[tuple[ast.AST, str, str]]:
+    """(node, what, hint) for every problem under `root`, in source order."""
+    if type(root) in UNSUPPORTED:  # async def
+        yield root, *UNSUPPORTED[type(root)]
+    hint = "give the function explicit parameters (a tuple or dict argument is fine)"
+    if root.args.vararg is not None:
+        yield root.args.vararg, "a `*args` parameter", hint
+    if root.args.kwarg is not None:
+        yield root.args.kwarg, "a `**kwargs` parameter", hint
+    stack = list(reversed(list(ast.iter_child_nodes(root))))
+    while stack:  # pre-order in field order: the first problem found is the first in the text
+        node = stack.pop()
+        yield from _node_problems(node)
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+_UNPACK = "pass the arguments one by one"
+
+
+def _node_problems(node: ast.AST) -> Iterator[tuple[ast.AST, str, str]]:
+    """What is wrong with one node: its type, or its shape."""
+    if type(node) in UNSUPPORTED:
+        yield node, *UNSUPPORTED[type(node)]
+    match node:
+        case ast.Assign(targets=[*targets]):
+            yield from _target_problems(targets)
+        case ast.For(target=target) | ast.AugAssign(target=target) | ast.AnnAssign(target=target):
+            yield from _target_problems([target])
+        case ast.Starred(ctx=ast.Load()):
+            yield node, "unpacking with `*` (`f(*a)`, `[*a, *b]`)", _UNPACK
+        case ast.keyword(arg=None):
+            yield node, "unpacking with `**` in a call (`f(**kw)`)", _UNPACK
+        case ast.Dict(keys=keys) if None in keys:
+            value = node.values[keys.index(None)]
+            yield value, "unpacking with `**` in a dict display (`{**d}`)", _UNPACK
+        case ast.FunctionDef(decorator_list=[first, *_]):
+            yield first, "a decorator on a nested function", "apply it after the def: `g = deco(g)`"
+    if isinstance(node, (ast.For, ast.While)) and node.orelse:
+        loop = "for" if isinstance(node, ast.For) else "while"
+        hint = "set a flag before `break` and test it after the loop"
+        yield node, f"an `else` clause on a `{loop}` loop", hint
+
+
+def _target_problems(targets: list[ast.expr]) -> Iterator[tuple[ast.AST, str, str]]:
+    """Assignment targets that write into something (`x[i]`, `obj.a`) or use `*`."""
+    for target in targets:
+        for node in ast.walk(target):
+            if type(node) in STORE and isinstance(getattr(node, "ctx", None), ast.Store):
+                yield node, *STORE[type(node)]
+
+
+def _else_location(loop: ast.For | ast.While, filename: str) -> Location:
+    """Point at the `else` keyword of a loop (the AST keeps no position for it).
+
+    `else` of a loop always starts a line, between the end of the body and the first statement
+    of the else block.
+    """
+    for lineno in range(loop.body[-1].end_lineno + 1, loop.orelse[0].lineno + 1):
+        text = linecache.getline(filename, lineno).rstrip("\r\n")
+        code = text.lstrip()
+        if code.startswith("else") and code[4:].lstrip().startswith(":"):
+            col = len(text) - len(code)
+            return Location(filename, lineno, col, col + 4, text)
+    return location_of(loop, filename)

@@ -1,0 +1,321 @@
+"""Administrative normal form: one primitive per statement, applied to atoms.
+
+Input: a desugared FunctionDef (see ``desugar``). Output: the core language of ``grammar``. Nested
+expressions get temporaries named after their target and operation (``h_matmul``, ``h_add``), the
+names the optimiser re-inlines unless the backward sweep reads them. Method calls and attributes of
+arrays (``x.sum(axis=0)``, ``x.T``) become calls of the library function from the rule tables.
+"""
+
+from __future__ import annotations
+
+import ast
+import types
+from dataclasses import dataclass, field
+from typing import Any
+
+from sourcegrad.errors import UnsupportedSyntax, location_of
+from sourcegrad.frontend.resolve import MISSING, Resolver
+from sourcegrad.naming import Namer
+from sourcegrad.normal.grammar import is_atom, is_test
+from sourcegrad.rules import table
+
+OP_NAMES = {
+    ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.FloorDiv: "floordiv",
+    ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul", ast.USub: "neg", ast.UAdd: "pos",
+    ast.Invert: "invert", ast.BitAnd: "and", ast.BitOr: "or", ast.BitXor: "xor",
+    ast.LShift: "lshift", ast.RShift: "rshift",
+}  # fmt: skip
+
+
+@dataclass
+class Scope:
+    """What the normal form needs to know about names: resolved objects and extra bindings."""
+
+    resolver: Resolver
+    namer: Namer
+    filename: str
+    local_names: frozenset[str]
+    bindings: dict[str, Any] = field(default_factory=dict)  # names the transform introduced
+    lambdas: dict[str, ast.Lambda] = field(default_factory=dict)  # local lambdas, inlined at calls
+
+    def resolve(self, node: ast.expr) -> Any:
+        if isinstance(node, ast.Name) and node.id in self.bindings:
+            return self.bindings[node.id]
+        return self.resolver.resolve(node, self.local_names)
+
+    def spell(self, obj: Any, preferred: str | None = None) -> ast.expr:
+        """An expression for ``obj`` in generated code, in the user's own spelling if possible."""
+        if isinstance(obj, types.ModuleType):
+            name = self.resolver.spelling_of(obj) or self._bind(preferred or obj.__name__.split(".")[-1], obj)
+            return ast.Name(name, ast.Load())
+        module = _module_of(obj)
+        if module is not None:
+            return ast.Attribute(self.spell(module, module.__name__.split(".")[0]), obj.__name__, ast.Load())
+        name = self.resolver.spelling_of(obj) or self._bind(preferred or getattr(obj, "__name__", "fn"), obj)
+        return ast.Name(name, ast.Load())
+
+    def _bind(self, base: str, obj: Any) -> str:
+        for name, value in self.bindings.items():
+            if value is obj:
+                return name
+        name = self.namer.fresh(base)
+        self.bindings[name] = obj
+        return name
+
+    def error(self, message: str, node: ast.AST, hint: str | None = None) -> UnsupportedSyntax:
+        return UnsupportedSyntax(message, location_of(node, self.filename), hint=hint)
+
+
+def _module_of(obj: Any):
+    import sys
+
+    name = getattr(obj, "__name__", None)
+    module = sys.modules.get(getattr(obj, "__module__", None) or "")
+    if module is None and type(obj).__name__ == "ufunc":
+        module = sys.modules["numpy"]
+    if module is None or name is None or getattr(module, name, None) is not obj:
+        return None
+    return module
+
+
+class Normaliser:
+    """Flattens statements; ``block`` is the entry point for a statement list."""
+
+    def __init__(self, scope: Scope):
+        self.scope = scope
+
+    def block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for stmt in stmts:
+            out.extend(self.stmt(stmt))
+        return out
+
+    def stmt(self, stmt: ast.stmt) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        match stmt:
+            case ast.Assign(targets=[ast.Name(id=name)], value=ast.Lambda() as lam):
+                self.scope.lambdas[name] = lam
+                out.append(stmt)
+            case ast.Assign(targets=[ast.Name(id=name)], value=value):
+                self.assign_to(name, value, stmt, out)
+            case ast.Assign(targets=[ast.Tuple() | ast.List() as target], value=value):
+                self.unpack(target, value, stmt, out)
+            case ast.If(test=ast.Name(), body=[ast.Break()], orelse=[]):
+                out.append(stmt)
+            case ast.If(test=test, body=body, orelse=orelse):
+                cond = self.scope.namer.fresh("cond")
+                out.append(self._at(_assign(cond, test), stmt))
+                out.append(self._at(ast.If(ast.Name(cond, ast.Load()), self.block(body), self.block(orelse)), stmt))
+            case ast.For(target=ast.Name() as target, iter=ast.Call(func=func, args=args), body=body):
+                atoms = [self.atom(a, "stop", out, stmt) for a in args]
+                loop = ast.For(target, ast.Call(func, atoms, []), self.block(body), [])
+                out.append(self._at(loop, stmt))
+            case ast.While(test=test, body=body):
+                out.append(self._at(ast.While(test, self.block(body), []), stmt))
+            case ast.Return(value=None):
+                out.append(self._at(ast.Return(ast.Constant(None)), stmt))
+            case ast.Return(value=value) if is_atom(value) or self._is_global(value):
+                out.append(self._at(ast.Return(value), stmt))
+            case ast.Return(value=value):
+                name = self.scope.namer.fresh("out")
+                self.assign_to(name, value, stmt, out)
+                out.append(self._at(ast.Return(ast.Name(name, ast.Load())), stmt))
+            case ast.FunctionDef():
+                raise self.scope.error(
+                    "a function defined inside the differentiated function is not supported yet",
+                    stmt, "define it at module level, or as a lambda assigned to a name",
+                )
+            case ast.Expr() | ast.Assert() | ast.Pass() | ast.Break():
+                out.append(stmt)
+            case _:
+                raise self.scope.error(f"{type(stmt).__name__} statement is not supported here", stmt)
+        return out
+
+    # --- assignments ----------------------------------------------------------------------------
+
+    def assign_to(self, name: str, value: ast.expr, where: ast.stmt, out: list) -> None:
+        if is_test(value):
+            out.append(self._at(_assign(name, value), where))
+            return
+        if isinstance(value, ast.IfExp):
+            self.if_expression(name, value, where, out)
+            return
+        prim = self.primitive(value, name, out, where)
+        if name in _names_in(prim) and not is_atom(prim):
+            temp = self.scope.namer.fresh(f"{name}_{_op_name(prim)}")
+            out.append(self._at(_assign(temp, prim), where))
+            prim = ast.Name(temp, ast.Load())
+        out.append(self._at(_assign(name, prim), where))
+
+    def if_expression(self, name: str, node: ast.IfExp, where: ast.stmt, out: list) -> None:
+        cond = self.scope.namer.fresh("cond")
+        out.append(self._at(_assign(cond, node.test), where))
+        then, other = [], []
+        self.assign_to(name, node.body, where, then)
+        self.assign_to(name, node.orelse, where, other)
+        out.append(self._at(ast.If(ast.Name(cond, ast.Load()), then, other), where))
+
+    def unpack(self, target: ast.Tuple | ast.List, value: ast.expr, where, out: list) -> None:
+        names = [t.id for t in target.elts if isinstance(t, ast.Name)]
+        if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
+            # Parallel assignment: evaluate every right-hand side before binding any target.
+            clash = set(names) & {n for v in value.elts for n in _names_in(v)}
+            values = []
+            for t, v in zip(target.elts, value.elts):
+                hint = t.id if isinstance(t, ast.Name) else "item"
+                values.append(self.atom(v, hint + "_new", out, where) if clash else v)
+            for t, v in zip(target.elts, values):
+                out.extend(self.stmt(self._at(ast.Assign(targets=[t], value=v), where)))
+            return
+        source = self.atom(value, "_".join(names) or "items", out, where)
+        if not isinstance(source, ast.Name):
+            raise self.scope.error("cannot unpack a constant", where)
+        flat = []
+        for t in target.elts:
+            if isinstance(t, ast.Name):
+                flat.append(ast.Name(t.id, ast.Store()))
+            else:  # nested target: unpack into a temporary, then unpack that
+                inner = self.scope.namer.fresh("items")
+                flat.append(ast.Name(inner, ast.Store()))
+        out.append(self._at(ast.Assign(targets=[ast.Tuple(flat, ast.Store())], value=source), where))
+        for t, f in zip(target.elts, flat):
+            if not isinstance(t, ast.Name):
+                self.unpack(t, ast.Name(f.id, ast.Load()), where, out)
+
+    # --- expressions ----------------------------------------------------------------------------
+
+    def atom(self, expr: ast.expr, hint: str, out: list, where: ast.stmt) -> ast.expr:
+        """``expr`` as an atom, emitting statements for anything compound."""
+        if is_atom(expr) or self._is_global(expr):
+            return expr
+        match expr:
+            case ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=v)) if isinstance(v, (int, float)):
+                return ast.Constant(-v)
+        name = self.scope.namer.fresh(f"{hint}_{_expr_op_name(expr)}")
+        self.assign_to(name, expr, where, out)
+        return ast.Name(name, ast.Load())
+
+    def primitive(self, expr: ast.expr, hint: str, out: list, where) -> ast.expr:
+        """``expr`` as one primitive applied to atoms."""
+        at = lambda e, h=hint: self.atom(e, h, out, where)  # noqa: E731
+        match expr:
+            case ast.Name() | ast.Constant():
+                return expr
+            case ast.Attribute(value=receiver, attr=attr) if not self._is_global(expr):
+                fn = table.ATTRIBUTES.get(attr)
+                if fn is None:
+                    raise self.scope.error(f"attribute '.{attr}' of a runtime value is not supported", expr)
+                return ast.Call(self.scope.spell(fn), [at(receiver)], [])
+            case ast.Attribute():
+                return expr
+            case ast.BinOp(left=left, op=op, right=right):
+                return ast.BinOp(at(left), op, at(right))
+            case ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=v)) if isinstance(v, (int, float)):
+                return ast.Constant(-v)
+            case ast.UnaryOp(op=op, operand=operand):
+                return ast.UnaryOp(op, at(operand))
+            case ast.Call():
+                return self.call(expr, hint, out, where)
+            case ast.Subscript(value=value, slice=index):
+                return ast.Subscript(at(value), self.index(index, hint, out, where), ast.Load())
+            case ast.Tuple(elts=elts) | ast.List(elts=elts):
+                return type(expr)([at(e) for e in elts], ast.Load())
+            case ast.IfExp() | ast.Compare() | ast.BoolOp():
+                return at(expr)
+        raise self.scope.error(f"{type(expr).__name__} expression is not supported here", expr)
+
+    def index(self, index: ast.expr, hint: str, out: list, where) -> ast.expr:
+        match index:
+            case ast.Slice(lower=lo, upper=up, step=st):
+                parts = [None if p is None else self.atom(p, hint + "_bound", out, where) for p in (lo, up, st)]
+                return ast.Slice(*parts)
+            case ast.Tuple(elts=elts):
+                return ast.Tuple([self.index(e, hint, out, where) for e in elts], ast.Load())
+        return self.atom(index, hint + "_index", out, where)
+
+    def call(self, expr: ast.Call, hint: str, out: list, where) -> ast.expr:
+        at = lambda e: self.atom(e, hint, out, where)  # noqa: E731
+        func, args = expr.func, list(expr.args)
+        if isinstance(func, ast.Name) and func.id in self.scope.lambdas:
+            return self.primitive(self._inline_lambda(self.scope.lambdas[func.id], expr), hint, out, where)
+        if isinstance(func, ast.Attribute) and not self._is_global(func):
+            method = table.METHODS.get(func.attr)
+            if method is None:
+                raise self.scope.error(
+                    f"method '.{func.attr}()' of a runtime value is not supported", expr,
+                    "call the library function instead (np.sum(x) rather than x.sum())",
+                )
+            fn, pack = method
+            if pack and len(args) > 1:
+                args = [ast.Tuple(args, ast.Load())]
+            args = [func.value] + args
+            func = self.scope.spell(fn)
+        elif self.scope.resolve(func) is MISSING:
+            raise self.scope.error(
+                f"cannot tell what '{ast.unparse(func)}' calls at transformation time", expr,
+                "call a module-level function, a library function, or a lambda assigned in this function",
+            )
+        keywords = [ast.keyword(k.arg, at(k.value)) for k in expr.keywords]
+        return ast.Call(func, [at(a) for a in args], keywords)
+
+    def _inline_lambda(self, lam: ast.Lambda, call: ast.Call) -> ast.expr:
+        params = [a.arg for a in lam.args.args]
+        defaults = dict(zip(params[len(params) - len(lam.args.defaults) :], lam.args.defaults))
+        given = dict(zip(params, call.args)) | {k.arg: k.value for k in call.keywords}
+        missing = [p for p in params if p not in given and p not in defaults]
+        if missing or len(call.args) > len(params) or lam.args.vararg or lam.args.kwarg:
+            raise self.scope.error("this call does not match the lambda's parameters", call)
+        values = {p: given.get(p, defaults.get(p)) for p in params}
+
+        class Substitute(ast.NodeTransformer):
+            def visit_Name(self, node: ast.Name):
+                return values.get(node.id, node) if isinstance(node.ctx, ast.Load) else node
+
+        return Substitute().visit(_copy(lam.body))
+
+    def _is_global(self, expr: ast.expr) -> bool:
+        return isinstance(expr, (ast.Name, ast.Attribute)) and self.scope.resolve(expr) is not MISSING
+
+    @staticmethod
+    def _at(node: ast.AST, where: ast.AST) -> ast.AST:
+        for sub in ast.walk(node):
+            if "lineno" in sub._attributes and not hasattr(sub, "lineno"):
+                ast.copy_location(sub, where)
+        return ast.copy_location(node, where)
+
+
+def _assign(name: str, value: ast.expr) -> ast.Assign:
+    return ast.Assign(targets=[ast.Name(name, ast.Store())], value=value)
+
+
+def _names_in(expr: ast.expr) -> set[str]:
+    return {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
+
+
+def _copy(node: ast.AST) -> ast.AST:
+    return ast.parse(ast.unparse(node), mode="eval").body if isinstance(node, ast.expr) else node
+
+
+def _op_name(prim: ast.expr) -> str:
+    return _expr_op_name(prim)
+
+
+def _expr_op_name(expr: ast.expr) -> str:
+    match expr:
+        case ast.BinOp(op=op) | ast.UnaryOp(op=op):
+            return OP_NAMES.get(type(op), "op")
+        case ast.Call(func=ast.Attribute(attr=name)) | ast.Call(func=ast.Name(id=name)):
+            return name
+        case ast.Subscript():
+            return "item"
+        case ast.Compare() | ast.BoolOp():
+            return "mask"
+        case ast.IfExp():
+            return "select"
+        case ast.Tuple():
+            return "tuple"
+        case ast.List():
+            return "list"
+        case ast.Attribute(attr=attr):
+            return attr
+    return "value"

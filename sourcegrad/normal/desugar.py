@@ -1,0 +1,215 @@
+"""Desugaring into the core language: small passes, grouped by family.
+
+Input: a user FunctionDef that passed the fence. Output: the same function where augmented and
+chained assignments are plain assignments, early ``return``/``break``/``continue`` are flags with
+the rest of their block guarded, and every ``for`` loop runs over ``range``. Expressions are left
+nested; ``anf`` flattens them.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from sourcegrad.naming import Namer
+
+
+def _at(new: ast.AST, old: ast.AST) -> ast.AST:
+    for node in ast.walk(new):
+        if "lineno" in node._attributes and not hasattr(node, "lineno"):
+            ast.copy_location(node, old)
+    return ast.copy_location(new, old)
+
+
+def _assign(name: str, value: ast.expr, where: ast.AST) -> ast.Assign:
+    return _at(ast.Assign(targets=[ast.Name(name, ast.Store())], value=value), where)
+
+
+def _load(name: str) -> ast.Name:
+    return ast.Name(name, ast.Load())
+
+
+# --- assignment forms ---------------------------------------------------------------------------
+
+
+class AssignmentForms(ast.NodeTransformer):
+    """``x += e`` -> ``x = x + e``; ``a = b = e`` -> ``a = e; b = a``."""
+
+    def visit_AugAssign(self, node: ast.AugAssign):
+        target = node.target
+        assert isinstance(target, ast.Name), "the fence only lets names through"
+        value = ast.BinOp(_load(target.id), node.op, node.value)
+        return _at(ast.Assign(targets=[ast.Name(target.id, ast.Store())], value=value), node)
+
+    def visit_Assign(self, node: ast.Assign):
+        if len(node.targets) == 1:
+            return node
+        first, *rest = node.targets
+        out = [_at(ast.Assign(targets=[first], value=node.value), node)]
+        source = first if isinstance(first, ast.Name) else None
+        for target in rest:
+            value = _load(source.id) if source else node.value
+            out.append(_at(ast.Assign(targets=[target], value=value), node))
+        return out
+
+
+# --- exits: return, break, continue -----------------------------------------------------------
+
+
+@dataclass
+class _Loop:
+    skip: str  # set by any exit from the current iteration
+    broke: str | None = None  # set by break or return: leave the loop
+
+
+@dataclass
+class _Exits:
+    namer: Namer
+    returned: str | None = None
+    result: str | None = None
+    loops: list[_Loop] = field(default_factory=list)
+
+
+def _contains(stmts, kinds, into_loops: bool) -> bool:
+    for stmt in stmts:
+        if isinstance(stmt, kinds):
+            return True
+        if isinstance(stmt, (ast.FunctionDef, ast.Lambda)):
+            continue
+        if isinstance(stmt, (ast.For, ast.While)) and not into_loops:
+            if ast.Return in kinds and _contains(stmt.body, (ast.Return,), True):
+                return True
+            continue
+        for block in ("body", "orelse"):
+            if _contains(getattr(stmt, block, []), kinds, into_loops):
+                return True
+    return False
+
+
+def _needs_exit_lowering(fn: ast.FunctionDef) -> bool:
+    body = fn.body
+    early_return = _contains(body[:-1], (ast.Return,), True) or (
+        body and not isinstance(body[-1], ast.Return) and _contains(body[-1:], (ast.Return,), True)
+    )
+    loop_exit = any(
+        _contains(n.body, (ast.Break, ast.Continue), False)
+        for n in ast.walk(fn)
+        if isinstance(n, (ast.For, ast.While))
+    )
+    return bool(early_return or loop_exit)
+
+
+def lower_exits(fn: ast.FunctionDef, namer: Namer) -> ast.FunctionDef:
+    """Early exits become flags; the statements an exit skips are guarded by ``if not flag``."""
+    if not _needs_exit_lowering(fn):
+        return fn
+    state = _Exits(namer)
+    if _contains(fn.body[:-1], (ast.Return,), True) or not isinstance(fn.body[-1], ast.Return):
+        state.returned, state.result = namer.fresh("returned"), namer.fresh("result")
+    body = _exit_block(fn.body, state)
+    if state.returned:
+        where = fn.body[0]
+        head = [
+            _assign(state.returned, ast.Constant(False), where),
+            _assign(state.result, ast.Constant(None), where),
+        ]
+        body = head + body + [_at(ast.Return(_load(state.result)), fn.body[-1])]
+    fn.body = body
+    return fn
+
+
+def _exit_block(stmts: list[ast.stmt], state: _Exits) -> list[ast.stmt]:
+    out: list[ast.stmt] = []
+    for i, stmt in enumerate(stmts):
+        out.extend(_exit_stmt(stmt, state))
+        rest = stmts[i + 1 :]
+        if rest and _may_exit(stmt, state):
+            flag = state.loops[-1].skip if state.loops else state.returned
+            guard = ast.If(test=ast.UnaryOp(ast.Not(), _load(flag)), body=_exit_block(rest, state), orelse=[])
+            out.append(_at(guard, rest[0]))
+            break
+    return out
+
+
+def _may_exit(stmt: ast.stmt, state: _Exits) -> bool:
+    if state.loops:
+        return _contains([stmt], (ast.Break, ast.Continue, ast.Return), False)
+    return state.returned is not None and _contains([stmt], (ast.Return,), True)
+
+
+def _exit_stmt(stmt: ast.stmt, state: _Exits) -> list[ast.stmt]:
+    match stmt:
+        case ast.Return(value=value) if state.returned:
+            out = [_assign(state.result, value or ast.Constant(None), stmt)]
+            out.append(_assign(state.returned, ast.Constant(True), stmt))
+            for loop in state.loops:
+                out += [_assign(loop.skip, ast.Constant(True), stmt)]
+                out += [_assign(loop.broke, ast.Constant(True), stmt)]
+            return out
+        case ast.Break():
+            loop = state.loops[-1]
+            return [_assign(loop.skip, ast.Constant(True), stmt), _assign(loop.broke, ast.Constant(True), stmt)]
+        case ast.Continue():
+            return [_assign(state.loops[-1].skip, ast.Constant(True), stmt)]
+        case ast.If():
+            stmt.body = _exit_block(stmt.body, state)
+            stmt.orelse = _exit_block(stmt.orelse, state)
+            return [stmt]
+        case ast.For() | ast.While():
+            return _exit_loop(stmt, state)
+    return [stmt]
+
+
+def _exit_loop(loop: ast.For | ast.While, state: _Exits) -> list[ast.stmt]:
+    exits = _contains(loop.body, (ast.Break, ast.Continue), False)
+    returns = state.returned is not None and _contains(loop.body, (ast.Return,), True)
+    if not (exits or returns):
+        loop.body = _exit_block(loop.body, state)
+        return [loop]
+    frame = _Loop(skip=state.namer.fresh("skip"))
+    leaves = returns or _contains(loop.body, (ast.Break,), False)
+    if leaves:
+        frame.broke = state.namer.fresh("broke")
+    state.loops.append(frame)
+    body = _exit_block(loop.body, state)
+    state.loops.pop()
+    loop.body = [_assign(frame.skip, ast.Constant(False), loop.body[0])] + body
+    before = []
+    if leaves:
+        before.append(_assign(frame.broke, ast.Constant(False), loop))
+        brk = ast.If(test=_load(frame.broke), body=[_at(ast.Break(), loop)], orelse=[])
+        loop.body.append(_at(brk, loop.body[-1]))
+    return before + [loop]
+
+
+# --- loops --------------------------------------------------------------------------------------
+
+
+def loops_over_range(fn: ast.FunctionDef, namer: Namer, is_range) -> ast.FunctionDef:
+    """``for x in xs: body`` -> ``for i_x in range(len(xs)): x = xs[i_x]; body``.
+
+    ``is_range(call)`` tells whether an iterable expression is a call of the builtin ``range``.
+    Indexing keeps one mechanism for every iterable: the adjoint of ``xs[i]`` scatters into ``dxs``.
+    """
+
+    class Rewrite(ast.NodeTransformer):
+        def visit_For(self, node: ast.For):
+            self.generic_visit(node)
+            if is_range(node.iter):
+                return node
+            out = []
+            seq = node.iter
+            if not isinstance(seq, ast.Name):
+                name = namer.fresh("items")
+                out.append(_assign(name, seq, node))
+                seq = _load(name)
+            base = node.target.id if isinstance(node.target, ast.Name) else "item"
+            index = namer.fresh("i_" + base)
+            length = ast.Call(_load("len"), [_load(seq.id)], [])
+            node.iter = _at(ast.Call(_load("range"), [length], []), node)
+            item = ast.Subscript(_load(seq.id), _load(index), ast.Load())
+            node.body = [_at(ast.Assign(targets=[node.target], value=item), node)] + node.body
+            node.target = _at(ast.Name(index, ast.Store()), node)
+            return out + [node]
+
+    return Rewrite().visit(fn)

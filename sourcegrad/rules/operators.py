@@ -1,0 +1,137 @@
+"""Derivative rules of Python's operators (the `operator` module) and of a few builtins.
+
+The normaliser turns `x * y` into a call of `operator.mul`, so these rules serve the operator
+syntax. Binary templates are `(z, x, y)`, unary ones `(y, x)`, subscripts `(y, x, idx)`.
+"""
+
+import operator
+
+import numpy as np
+
+from sourcegrad import runtime as sg
+from sourcegrad.rules.table import adjoint, d, elementwise, linear, nondifferentiable, tangent
+
+# fmt: off
+
+# --- comparisons, logic, integer and bit operations ---
+nondifferentiable(operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,
+                  operator.not_, operator.truth, operator.is_, operator.is_not, operator.contains,
+                  operator.floordiv, operator.and_, operator.or_, operator.xor, operator.invert,
+                  operator.lshift, operator.rshift, operator.index)
+nondifferentiable(len, range, int, bool, round, isinstance, print, type, enumerate)
+
+# --- unary ---
+elementwise(operator.abs, lambda x, y: np.sign(x))
+elementwise(abs,          lambda x, y: np.sign(x))
+linear(float,             lambda g, x: g)
+
+
+@adjoint(operator.neg)
+def _(y, x):
+    d[x] = -d[y]
+
+
+@tangent(operator.neg)
+def _(y, x):
+    d[y] = -d[x]
+
+
+@adjoint(operator.pos)
+def _(y, x):
+    d[x] = d[y]
+
+
+@tangent(operator.pos)
+def _(y, x):
+    d[y] = d[x]
+
+
+# --- binary arithmetic ---
+@adjoint(operator.add)
+def _(z, x, y):
+    d[x] = sg.unbroadcast(d[z], x)
+    d[y] = sg.unbroadcast(d[z], y)
+
+
+@tangent(operator.add)
+def _(z, x, y):
+    d[z] = d[x] + d[y]
+
+
+@adjoint(operator.sub)
+def _(z, x, y):
+    d[x] = sg.unbroadcast(d[z], x)
+    d[y] = sg.unbroadcast(-d[z], y)
+
+
+@tangent(operator.sub)
+def _(z, x, y):
+    d[z] = d[x] - d[y]
+
+
+@adjoint(operator.mul)
+def _(z, x, y):
+    d[x] = sg.unbroadcast(d[z] * y, x)
+    d[y] = sg.unbroadcast(d[z] * x, y)
+
+
+@tangent(operator.mul)
+def _(z, x, y):
+    d[z] = d[x] * y + x * d[y]
+
+
+@adjoint(operator.truediv)
+def _(z, x, y):
+    d[x] = sg.unbroadcast(d[z] / y, x)
+    d[y] = sg.unbroadcast(-d[z] * z / y, y)
+
+
+@tangent(operator.truediv)
+def _(z, x, y):
+    d[z] = (d[x] - z * d[y]) / y
+
+
+@adjoint(operator.pow)                  # d[y] needs x > 0; the transform skips it for constant y
+def _(z, x, y):
+    d[x] = sg.unbroadcast(d[z] * y * x ** (y - 1), x)
+    d[y] = sg.unbroadcast(d[z] * z * np.log(x), y)
+
+
+@tangent(operator.pow)
+def _(z, x, y):
+    d[z] = d[x] * y * x ** (y - 1) + d[y] * z * np.log(x)
+
+
+@adjoint(operator.mod)                  # z = x - floor(x / y) * y
+def _(z, x, y):
+    d[x] = sg.unbroadcast(d[z], x)
+    d[y] = sg.unbroadcast(-d[z] * np.floor(x / y), y)
+
+
+@tangent(operator.mod)
+def _(z, x, y):
+    d[z] = d[x] - d[y] * np.floor(x / y)
+
+
+@adjoint(operator.matmul)
+def _(z, x, y):
+    d[x] = sg.matmul_adjoint_a(d[z], x, y)
+    d[y] = sg.matmul_adjoint_b(d[z], x, y)
+
+
+@tangent(operator.matmul)
+def _(z, x, y):
+    d[z] = d[x] @ y + x @ d[y]
+
+
+# --- subscripts ---
+@adjoint(operator.getitem)
+def _(y, x, idx):
+    d[x] = sg.unindex(d[y], x, idx)
+
+
+@tangent(operator.getitem)
+def _(y, x, idx):
+    d[y] = d[x][idx]
+
+# fmt: on

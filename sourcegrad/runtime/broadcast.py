@@ -1,0 +1,155 @@
+"""Undoing NumPy's implicit shape changes in the adjoint sweep.
+
+    unbroadcast(g, x)        sum a cotangent down to the shape of a broadcast operand
+    unreduce(g, x, axis, keepdims)   spread a reduction's cotangent back over its input
+    unindex(g, x, idx)       the cotangent of `x[idx]` with respect to `x`
+    matmul_adjoint_a/b       cotangents of `a @ b` for every NumPy matmul case
+
+These run inside users' training loops: the common cases (equal shapes, Python floats, 2-D
+matmul) return after a type check or two.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sourcegrad.runtime.zeros import zeros_like
+
+_ndarray = np.ndarray
+_PY_SCALARS = (float, int, bool, complex)
+
+
+def unbroadcast(g, x):
+    """Sum the cotangent `g` down to the shape of `x`, undoing NumPy broadcasting.
+
+    Leading axes that broadcasting added are summed away, then axes where `x` has size 1 are
+    summed with keepdims. `g` comes back unchanged when the shapes already agree, and keeps its
+    dtype (float32 stays float32). When `x` is a Python number and `g` an array, the result is
+    the NumPy scalar `np.sum(g)` (not converted to a Python float, so its dtype survives). When `g`
+    has fewer dimensions than `x` (a scalar cotangent of an array), it is broadcast up to `x`'s
+    shape as a read-only view.
+    """
+    tx = type(x)
+    if tx in _PY_SCALARS:
+        if type(g) in _PY_SCALARS:
+            return g
+        return g.sum() if type(g) is _ndarray else np.sum(g)
+    shape = x.shape if tx is _ndarray else np.shape(x)
+    gshape = g.shape if type(g) is _ndarray else np.shape(g)
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    if lead < 0:
+        return np.broadcast_to(g, shape)
+    if lead:
+        g = np.sum(g, axis=tuple(range(lead)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    return g
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    """Broadcast the cotangent `g` of a reduction of `x` (sum, mean, max...) back to `x`'s shape.
+
+    `axis` is the reduction's axis argument: None, an int or a tuple of ints, negative allowed.
+    Without keepdims the reduced axes are first put back as size-1 axes. The result is a
+    read-only view (`np.broadcast_to`); generated code never writes into it, and a caller that
+    wants to must copy it first. A scalar `x` gives `g` back unchanged.
+    """
+    shape = x.shape if type(x) is _ndarray else np.shape(x)
+    if not shape:
+        return g
+    if axis is not None and not keepdims:
+        # expand_dims normalises negative axes against its output, which has x's rank.
+        g = np.expand_dims(g, axis)
+    return np.broadcast_to(g, shape)
+
+
+_BASIC_INDEX = (int, np.integer, slice, type(None), type(Ellipsis))
+
+
+def _is_basic(idx) -> bool:
+    """True when `x[idx]` is a view (NumPy basic indexing), so no position repeats."""
+    if isinstance(idx, tuple):
+        return all(isinstance(i, _BASIC_INDEX) and not isinstance(i, (bool, np.bool_)) for i in idx)
+    return isinstance(idx, _BASIC_INDEX) and not isinstance(idx, (bool, np.bool_))
+
+
+def unindex(g, x, idx):
+    """The cotangent of `y = x[idx]` with respect to `x`, given the cotangent `g` of `y`.
+
+    For an array `x`: zeros of `x`'s shape with `g` added at `idx`. Basic indices (ints, slices,
+    None, Ellipsis) are assigned; fancy and boolean indices use `np.add.at`, so a position picked
+    twice receives both contributions. The dtype is the result type of `g` and `x`'s float dtype.
+    For a tuple, list or dict `x`: the same container with `zeros_like` of every element except the
+    one(s) at `idx` (an int, a slice or a key), which get `g`.
+    """
+    if isinstance(x, np.ndarray):
+        xdtype = x.dtype if x.dtype.kind in "fc" else np.float64
+        out = np.zeros(x.shape, np.result_type(g, xdtype))
+        if _is_basic(idx):
+            out[idx] = g
+        else:
+            np.add.at(out, idx, g)
+        return out
+    if isinstance(x, (tuple, list)):
+        out = [zeros_like(e) for e in x]
+        out[idx] = list(g) if isinstance(idx, slice) else g
+        t = type(x)
+        return t._make(out) if hasattr(t, "_make") else t(out)
+    if isinstance(x, dict):
+        out = type(x)((k, zeros_like(v)) for k, v in x.items())
+        out[idx] = g
+        return out
+    raise TypeError(f"unindex: cannot index a value of type {type(x).__name__}")
+
+
+def matmul_adjoint_a(g, a, b):
+    """The cotangent of `z = a @ b` with respect to `a`, given the cotangent `g` of `z`.
+
+    Covers every case of `np.matmul`: vectors (1-D operands are promoted and the promotion
+    undone), matrices, and stacks of matrices whose batch dimensions broadcast (summed back to
+    `a`'s batch shape).
+    """
+    if type(a) is _ndarray and type(b) is _ndarray and a.ndim == 2 and b.ndim == 2:
+        return g @ b.T
+    a, b = np.asarray(a), np.asarray(b)
+    if a.ndim == 1 and b.ndim == 1:
+        return g * b
+    if b.ndim == 1 and a.ndim == 2:
+        return np.outer(g, b)
+    if a.ndim == 1 and b.ndim == 2:
+        return b @ g
+    ga = _promote_g(g, a.ndim, b.ndim) @ np.swapaxes(b if b.ndim > 1 else b[:, None], -1, -2)
+    ga = unbroadcast(ga, a if a.ndim > 1 else a[None, :])
+    return ga if a.ndim > 1 else ga[0]
+
+
+def matmul_adjoint_b(g, a, b):
+    """The cotangent of `z = a @ b` with respect to `b`, given the cotangent `g` of `z`.
+
+    Same cases as `matmul_adjoint_a`.
+    """
+    if type(a) is _ndarray and type(b) is _ndarray and a.ndim == 2 and b.ndim == 2:
+        return a.T @ g
+    a, b = np.asarray(a), np.asarray(b)
+    if a.ndim == 1 and b.ndim == 1:
+        return g * a
+    if b.ndim == 1 and a.ndim == 2:
+        return g @ a
+    if a.ndim == 1 and b.ndim == 2:
+        return np.outer(a, g)
+    gb = np.swapaxes(a if a.ndim > 1 else a[None, :], -1, -2) @ _promote_g(g, a.ndim, b.ndim)
+    gb = unbroadcast(gb, b if b.ndim > 1 else b[:, None])
+    return gb if b.ndim > 1 else gb[..., 0]
+
+
+def _promote_g(g, a_ndim, b_ndim):
+    """`g` with the unit axes that matmul's promotion of 1-D operands removed put back."""
+    g = np.asarray(g)
+    if b_ndim == 1:
+        g = g[..., None]
+    if a_ndim == 1:
+        g = g[..., None, :]
+    return g

@@ -1,0 +1,22 @@
+"""The tape: a stack of values that the primal sweep saves for the adjoint sweep.
+
+Generated code writes `tape = sg.Tape()`, `sg.push(tape, h)` and `h = sg.pop(tape)`. `push` and
+`pop` are the list methods themselves, so a push costs one C call and no Python frame.
+"""
+
+from __future__ import annotations
+
+
+class Tape(list):
+    """A last-in, first-out stack of saved values (a plain list with a name of its own)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"Tape({list.__repr__(self)})"
+
+
+#: push(tape, x): save x on the tape.
+push = list.append
+#: pop(tape): take back the value saved last.
+pop = list.pop

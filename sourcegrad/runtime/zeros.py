@@ -1,0 +1,91 @@
+"""Zeros and sums that understand scalars, arrays and containers (tuples, lists, dicts).
+
+A cotangent has the structure of its primal value: a float for a float, an array for an array, a
+tuple of cotangents for a tuple. The Python float 0.0 doubles as the "zero" of any structure: it
+is what `zeros_like` returns for a float, and `add` lets it stand in for a whole container.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_PY_NUMBERS = (float, int, bool)
+_ZERO_DTYPES = {}  # dtype -> float dtype of its zeros
+
+
+def _float_dtype(dtype: np.dtype) -> np.dtype:
+    """`dtype` if it is inexact (float or complex), else float64."""
+    out = _ZERO_DTYPES.get(dtype)
+    if out is None:
+        out = _ZERO_DTYPES[dtype] = dtype if dtype.kind in "fc" else np.dtype(np.float64)
+    return out
+
+
+def zeros_like(x):
+    """A zero cotangent with the structure of `x`.
+
+    Python numbers give 0.0 (complex gives 0j); arrays give float zeros of the same shape (an
+    integer or boolean array gets float64 zeros, float32 stays float32); a NumPy scalar gives a
+    zero of its own float type (float64 for integer scalars); tuples, lists and dicts give the same
+    structure with each element replaced. A leaf that is not numeric at all (a string, None) has no
+    cotangent and gives None, which `add` treats as zero.
+    """
+    t = type(x)
+    if t is float or t is int or t is bool:
+        return 0.0
+    if t is np.ndarray:
+        return np.zeros(x.shape, _float_dtype(x.dtype))
+    if isinstance(x, np.generic):
+        return _float_dtype(x.dtype).type(0)
+    if isinstance(x, tuple):
+        zeros = [zeros_like(e) for e in x]
+        return t._make(zeros) if hasattr(t, "_make") else t(zeros)
+    if isinstance(x, list):
+        return t([zeros_like(e) for e in x])
+    if isinstance(x, dict):
+        return t((k, zeros_like(v)) for k, v in x.items())
+    if isinstance(x, complex):
+        return 0j
+    if isinstance(x, np.ndarray):  # a subclass
+        return np.zeros_like(x, dtype=_float_dtype(x.dtype))
+    return None
+
+
+def _is_zero(x) -> bool:
+    """True for the scalar zeros that stand in for any structure: None and Python 0 / 0.0."""
+    return x is None or (type(x) in _PY_NUMBERS and x == 0)
+
+
+def add(a, b):
+    """The sum of two cotangents of the same structure.
+
+    Tuples, lists and dicts add element by element (recursively) and keep the type of `a`. A
+    Python zero (0.0, 0) or None on one side stands for a zero of the other side's structure, so
+    `add(0.0, (dx, dy))` is `(dx, dy)`. Everything else is `a + b`.
+    """
+    ta = type(a)
+    if ta is float and type(b) is float:
+        return a + b
+    if isinstance(a, (tuple, list)):
+        if isinstance(b, (tuple, list)):
+            if len(a) != len(b):
+                raise ValueError(f"cannot add cotangents of lengths {len(a)} and {len(b)}")
+            sums = [add(x, y) for x, y in zip(a, b)]
+            return ta._make(sums) if hasattr(ta, "_make") else ta(sums)
+        if _is_zero(b):
+            return a
+    elif isinstance(a, dict):
+        if isinstance(b, dict):
+            out = ta(a)
+            for k, v in b.items():
+                out[k] = add(out[k], v) if k in out else v
+            return out
+        if _is_zero(b):
+            return a
+    elif isinstance(b, (tuple, list, dict)) and _is_zero(a):
+        return b
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a + b

@@ -1,0 +1,178 @@
+"""Lowering of adjoint IR: where an adjoint is zero, where it must exist, how it accumulates.
+
+Input: adjoint IR from ``reverse``: ``dx += e`` (accumulate), ``del dx`` (the adjoint's variable
+instance is finished: it is zero from here on), ``OR_ZERO(dx, x)`` (dx, or zeros shaped like x).
+Output: plain Python. A forward dataflow over the sweep tracks, for each adjoint, whether it is
+certainly zero (Z), certainly holds a value (N) or may be either (M):
+
+- a contribution that reads a Z adjoint is zero and disappears (templates are linear in d[...]);
+- the first contribution to a Z adjoint assigns (``dx = e``), later ones add (``dx = dx + e``);
+- only an adjoint that is M somewhere (after a join of branches or loop iterations) is given a
+  real zero where it becomes zero (``dx = 0.0``; ``sg.zeros_like(x)`` for a returned gradient).
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+from dataclasses import dataclass, field
+
+Z, N, M = "zero", "value", "maybe"
+
+
+def _join(a: dict, b: dict) -> dict:
+    out = {}
+    for key in a.keys() | b.keys():
+        x, y = a.get(key, Z), b.get(key, Z)
+        out[key] = x if x == y else M
+    return out
+
+
+@dataclass
+class Lowering:
+    adjoints: set[str]
+    containers: set[str]
+    sg: ast.expr
+    or_zero: str
+    params: set[str]
+    materialise: set[str] = field(default_factory=set)
+    emit: bool = False
+
+    def run(self, stmts: list[ast.stmt], state: dict) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for stmt in stmts:
+            out += self.stmt(stmt, state)
+        return out
+
+    def stmt(self, stmt: ast.stmt, state: dict) -> list[ast.stmt]:
+        match stmt:
+            case ast.AugAssign(target=ast.Name(id=name), value=value):
+                return self.accumulate(stmt, name, value, state)
+            case ast.Delete(targets=[ast.Name(id=name)]):
+                state[name] = Z
+                return [self.zero(name, stmt)] if name in self.materialise else []
+            case ast.If(test=test, body=body, orelse=orelse):
+                left, right = dict(state), dict(state)
+                body, orelse = self.run(body, left), self.run(orelse, right)
+                state.update(_join(left, right))
+                if not body and not orelse:
+                    return []
+                return [ast.copy_location(ast.If(test, body or [ast.Pass()], orelse), stmt)]
+            case ast.For(target=target, iter=iterable, body=body):
+                entry = dict(state)
+                while True:  # to a fixed point: the state at the loop head
+                    after = dict(entry)
+                    emit, self.emit = self.emit, False
+                    self.run(copy.deepcopy(body), after)
+                    self.emit = emit
+                    joined = _join(entry, after)
+                    if joined == entry:
+                        break
+                    entry = joined
+                inner = dict(entry)
+                body = self.run(body, inner)
+                state.update(entry)
+                return [ast.copy_location(ast.For(target, iterable, body, []), stmt)] if body else []
+            case ast.Assign(targets=targets, value=value) if self.reads(value):
+                reads = self.reads(value)
+                if all(state.get(r, Z) == Z for r in reads):
+                    for name in self.written(targets):
+                        state[name] = Z
+                    return []
+                self.need(reads, state)
+                for name in self.written(targets):
+                    state[name] = N
+                return [ast.copy_location(ast.Assign(targets, self.fill(value, state)), stmt)]
+            case ast.Return(value=value):
+                return [ast.copy_location(ast.Return(self.fill(value, state)), stmt)]
+        return [stmt]
+
+    def accumulate(self, stmt, name: str, value: ast.expr, state: dict) -> list[ast.stmt]:
+        reads = self.reads(value)
+        if any(state.get(r, Z) == Z for r in reads):
+            return []  # linear in a zero adjoint: the contribution is zero
+        self.need(reads, state)
+        value = self.fill(value, state)
+        current = state.get(name, Z)
+        state[name] = N
+        if current == Z:
+            new = value
+        else:
+            if current == M:
+                self.materialise.add(name)
+            old = ast.Name(name, ast.Load())
+            if name in self.containers:
+                new = ast.Call(ast.Attribute(copy.deepcopy(self.sg), "add", ast.Load()), [old, value], [])
+            else:
+                new = ast.BinOp(old, ast.Add(), value)
+        assign = ast.Assign([ast.Name(name, ast.Store())], new)
+        return [ast.fix_missing_locations(ast.copy_location(assign, stmt))]
+
+    def need(self, reads: set[str], state: dict) -> None:
+        for name in reads:
+            if state.get(name, Z) == M:
+                self.materialise.add(name)
+
+    def reads(self, value: ast.expr) -> set[str]:
+        """Adjoints read by ``value``, outside OR_ZERO markers (those never drop a statement)."""
+        names: set[str] = set()
+        todo = [value]
+        while todo:
+            node = todo.pop()
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == self.or_zero:
+                continue
+            if isinstance(node, ast.Name) and node.id in self.adjoints:
+                names.add(node.id)
+            todo.extend(ast.iter_child_nodes(node))
+        return names
+
+    def fill(self, value: ast.expr, state: dict) -> ast.expr:
+        """Resolve OR_ZERO markers against the current state."""
+        lowering = self
+
+        class Fill(ast.NodeTransformer):
+            def visit_Call(self, node: ast.Call):
+                if isinstance(node.func, ast.Name) and node.func.id == lowering.or_zero:
+                    adjoint, primal = node.args
+                    status = state.get(adjoint.id, Z)
+                    if status == Z:
+                        return ast.Call(ast.Attribute(copy.deepcopy(lowering.sg), "zeros_like", ast.Load()), [primal], [])
+                    if status == M:
+                        lowering.materialise.add(adjoint.id)
+                    return adjoint
+                return self.generic_visit(node)
+
+        return ast.fix_missing_locations(Fill().visit(value))
+
+    def written(self, targets: list[ast.expr]) -> list[str]:
+        return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name) and n.id in self.adjoints]
+
+    def zero(self, name: str, where: ast.AST) -> ast.stmt:
+        return ast.fix_missing_locations(ast.copy_location(ast.Assign([ast.Name(name, ast.Store())], ast.Constant(0.0)), where))
+
+
+def lower(stmts: list[ast.stmt], *, adjoints: set[str], containers: set[str], sg: ast.expr,
+          or_zero: str, seeds: set[str], zero_like: dict[str, str]) -> list[ast.stmt]:
+    """Plain statements for the adjoint IR ``stmts``; ``seeds`` hold values on entry.
+
+    ``zero_like`` maps adjoints that need a real zero on entry to the primal whose zeros they take
+    (parameters' adjoints: ``dW = sg.zeros_like(W)``).
+    """
+    lowering = Lowering(adjoints, containers, sg, or_zero, set())
+    start = {name: N for name in seeds}
+    lowering.run(copy.deepcopy(stmts), dict(start))  # first pass: find what needs a real zero
+    while True:
+        found = set(lowering.materialise)
+        lowering.run(copy.deepcopy(stmts), dict(start))
+        if lowering.materialise == found:
+            break
+    lowering.emit = True
+    body = lowering.run(stmts, dict(start))
+    head = []
+    for name in sorted(lowering.materialise - seeds):
+        if name in zero_like:
+            value = ast.Call(ast.Attribute(copy.deepcopy(sg), "zeros_like", ast.Load()), [ast.Name(zero_like[name], ast.Load())], [])
+        else:
+            value = ast.Constant(0.0)
+        head.append(ast.Assign([ast.Name(name, ast.Store())], value))
+    return head + body

@@ -1,0 +1,373 @@
+"""Reverse mode: a primal sweep that records what the adjoint sweep needs, then the adjoint sweep.
+
+Input: a ``NormalForm``, the differentiated parameters, and ``split_call`` (which returns the
+forward/backward pair of a called user function). Output: ``ReverseCode``, the two sweeps as
+statement lists in adjoint IR (see ``accumulate``), plus the names the emitter needs.
+
+The invariant the sweeps keep: when the adjoint of a statement runs, every variable it reads holds
+the value it had right after that statement ran in the primal sweep. Overwritten values are pushed
+before the overwrite and popped after the overwriting statement's adjoint, but only when an adjoint
+reads the variable (to-be-recorded). Branch conditions and trip counts are control records: read
+where they are, or pushed after their construct when it sits in a loop.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import operator
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from sourcegrad.analyse.facts import Activity, activity, read_names, same_shapes, walk_simple
+from sourcegrad.errors import NoRule, TransformError, location_of
+from sourcegrad.frontend.resolve import MISSING
+from sourcegrad.normal import NormalForm
+from sourcegrad.normal.grammar import assigned_names, is_test
+from sourcegrad.rules import table
+from sourcegrad.transform import templates
+from sourcegrad import runtime
+
+BINARY = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow,
+    ast.MatMult: operator.matmul, ast.BitAnd: operator.and_, ast.BitOr: operator.or_,
+    ast.BitXor: operator.xor, ast.LShift: operator.lshift, ast.RShift: operator.rshift,
+}  # fmt: skip
+UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Invert: operator.invert}
+OR_ZERO = "__or_zero__"  # IR marker: OR_ZERO(dx, x) is dx, or zeros shaped like x where dx is zero
+
+
+@dataclass
+class ReverseCode:
+    primal: list[ast.stmt]
+    adjoint: list[ast.stmt]
+    prebind: list[str]  # variables a push may meet unbound: bound to None first
+    tape: str | None
+    seed: str
+    returned: ast.expr
+    adjoint_names: set[str]
+    containers: set[str]  # adjoint variables that may hold tuples/lists: accumulate with sg.add
+    bound_at_end: set[str]
+
+
+@dataclass
+class _Bound:
+    definite: set[str]
+    possible: set[str]
+
+    def copy(self) -> "_Bound":
+        return _Bound(set(self.definite), set(self.possible))
+
+
+def _assign(target: ast.expr | str, value: ast.expr, where: ast.AST) -> ast.stmt:
+    if isinstance(target, str):
+        target = ast.Name(target, ast.Store())
+    return ast.fix_missing_locations(ast.copy_location(ast.Assign([target], value), where))
+
+
+def _load(name: str) -> ast.Name:
+    return ast.Name(name, ast.Load())
+
+
+class ReverseTransform:
+    def __init__(self, nf: NormalForm, wrt: list[str], split_call: Callable[[Any, tuple[int, ...]], tuple]):
+        self.nf, self.scope, self.namer = nf, nf.scope, nf.scope.namer
+        self.split_call = split_call
+        final = nf.fn.body[-1] if nf.fn.body else None
+        assert isinstance(final, ast.Return), "the normal form ends in one return"
+        self.returned = final.value
+        returned_name = self.returned.id if isinstance(self.returned, ast.Name) else None
+        self.activity: Activity = activity(nf.fn, wrt, returned_name, self._flows)
+        self.shapes = same_shapes(nf.fn, self._shape_preserving)
+        self.seed = self.adjoint(returned_name) if returned_name else self.namer.fresh("dout")
+        self.sg = self.scope.spell(runtime, "sg")
+        self.tape: str | None = None
+        self.adjoints: dict[int, list[ast.stmt]] = {}
+        self.primal_forms: dict[int, ast.stmt] = {}
+        self.containers: set[str] = set()
+        self.records: set[str] = set()
+        self.loop_depth = 0
+        self.prebind: list[str] = []
+        for stmt in walk_simple(nf.fn.body):
+            self.adjoints[id(stmt)] = self._adjoint_of(stmt)
+        self.adj_read = self._adjoint_reads()
+
+    # --- facts ----------------------------------------------------------------------------------
+
+    def adjoint(self, name: str) -> str:
+        return self.namer.adjoint(name)
+
+    def active(self, name: str) -> bool:
+        return self.activity.active(name)
+
+    def callee(self, value: ast.expr) -> Any:
+        match value:
+            case ast.BinOp(op=op):
+                return BINARY[type(op)]
+            case ast.UnaryOp(op=op) if type(op) in UNARY:
+                return UNARY[type(op)]
+            case ast.Subscript():
+                return operator.getitem
+            case ast.Call(func=func):
+                return self.scope.resolve(func)
+        return MISSING
+
+    def _flows(self, stmt: ast.Assign) -> bool:
+        fn = self.callee(stmt.value)
+        return fn is MISSING or not table.is_nondifferentiable(fn)
+
+    def _shape_preserving(self, call: ast.Call) -> bool:
+        fn = self.scope.resolve(call.func)
+        if type(fn).__name__ == "ufunc":
+            return fn.nin == 1
+        return getattr(fn, "__module__", None) == "math" or getattr(type(fn), "__module__", "") == "math"
+
+    # --- adjoint of one simple statement ---------------------------------------------------------
+
+    def _adjoint_of(self, stmt: ast.stmt) -> list[ast.stmt]:
+        match stmt:
+            case ast.Assign(targets=[ast.Name(id=target)], value=value) if not is_test(value):
+                if not self.active(target):
+                    return []
+                return self._assign_adjoint(stmt, target, value)
+            case ast.Assign(targets=[ast.Tuple(elts=elts)], value=ast.Name(id=source)):
+                self.containers.add(self.adjoint(source))
+                if not self.active(source) or not any(self.active(e.id) for e in elts):
+                    return []
+                parts = [ast.Call(_load(OR_ZERO), [_load(self.adjoint(e.id)), _load(e.id)], []) for e in elts]
+                acc = ast.AugAssign(ast.Name(self.adjoint(source), ast.Store()), ast.Add(), ast.Tuple(parts, ast.Load()))
+                return [ast.fix_missing_locations(ast.copy_location(acc, stmt))]
+        return []
+
+    def _assign_adjoint(self, stmt: ast.stmt, target: str, value: ast.expr) -> list[ast.stmt]:
+        dtarget = _load(self.adjoint(target))
+        match value:
+            case ast.Name(id=source):
+                return [self._acc(source, dtarget, stmt)] if self.active(source) else []
+            case ast.Constant() | ast.Attribute():
+                return []
+            case ast.Tuple(elts=elts) | ast.List(elts=elts):
+                self.containers.add(self.adjoint(target))
+                return [
+                    self._acc(e.id, ast.Subscript(dtarget, ast.Constant(i), ast.Load()), stmt)
+                    for i, e in enumerate(elts)
+                    if isinstance(e, ast.Name) and self.active(e.id)
+                ]
+        fn = self.callee(value)
+        if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name):
+            self.containers.add(self.adjoint(value.value.id))
+        if fn is not MISSING and table.is_nondifferentiable(fn):
+            return []
+        template = table.lookup_adjoint(fn) if fn is not MISSING else None
+        if template is None and inspect.isfunction(fn):
+            return self._user_call(stmt, target, value, fn)
+        if template is None:
+            raise NoRule(fn, location_of(stmt, self.scope.filename))
+        site = templates.Site(stmt, target, *self._operands(value), self.scope.filename)
+        return templates.instantiate(
+            template, site, adjoint=self.adjoint, active=self.active, spell=self.scope.spell,
+            same_shape=lambda name: self.shapes.holds(stmt, name), index_spelling=self._index_value,
+        )
+
+    def _acc(self, name: str, value: ast.expr, where: ast.AST) -> ast.stmt:
+        acc = ast.AugAssign(ast.Name(self.adjoint(name), ast.Store()), ast.Add(), value)
+        return ast.fix_missing_locations(ast.copy_location(acc, where))
+
+    @staticmethod
+    def _operands(value: ast.expr) -> tuple[list[ast.expr], dict[str, ast.expr]]:
+        match value:
+            case ast.BinOp(left=left, right=right):
+                return [left, right], {}
+            case ast.UnaryOp(operand=operand):
+                return [operand], {}
+            case ast.Subscript(value=array, slice=index):
+                return [array, index], {}
+            case ast.Call(args=args, keywords=keywords):
+                return list(args), {k.arg: k.value for k in keywords}
+        raise AssertionError(f"not a primitive: {ast.unparse(value)}")
+
+    def _index_value(self, node: ast.expr) -> ast.expr:
+        """An index as a value: slices need ``np.s_[...]`` outside a subscript."""
+        if any(isinstance(n, ast.Slice) for n in ast.walk(node)):
+            import numpy
+
+            return ast.Subscript(ast.Attribute(self.scope.spell(numpy, "np"), "s_", ast.Load()), node, ast.Load())
+        return node
+
+    def _user_call(self, stmt: ast.stmt, target: str, call: ast.Call, fn: Any) -> list[ast.stmt]:
+        args = self._bind_call(fn, call, stmt)
+        active = tuple(i for i, a in enumerate(args) if isinstance(a, ast.Name) and self.active(a.id))
+        if not active:
+            return []
+        fwd, bwd = self.split_call(fn, active)
+        base = fn.__name__
+        fwd_name, bwd_name = self.scope.spell(fwd, base + "_fwd"), self.scope.spell(bwd, base + "_bwd")
+        residual = self.namer.fresh(base + "_res")
+        primal = ast.Assign([ast.Tuple([ast.Name(target, ast.Store()), ast.Name(residual, ast.Store())], ast.Store())],
+                            ast.Call(fwd_name, args, []))
+        self.primal_forms[id(stmt)] = ast.fix_missing_locations(ast.copy_location(primal, stmt))
+        parts = [self.namer.fresh(f"{self.adjoint(args[i].id)}_{base}") for i in active]
+        self.extra_adjoints = getattr(self, "extra_adjoints", set()) | set(parts)
+        targets = ast.Tuple([ast.Name(p, ast.Store()) for p in parts], ast.Store()) if len(parts) > 1 else ast.Name(parts[0], ast.Store())
+        out = [_assign(targets, ast.Call(bwd_name, [_load(residual), _load(self.adjoint(target))], []), stmt)]
+        out += [self._acc(args[i].id, _load(p), stmt) for i, p in zip(active, parts)]
+        return out
+
+    def _bind_call(self, fn: Any, call: ast.Call, stmt: ast.stmt) -> list[ast.expr]:
+        signature = inspect.signature(fn)
+        try:
+            bound = signature.bind(*call.args, **{k.arg: k.value for k in call.keywords})
+        except TypeError as err:
+            raise TransformError(f"call of {fn.__qualname__} does not match its signature: {err}",
+                                 location_of(stmt, self.scope.filename)) from None
+        out = []
+        for name, param in signature.parameters.items():
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                raise TransformError(f"{fn.__qualname__} takes *args/**kwargs: not supported yet",
+                                     location_of(stmt, self.scope.filename))
+            if name in bound.arguments:
+                out.append(bound.arguments[name])
+            elif isinstance(param.default, (int, float, bool, str, type(None))):
+                out.append(ast.Constant(param.default))
+            else:
+                out.append(self.scope.spell(param.default, f"{name}_default"))
+        return out
+
+    def _adjoint_reads(self) -> set[str]:
+        names: set[str] = set()
+        adjoint_names = set(self.namer.adjoint_names().values()) | getattr(self, "extra_adjoints", set())
+        for stmts in self.adjoints.values():
+            for stmt in stmts:
+                names |= read_names(stmt)
+        for node in ast.walk(self.nf.fn):  # loops read their range arguments again in reverse
+            if isinstance(node, ast.For):
+                names |= read_names(node.iter)
+        return names - adjoint_names
+
+    # --- sweeps ---------------------------------------------------------------------------------
+
+    def run(self) -> ReverseCode:
+        params = set(self.nf.params)
+        bound = _Bound(set(params), set(params))
+        primal, adjoint = self.sweep(self.nf.fn.body[:-1], bound)
+        adjoint_names = set(self.namer.adjoint_names().values()) | getattr(self, "extra_adjoints", set())
+        return ReverseCode(primal, adjoint, self.prebind, self.tape, self.seed, self.returned,
+                           adjoint_names, self.containers & adjoint_names, bound.definite)
+
+    def sweep(self, stmts: list[ast.stmt], bound: _Bound) -> tuple[list[ast.stmt], list[ast.stmt]]:
+        primal: list[ast.stmt] = []
+        adjoint: list[ast.stmt] = []
+        for stmt in stmts:
+            match stmt:
+                case ast.If(test=ast.Name(), body=[ast.Break()], orelse=[]):
+                    p, a = [stmt], []
+                case ast.If():
+                    p, a = self._if(stmt, bound)
+                case ast.For():
+                    p, a = self._for(stmt, bound)
+                case ast.While():
+                    p, a = self._while(stmt, bound)
+                case _:
+                    p, a = self._simple(stmt, bound)
+            primal += p
+            adjoint = a + adjoint
+        return primal, adjoint
+
+    def _simple(self, stmt: ast.stmt, bound: _Bound) -> tuple[list, list]:
+        targets = sorted(assigned_names([stmt]), key=lambda n: n)
+        saved = [t for t in targets if t in self.adj_read and t in bound.possible and t not in self.records]
+        primal = [self._push(t, stmt, bound) for t in saved] + [self.primal_forms.get(id(stmt), stmt)]
+        adjoint = list(self.adjoints.get(id(stmt), []))
+        adjoint += [ast.copy_location(ast.Delete([ast.Name(self.adjoint(t), ast.Del())]), stmt)
+                    for t in targets if self.active(t)]
+        adjoint += [self._pop(t, stmt) for t in reversed(saved)]
+        bound.definite |= set(targets)
+        bound.possible |= set(targets)
+        return primal, adjoint
+
+    def _push(self, name: str, where: ast.AST, bound: _Bound) -> ast.stmt:
+        if name not in bound.definite and name not in self.prebind:
+            self.prebind.append(name)
+        self.tape = self.tape or self.namer.fresh("tape")
+        call = ast.Call(ast.Attribute(self.sg, "push", ast.Load()), [_load(self.tape), _load(name)], [])
+        return ast.fix_missing_locations(ast.copy_location(ast.Expr(call), where))
+
+    def _pop(self, name: str, where: ast.AST) -> ast.stmt:
+        call = ast.Call(ast.Attribute(self.sg, "pop", ast.Load()), [_load(self.tape)], [])
+        return _assign(name, call, where)
+
+    def _record(self, name: str, where: ast.AST) -> tuple[list, list]:
+        """A control record: pushed after its construct and popped before it, inside loops only."""
+        self.records.add(name)
+        if not self.loop_depth:
+            return [], []
+        push = self._push(name, where, _Bound({name}, {name}))
+        return [push], [self._pop(name, where)]
+
+    def _if(self, stmt: ast.If, bound: _Bound) -> tuple[list, list]:
+        cond = stmt.test.id
+        left, right = bound.copy(), bound.copy()
+        p_body, a_body = self.sweep(stmt.body, left)
+        p_else, a_else = self.sweep(stmt.orelse, right)
+        bound.definite |= left.definite & right.definite
+        bound.possible |= left.possible | right.possible
+        primal = [ast.copy_location(ast.If(stmt.test, p_body or [ast.Pass()], p_else), stmt)]
+        if not (a_body or a_else):
+            return primal, []
+        push, pop = self._record(cond, stmt)
+        return primal + push, pop + [ast.copy_location(ast.If(_load(cond), a_body or [ast.Pass()], a_else), stmt)]
+
+    def _loop_body(self, stmt, bound: _Bound, target: str | None) -> tuple[list, list]:
+        inner = bound.copy()
+        inner.possible |= assigned_names(stmt.body) | ({target} if target else set())
+        if target:
+            inner.definite.add(target)
+        self.loop_depth += 1
+        p_body, a_body = self.sweep(stmt.body, inner)
+        self.loop_depth -= 1
+        bound.possible |= inner.possible
+        return p_body, a_body
+
+    def _for(self, stmt: ast.For, bound: _Bound) -> tuple[list, list]:
+        target = stmt.target.id
+        saved = target in self.adj_read and target in bound.possible
+        before = [self._push(target, stmt, bound)] if saved else []
+        p_body, a_body = self._loop_body(stmt, bound, target)
+        loop = ast.copy_location(ast.For(stmt.target, stmt.iter, p_body, []), stmt)
+        bound.possible.add(target)
+        if not a_body:
+            return before + [loop], [self._pop(target, stmt)] if saved else []
+        iterable = stmt.iter
+        if assigned_names(stmt.body) & read_names(stmt.iter):  # the range changes: keep the one we ran
+            snapshot = self.namer.fresh("range_" + target)
+            before.append(_assign(snapshot, stmt.iter, stmt))
+            iterable = loop.iter = _load(snapshot)
+        after, pre = [], []
+        if self._exits(stmt):
+            count = self.namer.fresh("n_" + target)
+            before.append(_assign(count, ast.Constant(0), stmt))
+            loop.body.insert(0, _assign(count, ast.BinOp(_load(count), ast.Add(), ast.Constant(1)), stmt))
+            iterable = ast.Subscript(iterable, ast.Slice(None, _load(count), None), ast.Load())
+            after, pre = self._record(count, stmt)
+        backwards = ast.Call(_load("reversed"), [iterable], [])
+        reverse = ast.copy_location(ast.For(ast.Name(target, ast.Store()), backwards, a_body, []), stmt)
+        restore = [self._pop(target, stmt)] if saved else []
+        return before + [loop] + after, pre + [reverse] + restore
+
+    @staticmethod
+    def _exits(loop: ast.For | ast.While) -> bool:
+        return any(isinstance(s, ast.If) and s.body and isinstance(s.body[0], ast.Break) for s in loop.body)
+
+    def _while(self, stmt: ast.While, bound: _Bound) -> tuple[list, list]:
+        p_body, a_body = self._loop_body(stmt, bound, None)
+        loop = ast.copy_location(ast.While(stmt.test, p_body, []), stmt)
+        if not a_body:
+            return [loop], []
+        count = self.namer.fresh("n_while")
+        loop.body.insert(0, _assign(count, ast.BinOp(_load(count), ast.Add(), ast.Constant(1)), stmt))
+        after, pre = self._record(count, stmt)
+        rng = ast.Call(_load("range"), [_load(count)], [])
+        underscore = "_" if not self.namer.is_taken("_") else self.namer.fresh("unused")
+        reverse = ast.copy_location(ast.For(ast.Name(underscore, ast.Store()), rng, a_body, []), stmt)
+        return [_assign(count, ast.Constant(0), stmt), loop] + after, pre + [reverse]

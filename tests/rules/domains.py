@@ -1,0 +1,188 @@
+"""Where each registered rule is tested: one row per primal, with its input cases and domain.
+
+A case lists the primal's arguments: `A(2, 3)` is a random float64 array of that shape drawn from
+the row's domain, `A()` a 0-d array, `F` a Python float, `T(...)` a tuple of such inputs, and
+`K(value)` a constant (an argument the derivative does not flow into: an index, an axis, a mask).
+Keyword arguments are constants. A row's domain is `(low, high)` for every input, or one
+`(low, high)` per positional argument. `tests/rules/test_rule_table.py` fails for a registered
+rule without a row here, so a rule cannot be added untested.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class A:
+    """A random float input of the given shape (`python=True`: a Python float)."""
+
+    shape: tuple
+    low: float | None = None
+    high: float | None = None
+    python: bool = False
+
+    def __init__(self, *shape, low=None, high=None, python=False):
+        object.__setattr__(self, "shape", shape)
+        object.__setattr__(self, "low", low)
+        object.__setattr__(self, "high", high)
+        object.__setattr__(self, "python", python)
+
+
+F = A(python=True)
+
+
+@dataclass(frozen=True)
+class T:
+    """A tuple of random inputs (for np.stack, np.concatenate, tuple subscripts)."""
+
+    items: tuple
+
+    def __init__(self, *items):
+        object.__setattr__(self, "items", items)
+
+
+@dataclass(frozen=True)
+class K:
+    """A constant argument."""
+
+    value: object
+
+
+@dataclass(frozen=True)
+class Case:
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        def show(a):
+            if isinstance(a, A):
+                return "F" if a.python else f"A{a.shape}"
+            if isinstance(a, T):
+                return "T(" + ",".join(map(show, a.items)) + ")"
+            return repr(a.value)
+
+        parts = [show(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        return "(" + ", ".join(parts) + ")"
+
+
+def case(*args, **kwargs) -> Case:
+    return Case(args, kwargs)
+
+
+@dataclass(frozen=True)
+class Domain:
+    cases: tuple
+    domain: tuple = (-2.0, 2.0)
+    autograd: bool = True  # compare VJPs with autograd's for the same function
+    rtol: float = 1e-6
+
+    def bounds(self, position: int) -> tuple[float, float]:
+        if isinstance(self.domain[0], tuple):
+            return self.domain[position]
+        return self.domain
+
+
+DOMAINS: dict[object, Domain] = {}
+
+
+def row(fns, *cases, domain=(-2.0, 2.0), autograd=True, rtol=1e-6) -> None:
+    for fn in fns if isinstance(fns, (list, tuple)) else (fns,):
+        DOMAINS[fn] = Domain(tuple(cases), domain, autograd, rtol)
+
+
+# fmt: off
+# --- shared case lists ---
+UNARY = [case(F), case(A()), case(A(3)), case(A(2, 3))]
+SCALAR = [case(F)]
+BINARY = [case(F, F), case(A(3), A(3)), case(A(2, 3), A(2, 3)), case(A(3), A(2, 3)),
+          case(A(2, 3), A(3)), case(A(), A(2, 3)), case(A(2, 1), A(1, 3)), case(F, A(2, 3)),
+          case(A(2, 3), F)]
+REDUCTION = [case(F), case(A(3)), case(A(2, 3)), case(A(2, 3), axis=0),
+             case(A(2, 3), axis=-1, keepdims=True), case(A(2, 3), keepdims=True),
+             case(A(2, 3, 4), axis=(0, 2)), case(A(2, 3, 4), axis=(-1, 0), keepdims=True)]
+ARRAY_REDUCTION = REDUCTION[1:]
+MATMUL = [case(A(3), A(3)), case(A(2, 3), A(3)), case(A(3), A(3, 4)), case(A(2, 3), A(3, 4)),
+          case(A(5, 2, 3), A(3, 4)), case(A(2, 3), A(5, 3, 4)), case(A(5, 1, 2, 3), A(4, 3, 2)),
+          case(A(5, 2, 3), A(3)), case(A(3), A(5, 3, 4))]
+MASK = np.array([[True, False, True], [False, False, True]])
+
+# --- Python operators and builtins ---
+row([operator.add, operator.sub, operator.mul], *BINARY)
+row(operator.truediv, *BINARY, domain=((-2.0, 2.0), (0.5, 2.0)))
+row(operator.pow, *BINARY, case(A(3), K(2)), case(F, K(3)), case(A(2, 3), K(0.5)),
+    domain=((0.5, 2.0), (-1.5, 1.5)))
+row(operator.mod, *BINARY, domain=((0.1, 4.0), (0.6, 1.4)), autograd=False)
+row(operator.matmul, *MATMUL)
+row([operator.neg, operator.pos], *UNARY)
+row([operator.abs, abs], *UNARY)
+row(float, case(F), case(A()), autograd=False)
+row(operator.getitem,
+    case(A(4, 3), K(1)), case(A(4, 3), K(-1)), case(A(4, 3), K(slice(1, 3))),
+    case(A(4, 3), K((0, slice(None)))), case(A(4, 3), K((Ellipsis, 1))),
+    case(A(4, 3), K(np.array([0, 2, 2]))), case(A(4, 3), K(np.array([True, False, True, True]))),
+    case(A(4, 3), K((np.array([0, 0, 3]), np.array([1, 1, 2])))),
+    case(T(A(3), F, A(2, 2)), K(1)), case(T(A(3), F, A(2, 2)), K(slice(0, 2))))
+
+# --- math ---
+row([math.exp, math.expm1, math.sin, math.cos, math.atan, math.sinh, math.cosh, math.tanh,
+     math.asinh, math.fabs, math.erf, math.erfc], *SCALAR)
+row([math.log, math.log1p, math.log2, math.log10, math.sqrt], *SCALAR, domain=(0.1, 4.0))
+row(math.tan, *SCALAR, domain=(-1.2, 1.2))
+row([math.asin, math.acos, math.atanh], *SCALAR, domain=(-0.9, 0.9))
+row(math.acosh, *SCALAR, domain=(1.1, 4.0))
+row(math.pow, case(F, F), case(F, K(2.0)), domain=((0.5, 2.0), (-1.5, 1.5)))
+row([math.atan2, math.hypot], case(F, F), domain=(0.2, 2.0))
+
+# --- numpy: elementwise ---
+row([np.exp, np.exp2, np.expm1, np.sin, np.cos, np.arctan, np.sinh, np.cosh, np.tanh,
+     np.arcsinh, np.square, np.absolute, np.negative, np.positive], *UNARY)
+row([np.log, np.log2, np.log10, np.log1p, np.sqrt, np.cbrt, np.reciprocal], *UNARY,
+    domain=(0.1, 4.0))
+row(np.tan, *UNARY, domain=(-1.2, 1.2))
+row([np.arcsin, np.arccos, np.arctanh], *UNARY, domain=(-0.9, 0.9))
+row(np.arccosh, *UNARY, domain=(1.1, 4.0))
+row(np.copy, case(A(3)), case(A(2, 3)))
+
+# --- numpy: binary ---
+row([np.add, np.subtract, np.multiply, np.maximum, np.minimum, np.hypot, np.logaddexp,
+     np.arctan2], *BINARY)
+row(np.true_divide, *BINARY, domain=((-2.0, 2.0), (0.5, 2.0)))
+row(np.power, *BINARY, case(A(3), K(2)), case(A(2, 3), K(0.5)),
+    domain=((0.5, 2.0), (-1.5, 1.5)))
+row(np.where, case(K(MASK), A(2, 3), A(2, 3)), case(K(MASK[0]), A(2, 3), A(3)),
+    case(K(MASK), F, A(2, 3)), case(K(MASK), A(2, 1), A()))
+row(np.clip, case(A(2, 3), K(-0.5), K(0.5)),
+    case(A(3, 4), A(low=-1.0, high=-0.2), A(low=0.2, high=1.0)),
+    case(A(2, 3), A(3, low=-1.0, high=-0.2), A(2, 1, low=0.2, high=1.0)))
+
+# --- numpy: products ---
+row(np.matmul, *MATMUL)
+row(np.dot, case(A(3), A(3)), case(A(2, 3), A(3)), case(A(3), A(3, 4)), case(A(2, 3), A(3, 4)))
+row(np.outer, case(A(3), A(4)), case(A(2, 2), A(3)))
+
+# --- numpy: reductions ---
+row([np.sum, np.mean], *REDUCTION)
+row([np.var, np.std], *ARRAY_REDUCTION, case(A(2, 3), axis=1, ddof=1), case(A(4), ddof=1))
+row(np.prod, *REDUCTION, domain=(0.5, 1.5))
+row([np.max, np.amax, np.min, np.amin], *ARRAY_REDUCTION)
+
+# --- numpy: shapes ---
+row(np.reshape, case(A(2, 3), K((3, 2))), case(A(6), K((2, -1))), case(A(2, 3), K(6)))
+row(np.ravel, case(A(2, 3)), case(A(2, 3, 4)))
+row(np.squeeze, case(A(1, 3, 1)), case(A(1, 3, 1), axis=0), case(A(1, 3, 1), axis=(0, -1)))
+row(np.expand_dims, case(A(2, 3), K(1)), case(A(3), K((0, 2))), case(A(2, 3), K(-1)))
+row(np.transpose, case(A(2, 3)), case(A(2, 3, 4), axes=(1, 0, 2)), case(A(2, 3, 4), K((2, 0, 1))),
+    case(A(2, 3, 4), K((-1, 0, 1))))
+row(np.swapaxes, case(A(2, 3, 4), K(0), K(2)), case(A(2, 3), K(-1), K(0)))
+row(np.moveaxis, case(A(2, 3, 4), K(0), K(-1)), case(A(2, 3, 4), K((0, 1)), K((2, 0))))
+row(np.broadcast_to, case(A(3), K((2, 3))), case(A(2, 1), K((4, 2, 3))), case(F, K((2,))))
+row(np.stack, case(T(A(2, 3), A(2, 3))), case(T(A(2, 3), A(2, 3), A(2, 3)), axis=1),
+    case(T(A(3), A(3)), axis=-1))
+row(np.concatenate, case(T(A(2, 3), A(4, 3))), case(T(A(2, 3), A(2, 1), A(2, 2)), axis=1),
+    case(T(A(3), A(2))), case(T(A(2, 3), A(2, 2)), axis=-1))
+# fmt: on

@@ -1,0 +1,229 @@
+"""Calls of user functions: differentiated through, nested, repeated, in loops, with defaults and
+keywords, returning tuples, with their own control flow.
+
+The first half uses ordinary functions of this module (sourcegrad reads them through inspect);
+the second half writes caller and callees once as source text and compares with autograd.
+"""
+
+import numpy as np
+import pytest
+from helpers import check_against_autograd, check_grad, rand
+
+# --- module-level functions --------------------------------------------------------------------
+
+
+def square_sum(x):
+    return np.sum(x * x)
+
+
+def layer(x, W, b):
+    return np.tanh(x @ W + b)
+
+
+def two_layers(x, W1, b1, W2):
+    h = layer(x, W1, b1)
+    out = layer(h, W2, 0.0)
+    return square_sum(out)
+
+
+def test_call_one_level(rng):
+    def f(x):
+        return square_sum(np.sin(x)) * 2.0
+
+    check_grad(f, (rand(rng, (2, 3)),))
+
+
+def test_call_two_levels_deep(rng):
+    args = (rand(rng, (2, 3)), rand(rng, (3, 4)), rand(rng, (4,)), rand(rng, (4, 2)))
+    check_grad(two_layers, args, wrt=(0, 1, 2, 3))
+
+
+def scaled(x, scale=2.0):
+    return x * scale
+
+
+def uses_defaults_and_keywords(x, y):
+    a = scaled(x)
+    b = scaled(x, scale=0.5)
+    c = scaled(x, 3.0)
+    d = scaled(scale=y, x=x)
+    return np.sum(a * b + c + d * d)
+
+
+def test_call_with_default_and_keyword_arguments(rng):
+    check_grad(uses_defaults_and_keywords, (rand(rng, (3,)), rand(rng)), wrt=(0, 1))
+
+
+def sin_cos(x):
+    return np.sin(x), np.cos(x) * x
+
+
+def uses_tuple_result(x):
+    s, c = sin_cos(x)
+    pair = sin_cos(s)
+    return np.sum(s * c + pair[0] * pair[1])
+
+
+def test_call_returning_tuple(rng):
+    check_grad(uses_tuple_result, (rand(rng, (2, 3)),))
+
+
+def clipped_power(x, n):
+    y = x
+    for i in range(n):
+        y = y * x
+    if np.sum(y) > 0:
+        return y * 2.0
+    return -y
+
+
+def uses_callee_with_control_flow(x):
+    return np.sum(clipped_power(x, 2) + clipped_power(np.sin(x), 3))
+
+
+@pytest.mark.parametrize("offset", [1.0, -1.0])
+def test_callee_with_branches_and_loops(offset, rng):
+    check_grad(uses_callee_with_control_flow, (rand(rng, (3,)) * 0.1 + offset,))
+
+
+def called_in_loop(x, W):
+    h = x
+    for i in range(3):
+        h = layer(h, W, x)
+    return square_sum(h)
+
+
+def test_user_function_called_in_loop(rng):
+    check_grad(called_in_loop, (rand(rng, (3,)), rand(rng, (3, 3))), wrt=(0, 1))
+
+
+def test_callee_differentiated_directly(rng):
+    """The callee is itself a valid target of grad, before and after it was used as a callee."""
+    x = rand(rng, (3,))
+    check_grad(square_sum, (x,))
+    check_grad(two_layers, (rand(rng, (2, 3)), rand(rng, (3, 4)), rand(rng, (4,)), rand(rng, (4, 2))))
+    check_grad(square_sum, (x * 2.0,))
+
+
+# --- source-text twins, checked against autograd -----------------------------------------------
+
+
+def test_call_twin_one_level(rng):
+    src = """
+def g(x):
+    return np.sin(x) * x
+
+def f(x):
+    return np.sum(g(x) + x)
+"""
+    check_against_autograd(src, (rand(rng, (3,)),))
+
+
+def test_call_twin_two_levels(rng):
+    src = """
+def inner(x, w):
+    return np.tanh(x * w)
+
+def middle(x, w):
+    return inner(x, w) * inner(w, x) + x
+
+def f(x, w):
+    return np.sum(middle(x, w) * w)
+"""
+    check_against_autograd(src, (rand(rng, (2, 3)), rand(rng, (3,))), wrt=(0, 1))
+
+
+def test_call_twin_called_twice_on_related_values(rng):
+    src = """
+def g(x):
+    return x * x * np.cos(x)
+
+def f(x):
+    a = g(x)
+    b = g(a)
+    return np.sum(a + b)
+"""
+    check_against_autograd(src, (rand(rng, (3,)),))
+
+
+def test_call_twin_in_loop_with_overwrite(rng):
+    src = """
+def step(h, W, b):
+    return np.tanh(h @ W + b)
+
+def f(h, W, b):
+    for i in range(3):
+        h = step(h, W, b)
+    return np.sum(h * h)
+"""
+    args = (rand(rng, (2, 3)), rand(rng, (3, 3)), rand(rng, (3,)))
+    check_against_autograd(src, args, wrt=(0, 1, 2))
+
+
+def test_call_twin_defaults_and_keywords(rng):
+    src = """
+def g(x, scale=2.0, shift=0.0):
+    return np.sin(x * scale) + shift
+
+def f(x, y):
+    return np.sum(g(x) + g(x, scale=y) + g(x, 0.5, shift=y * y) + g(shift=x, x=y))
+"""
+    check_against_autograd(src, (rand(rng, (3,)), rand(rng)), wrt=(0, 1))
+
+
+def test_call_twin_tuple_result(rng):
+    src = """
+def stats(x):
+    m = np.mean(x)
+    return m, np.mean((x - m) ** 2)
+
+def f(x):
+    m, v = stats(x)
+    t = stats(x * x)
+    return m * v + t[0] - t[1]
+"""
+    check_against_autograd(src, (rand(rng, (2, 3)),))
+
+
+@pytest.mark.parametrize("offset", [1.0, -1.0])
+def test_call_twin_callee_with_control_flow(offset, rng):
+    src = """
+def g(x, n):
+    s = 0.0
+    for i in range(n):
+        if np.sum(x) > 0:
+            s = s + np.sum(x * x) * i
+        else:
+            s = s - np.sum(np.sin(x))
+    return s
+
+def f(x):
+    return g(x, 3) + g(x * 0.5, 2)
+"""
+    check_against_autograd(src, (rand(rng, (3,)) * 0.1 + offset,))
+
+
+def test_call_twin_callee_returns_early(rng):
+    src = """
+def g(x):
+    for i in range(10):
+        x = x * 1.5
+        if x > 3.0:
+            return x * x
+    return x
+
+def f(x, y):
+    return g(x) * y + g(y)
+"""
+    check_against_autograd(src, (rand(rng) + 1.5, rand(rng) * 0.1), wrt=(0, 1))
+
+
+def test_call_twin_argument_not_differentiated(rng):
+    src = """
+def g(x, W):
+    return np.sum(np.tanh(x @ W))
+
+def f(x, W):
+    return g(x, W) + g(x, np.ones((3, 2)))
+"""
+    check_against_autograd(src, (rand(rng, (2, 3)), rand(rng, (3, 2))), wrt=0)

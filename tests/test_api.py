@@ -1,0 +1,457 @@
+"""The public API: grad and its options, value_and_grad, vjp, autodiff, source, exec_source,
+caching, and the errors a user sees."""
+
+import inspect
+import os
+import traceback
+import warnings
+
+import autograd
+import numpy as np
+import pytest
+from helpers import (
+    assert_grad_close,
+    check_grad,
+    make,
+    numeric_grad,
+    positive,
+    rand,
+)
+
+import sourcegrad as sg
+
+
+def predict(W, b, x):
+    return np.sum(np.tanh(x @ W + b) ** 2)
+
+
+def predict_args(rng):
+    return rand(rng, (3, 2)), rand(rng, (2,)), rand(rng, (4, 3))
+
+
+def line_of(fn, text):
+    """The absolute line number in this file of the first line of fn that starts with text."""
+    lines, first = inspect.getsourcelines(fn)
+    for offset, line in enumerate(lines):
+        if line.strip().startswith(text):
+            return first + offset
+    raise AssertionError(f"{text!r} not in {fn.__name__}")
+
+
+# --- wrt ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("wrt", [0, 1, 2, "W", "b", "x"])
+def test_wrt_single(wrt, rng):
+    args = predict_args(rng)
+    g = check_grad(predict, args, wrt=wrt)
+    assert not isinstance(g, tuple)
+
+
+@pytest.mark.parametrize(
+    "wrt", [(0, 1), ("W", "b"), (0, "b", 2), [1, 0], (2,), ("x", "W")], ids=str
+)
+def test_wrt_tuple(wrt, rng):
+    args = predict_args(rng)
+    g = check_grad(predict, args, wrt=wrt)
+    assert isinstance(g, tuple) and len(g) == len(wrt)
+
+
+def test_default_wrt_is_first_argument(rng):
+    args = predict_args(rng)
+    np.testing.assert_allclose(sg.grad(predict)(*args), sg.grad(predict, wrt=0)(*args))
+
+
+# --- seeds and non-scalar outputs --------------------------------------------------------------
+
+
+def vector_out(x, W):
+    return np.tanh(x @ W)
+
+
+def test_non_scalar_output_default_seed_is_sum(rng):
+    x, W = rand(rng, (2, 3)), rand(rng, (3, 4))
+    got = sg.grad(vector_out, wrt=(0, 1))(x, W)
+    assert_grad_close(got, numeric_grad(vector_out, (x, W), (0, 1)), (x, W), (0, 1), vector_out)
+
+
+def test_explicit_seed(rng):
+    x, W = rand(rng, (2, 3)), rand(rng, (3, 4))
+    seed = rand(rng, (2, 4))
+    got = sg.grad(vector_out, wrt=(0, 1))(x, W, seed)
+    expected = numeric_grad(vector_out, (x, W), (0, 1), seed=seed)
+    assert_grad_close(got, expected, (x, W), (0, 1), vector_out)
+
+
+def test_scalar_seed_scales(rng):
+    args = predict_args(rng)
+    g1 = sg.grad(predict)(*args)
+    g3 = sg.grad(predict)(*args, 3.0)
+    np.testing.assert_allclose(g3, 3.0 * g1, rtol=1e-12)
+
+
+# --- preserve_result, value_and_grad, autodiff -------------------------------------------------
+
+
+def test_preserve_result(rng):
+    args = predict_args(rng)
+    g, value = sg.grad(predict, wrt=1, preserve_result=True)(*args)
+    assert value == pytest.approx(predict(*args), rel=1e-12)
+    np.testing.assert_allclose(g, sg.grad(predict, wrt=1)(*args), rtol=1e-12)
+    assert np.shape(g) == (2,)
+
+
+def test_value_and_grad(rng):
+    args = predict_args(rng)
+    value, g = sg.value_and_grad(predict, wrt=0)(*args)
+    assert value == pytest.approx(predict(*args), rel=1e-12)
+    assert_grad_close(g, numeric_grad(predict, args, 0), args, 0, predict)
+
+
+def test_value_and_grad_tuple_wrt(rng):
+    args = predict_args(rng)
+    value, (dW, db) = sg.value_and_grad(predict, wrt=("W", "b"))(*args)
+    assert value == pytest.approx(predict(*args), rel=1e-12)
+    assert_grad_close((dW, db), numeric_grad(predict, args, (0, 1)), args, (0, 1), predict)
+
+
+def test_autodiff_alias(rng):
+    args = predict_args(rng)
+    g = sg.autodiff(predict, mode="reverse", wrt=(0, 1))(*args)
+    assert_grad_close(g, numeric_grad(predict, args, (0, 1)), args, (0, 1), predict)
+
+
+def test_optimized_false_gives_same_gradient(rng):
+    args = predict_args(rng)
+    fast = sg.grad(predict, wrt=(0, 1, 2))(*args)
+    plain = sg.grad(predict, wrt=(0, 1, 2), optimized=False)(*args)
+    for a, b in zip(fast, plain):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+# --- vjp ---------------------------------------------------------------------------------------
+
+VJP_SRC = """
+def f(x, W):
+    return np.sin(x @ W) * x[:, :1]
+"""
+
+
+def test_vjp_non_scalar_output(rng):
+    f_np, f_ag = make(VJP_SRC)
+    x, W = rand(rng, (2, 3)), rand(rng, (3, 4))
+    seed = rand(rng, (2, 4))
+    out, pullback = sg.vjp(f_np, x, W)
+    np.testing.assert_allclose(out, f_np(x, W), rtol=1e-12)
+    grads = pullback(seed)
+    assert isinstance(grads, tuple) and len(grads) == 2
+    for i, g in enumerate(grads):
+        vjp_ag, _ = autograd.make_vjp(f_ag, argnum=i)(x, W)
+        np.testing.assert_allclose(g, vjp_ag(seed), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(g, numeric_grad(f_np, (x, W), i, seed=seed), rtol=1e-6, atol=1e-8)
+
+
+def test_vjp_pullback_is_reusable(rng):
+    x = rand(rng, (3,))
+    out, pullback = sg.vjp(np_sin_square, x)
+    for _ in range(2):
+        seed = rand(rng, (3,))
+        (dx,) = pullback(seed)
+        np.testing.assert_allclose(dx, seed * 2.0 * np.sin(x) * np.cos(x), rtol=1e-12)
+
+
+def np_sin_square(x):
+    return np.sin(x) ** 2
+
+
+# --- source, verbose, caching ------------------------------------------------------------------
+
+
+def test_source_is_python_with_def(rng):
+    df = sg.grad(predict, wrt=(0, 1))
+    text = sg.source(df)
+    assert isinstance(text, str) and "def " in text
+    compile(text, "<generated>", "exec")
+
+
+def verbose_target(x):
+    return np.sum(np.exp(x) * x)
+
+
+def test_verbose_prints_generated_source(capsys, rng):
+    df = sg.grad(verbose_target, verbose=1)
+    df(rand(rng, (3,)))
+    printed = capsys.readouterr().out
+    assert "def " in printed
+    assert sg.source(df).strip() in printed
+
+
+def test_verbose_zero_prints_nothing(capsys, rng):
+    df = sg.grad(predict, wrt=2, verbose=0)
+    df(*predict_args(rng))
+    assert capsys.readouterr().out == ""
+
+
+def test_cached_transformation_is_reused():
+    assert sg.grad(predict, wrt=(0, 1)) is sg.grad(predict, wrt=(0, 1))
+    assert sg.source(sg.grad(predict)) == sg.source(sg.grad(predict))
+
+
+def test_output_is_deterministic():
+    src = "def f(x, y):\n    return np.sum(np.tanh(x * y) * x)\n"
+    first = sg.source(sg.grad(sg.exec_source(src, {"np": np})["f"], wrt=(0, 1)))
+    second = sg.source(sg.grad(sg.exec_source(src, {"np": np})["f"], wrt=(0, 1)))
+    assert first == second
+
+
+def test_redefined_function_is_retransformed():
+    ns = sg.exec_source("def f(x):\n    return x * x\n", {"np": np})
+    first = ns["f"]
+    assert sg.grad(first)(3.0) == pytest.approx(6.0)
+    sg.exec_source("def f(x):\n    return x * x * x\n", ns)
+    second = ns["f"]
+    assert sg.grad(second)(3.0) == pytest.approx(27.0)
+    assert sg.grad(first)(3.0) == pytest.approx(6.0)
+    assert sg.source(sg.grad(first)) != sg.source(sg.grad(second))
+
+
+def test_redefined_callee_is_seen():
+    ns = sg.exec_source(
+        "def g(x):\n    return x * 2.0\n\ndef f(x):\n    return g(x) * x\n", {"np": np}
+    )
+    assert sg.grad(ns["f"])(3.0) == pytest.approx(12.0)
+    sg.exec_source("def g(x):\n    return x * x\n", ns)
+    assert sg.grad(ns["f"])(3.0) == pytest.approx(27.0)
+
+
+def test_changed_global_constant_is_seen():
+    ns = sg.exec_source("SCALE = 2.0\n\ndef f(x):\n    return SCALE * x * x\n", {"np": np})
+    assert sg.grad(ns["f"])(3.0) == pytest.approx(12.0)
+    ns["SCALE"] = 5.0
+    assert sg.grad(ns["f"])(3.0) == pytest.approx(30.0)
+
+
+# --- exec_source -------------------------------------------------------------------------------
+
+
+def test_exec_source_returns_namespace_with_functions(rng):
+    ns = sg.exec_source("def f(x):\n    return np.sum(np.cos(x) * x)\n", {"np": np})
+    assert callable(ns["f"]) and ns["np"] is np
+    check_grad(ns["f"], (rand(rng, (2, 3)),))
+
+
+def test_exec_source_without_namespace():
+    ns = sg.exec_source("import math\n\ndef f(x):\n    return math.sin(x) * x\n")
+    assert sg.grad(ns["f"])(0.3) == pytest.approx(np.cos(0.3) * 0.3 + np.sin(0.3), rel=1e-12)
+
+
+# --- what flows through untouched --------------------------------------------------------------
+
+
+def only_x(x, y, z):
+    return np.sum(np.sin(x))
+
+
+def only_x_via_branch(x, y, z):
+    if np.sum(y) > 0:
+        return np.sum(x * x)
+    return np.sum(x) * 2.0
+
+
+@pytest.mark.parametrize("fn", [only_x, only_x_via_branch])
+def test_unused_inputs_get_zeros_of_their_shape(fn, rng):
+    args = (rand(rng, (3,)), rand(rng, (2, 3)), rand(rng))
+    dx, dy, dz = sg.grad(fn, wrt=(0, 1, 2))(*args)
+    assert np.shape(dx) == (3,)
+    assert np.shape(dy) == (2, 3) and np.all(np.asarray(dy) == 0.0)
+    assert np.shape(dz) == () and float(dz) == 0.0
+    assert_grad_close((dx, dy, dz), numeric_grad(fn, args, (0, 1, 2)), args, (0, 1, 2), fn)
+
+
+def power_steps(x, n):
+    for i in range(n):
+        x = np.sin(x) * 1.5
+    return np.sum(x) * n
+
+
+@pytest.mark.parametrize("n", [0, 2, 5])
+def test_integer_argument_flows_through(n, rng):
+    x = rand(rng, (3,))
+    g = check_grad(power_steps, (x, n), wrt=0)
+    assert np.shape(g) == (3,)
+
+
+def test_integer_argument_used_as_index_and_size(rng):
+    def pick(x, i, k):
+        return np.sum(x[i] * x[i]) / k + x.shape[0] * np.sum(x[:k])
+
+    check_grad(pick, (rand(rng, (4, 2)), 2, 3), wrt="x")
+
+
+# --- errors: unsupported syntax ----------------------------------------------------------------
+
+COUNTER = 0
+
+
+def uses_try(x):
+    try:
+        y = x * 2.0
+    except ValueError:
+        y = x
+    return y
+
+
+def uses_global(x):
+    global COUNTER
+    COUNTER = COUNTER + 1
+    return x * 2.0
+
+
+def uses_yield(x):
+    yield x * 2.0
+
+
+def uses_with(x):
+    with warnings.catch_warnings():
+        y = x * 2.0
+    return y
+
+
+UNSUPPORTED = [
+    (uses_try, "try:"),
+    (uses_global, "global COUNTER"),
+    (uses_yield, "yield x * 2.0"),
+    (uses_with, "with warnings.catch_warnings():"),
+]
+
+
+@pytest.mark.parametrize("fn, text", UNSUPPORTED, ids=[fn.__name__ for fn, _ in UNSUPPORTED])
+def test_unsupported_syntax(fn, text):
+    with pytest.raises(sg.UnsupportedSyntax) as info:
+        sg.grad(fn)(1.5)
+    err = info.value
+    assert isinstance(err, SyntaxError) and isinstance(err, sg.SourcegradError)
+    assert os.path.abspath(err.filename) == os.path.abspath(__file__)
+    assert err.lineno == line_of(fn, text)
+    assert text in str(err)
+
+
+def test_unsupported_syntax_in_exec_source():
+    src = "def f(x):\n    y = x\n    try:\n        y = x * 2.0\n    finally:\n        pass\n    return y\n"
+    f = sg.exec_source(src, {"np": np})["f"]
+    with pytest.raises(sg.UnsupportedSyntax) as info:
+        sg.grad(f)(1.5)
+    assert info.value.lineno == 3
+    assert "try:" in str(info.value)
+
+
+def test_error_classes():
+    for cls in (sg.UnsupportedSyntax, sg.NoRule, sg.SourceUnavailable):
+        assert issubclass(cls, sg.SourcegradError)
+    assert issubclass(sg.SourcegradError, Exception)
+    assert issubclass(sg.UnsupportedSyntax, SyntaxError)
+
+
+# --- errors: calls with no rule ----------------------------------------------------------------
+
+
+def uses_fft(x):
+    y = np.fft.fft(x)
+    return np.sum(np.abs(y))
+
+
+def uses_eigvals(x):
+    return np.sum(np.abs(np.linalg.eigvals(x)))
+
+
+@pytest.mark.parametrize(
+    "fn, shape, name", [(uses_fft, (4,), "fft"), (uses_eigvals, (3, 3), "eigvals")]
+)
+def test_no_rule_names_the_function(fn, shape, name, rng):
+    with pytest.raises(sg.NoRule) as info:
+        sg.grad(fn)(rand(rng, shape))
+    assert name in str(info.value)
+
+
+# --- errors: source unavailable ----------------------------------------------------------------
+
+
+def test_plain_exec_function_says_use_exec_source():
+    ns = {"np": np}
+    exec("def f(x):\n    return x * x\n", ns)
+    with pytest.raises(sg.SourceUnavailable) as info:
+        sg.grad(ns["f"])(2.0)
+    assert "exec_source" in str(info.value)
+
+
+# --- errors: nothing internal escapes ----------------------------------------------------------
+
+INTERNAL = (KeyError, AttributeError, IndexError)
+
+
+def calls_undefined(x):
+    return x * undefined_name_for_sourcegrad_tests  # noqa: F821
+
+
+def calls_missing_numpy_attribute(x):
+    return np.not_a_numpy_function(x)
+
+
+@pytest.mark.parametrize("wrt", [5, "nope", (0, "nope"), -7])
+def test_bad_wrt_is_reported(wrt):
+    with pytest.raises(Exception) as info:
+        sg.grad(predict, wrt=wrt)(np.ones((3, 2)), np.ones(2), np.ones((4, 3)))
+    assert not isinstance(info.value, INTERNAL), repr(info.value)
+    assert isinstance(info.value, (sg.SourcegradError, TypeError, ValueError))
+    bad = wrt[1] if isinstance(wrt, tuple) else wrt
+    assert str(bad) in str(info.value)
+
+
+@pytest.mark.parametrize("fn", [calls_undefined, calls_missing_numpy_attribute])
+def test_bad_names_in_user_code_are_reported(fn):
+    with pytest.raises(Exception) as info:
+        sg.grad(fn)(1.0)
+    assert not isinstance(info.value, INTERNAL), repr(info.value)
+    assert isinstance(info.value, (sg.SourcegradError, NameError))
+
+
+def test_mismatched_seed_is_reported(rng):
+    x, W = rand(rng, (2, 3)), rand(rng, (3, 4))
+    with pytest.raises(Exception) as info:
+        sg.grad(vector_out)(x, W, np.ones((5, 7)))
+    assert not isinstance(info.value, INTERNAL), repr(info.value)
+    assert isinstance(info.value, (sg.SourcegradError, ValueError))
+
+
+def sqrt_sum(x):
+    return np.sum(np.sqrt(x))
+
+
+def test_traceback_shows_generated_source_line():
+    """An error raised while the gradient runs points at a line of the generated source."""
+    df = sg.grad(sqrt_sum)
+    generated = sg.source(df)
+    lines = [
+        line.strip()
+        for line in generated.splitlines()
+        if line.strip() and not line.strip().startswith(("def ", "#", "@"))
+    ]
+    try:
+        with np.errstate(all="raise"):
+            # The primal sqrt(0) is fine; its derivative 0.5 / sqrt(0) divides by zero.
+            df(np.array([1.0, 0.0, 4.0]))
+    except FloatingPointError:
+        formatted = traceback.format_exc()
+    else:
+        pytest.fail("expected a FloatingPointError from the backward pass")
+    assert any(line in formatted for line in lines), formatted
+
+
+def test_gradient_does_not_modify_arguments(rng):
+    x = positive(rng, (2, 3))
+    before = x.copy()
+    sg.grad(sqrt_sum)(x)
+    sg.value_and_grad(sqrt_sum)(x)
+    _, pullback = sg.vjp(sqrt_sum, x)
+    pullback(1.0)
+    np.testing.assert_array_equal(x, before)

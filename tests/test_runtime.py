@@ -1,0 +1,187 @@
+"""The runtime helpers that generated code calls, checked numerically."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+from sourcegrad import runtime as sg
+
+rng = np.random.default_rng(0)
+
+
+def test_exports_exactly_the_documented_names():
+    assert sorted(sg.__all__) == sorted(
+        ["Tape", "push", "pop", "unbroadcast", "unreduce", "unindex", "zeros_like", "add",
+         "matmul_adjoint_a", "matmul_adjoint_b"]
+    )
+
+
+# --- tape ---
+def test_tape_is_a_last_in_first_out_stack():
+    tape = sg.Tape()
+    sg.push(tape, 1.0)
+    sg.push(tape, np.ones(2))
+    assert isinstance(tape, list) and len(tape) == 2
+    np.testing.assert_array_equal(sg.pop(tape), np.ones(2))
+    assert sg.pop(tape) == 1.0
+    assert not tape
+    with pytest.raises(IndexError):
+        sg.pop(tape)
+
+
+def test_tape_has_no_instance_dict():
+    with pytest.raises(AttributeError):
+        sg.Tape().anything = 1
+    assert pickle.loads(pickle.dumps(sg.Tape([1, 2]))) == [1, 2]
+
+
+# --- unbroadcast ---
+@pytest.mark.parametrize(
+    "gshape, xshape",
+    [((2, 3), (2, 3)), ((2, 3), (3,)), ((2, 3), (1, 3)), ((2, 3), (2, 1)), ((2, 3), ()),
+     ((4, 2, 3), (2, 1)), ((4, 2, 3), (1, 1, 3)), ((5,), (1,))],
+)
+def test_unbroadcast_is_the_adjoint_of_broadcasting(gshape, xshape):
+    x, g = rng.normal(size=xshape), rng.normal(size=gshape)
+    out = sg.unbroadcast(g, x)
+    assert np.shape(out) == xshape
+    # <g, broadcast(v)> == <unbroadcast(g), v>
+    v = rng.normal(size=xshape)
+    np.testing.assert_allclose(np.sum(g * np.broadcast_to(v, gshape)), np.sum(out * v))
+
+
+def test_unbroadcast_fast_paths_return_g_itself():
+    g = np.ones((2, 3))
+    assert sg.unbroadcast(g, np.zeros((2, 3))) is g
+    assert sg.unbroadcast(2.5, 1.0) == 2.5
+    assert sg.unbroadcast(2.5, np.float64(1.0)) == 2.5
+
+
+def test_unbroadcast_to_python_scalar_sums_to_a_numpy_scalar():
+    out = sg.unbroadcast(np.full((2, 3), 0.5, np.float32), 3.0)
+    assert out == 3.0 and isinstance(out, np.float32)
+
+
+def test_unbroadcast_keeps_float32():
+    out = sg.unbroadcast(np.ones((4, 3), np.float32), np.ones(3, np.float32))
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, 4.0)
+
+
+def test_unbroadcast_scalar_cotangent_of_an_array_broadcasts_up():
+    np.testing.assert_array_equal(sg.unbroadcast(2.0, np.zeros((2, 2))), np.full((2, 2), 2.0))
+
+
+# --- unreduce ---
+@pytest.mark.parametrize(
+    "shape, axis, keepdims",
+    [((2, 3), None, False), ((2, 3), None, True), ((2, 3), 0, False), ((2, 3), -1, False),
+     ((2, 3), 1, True), ((2, 3, 4), (0, 2), False), ((2, 3, 4), (-1, 0), True), ((3,), 0, False)],
+)
+def test_unreduce_is_the_adjoint_of_sum(shape, axis, keepdims):
+    x = rng.normal(size=shape)
+    y = np.sum(x, axis=axis, keepdims=keepdims)
+    g = rng.normal(size=np.shape(y))
+    out = sg.unreduce(g, x, axis, keepdims)
+    assert out.shape == shape
+    v = rng.normal(size=shape)
+    np.testing.assert_allclose(np.sum(g * np.sum(v, axis=axis, keepdims=keepdims)), np.sum(out * v))
+
+
+def test_unreduce_of_scalars():
+    assert sg.unreduce(1.5, 2.0) == 1.5
+    np.testing.assert_array_equal(sg.unreduce(1.5, np.zeros(3)), [1.5, 1.5, 1.5])
+
+
+# --- unindex ---
+@pytest.mark.parametrize(
+    "idx",
+    [1, -1, slice(1, 3), (0, slice(None)), (Ellipsis, 1), (None, 0), np.array([0, 2, 2]),
+     np.array([True, False, True, False]), (np.array([0, 0, 1]), np.array([1, 1, 2])),
+     ([1, 1],)],
+    ids=repr,
+)
+def test_unindex_is_the_adjoint_of_indexing(idx):
+    x = rng.normal(size=(4, 3))
+    g = rng.normal(size=np.shape(x[idx]))
+    out = sg.unindex(g, x, idx)
+    assert out.shape == x.shape
+    v = rng.normal(size=x.shape)
+    np.testing.assert_allclose(np.sum(g * v[idx]), np.sum(out * v))
+
+
+def test_unindex_dtypes():
+    assert sg.unindex(np.float32(1.0), np.zeros(3, np.float32), 0).dtype == np.float32
+    assert sg.unindex(1.0, np.zeros(3, np.float32), 0).dtype == np.float32
+    assert sg.unindex(1.0, np.arange(3), 0).dtype == np.float64
+
+
+def test_unindex_of_containers():
+    out = sg.unindex(2.0, (1.0, np.ones(2), 3.0), 2)
+    assert isinstance(out, tuple) and out[0] == 0.0 and out[2] == 2.0
+    np.testing.assert_array_equal(out[1], [0.0, 0.0])
+    out = sg.unindex([5.0, 6.0], [1.0, 2.0, 3.0], slice(1, None))
+    assert out == [0.0, 5.0, 6.0] and isinstance(out, list)
+    assert sg.unindex(3.0, {"a": 1.0, "b": 2.0}, "b") == {"a": 0.0, "b": 3.0}
+
+
+# --- zeros_like ---
+def test_zeros_like():
+    assert sg.zeros_like(3.0) == 0.0 and type(sg.zeros_like(3)) is float
+    assert type(sg.zeros_like(True)) is float
+    z = sg.zeros_like(np.ones((2, 3), np.float32))
+    assert z.shape == (2, 3) and z.dtype == np.float32 and not z.any()
+    assert sg.zeros_like(np.arange(3)).dtype == np.float64
+    assert type(sg.zeros_like(np.float32(2.0))) is np.float32
+    assert type(sg.zeros_like(np.int64(2))) is np.float64
+    z = sg.zeros_like((1.0, [np.ones(2), 2.0], {"k": 3.0}))
+    assert z[0] == 0.0 and isinstance(z[1], list) and z[2] == {"k": 0.0}
+    np.testing.assert_array_equal(z[1][0], [0.0, 0.0])
+    assert sg.zeros_like("mode") is None
+
+
+# --- add ---
+def test_add():
+    assert sg.add(1.0, 2.0) == 3.0
+    np.testing.assert_array_equal(sg.add(np.ones(2), 1.0), [2.0, 2.0])
+    assert sg.add((1.0, [2.0]), (3.0, [4.0])) == (4.0, [6.0])
+    assert sg.add({"a": 1.0}, {"a": 2.0, "b": 1.0}) == {"a": 3.0, "b": 1.0}
+    pair = (np.ones(2), 2.0)
+    assert sg.add(0.0, pair) is pair and sg.add(pair, 0.0) is pair
+    assert sg.add({"a": 1.0}, 0.0) == {"a": 1.0}
+    assert sg.add(None, 2.0) == 2.0 and sg.add((None, 1.0), (3.0, None)) == (3.0, 1.0)
+
+
+def test_add_does_not_write_into_its_arguments():
+    a, b = np.ones(2), np.ones(2)
+    sg.add(a, b)
+    np.testing.assert_array_equal(a, [1.0, 1.0])
+
+
+# --- matmul adjoints: the dot-product test against central finite differences ---
+MATMUL_SHAPES = [
+    ((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)),
+    ((5, 2, 3), (3, 4)), ((2, 3), (5, 3, 4)), ((5, 2, 3), (5, 3, 4)), ((5, 1, 2, 3), (4, 3, 2)),
+    ((5, 2, 3), (3,)), ((3,), (5, 3, 4)),
+]
+
+
+@pytest.mark.parametrize("ashape, bshape", MATMUL_SHAPES, ids=str)
+def test_matmul_adjoints(ashape, bshape):
+    a, b = rng.normal(size=ashape), rng.normal(size=bshape)
+    z = a @ b
+    u = rng.normal(size=np.shape(z))
+    va, vb = rng.normal(size=ashape), rng.normal(size=bshape)
+    eps = 1e-6
+    jv = ((a + eps * va) @ (b + eps * vb) - (a - eps * va) @ (b - eps * vb)) / (2 * eps)
+    ga, gb = sg.matmul_adjoint_a(u, a, b), sg.matmul_adjoint_b(u, a, b)
+    assert np.shape(ga) == ashape and np.shape(gb) == bshape
+    np.testing.assert_allclose(np.sum(u * jv), np.sum(ga * va) + np.sum(gb * vb), rtol=1e-7)
+
+
+def test_matmul_adjoint_keeps_float32():
+    a, b = np.ones((2, 3), np.float32), np.ones((3, 4), np.float32)
+    g = np.ones((2, 4), np.float32)
+    assert sg.matmul_adjoint_a(g, a, b).dtype == np.float32
+    assert sg.matmul_adjoint_b(g, a, b).dtype == np.float32
