@@ -30,6 +30,7 @@ class _Request:
     mode: str  # 'grad' | 'grad_value' | 'value_grad' | 'split'
     wrt: tuple[int, ...]
     optimized: bool
+    single: bool = False
 
 
 def grad(f: Callable, wrt: int | str | Sequence[int | str] = 0, optimized: bool = True,
@@ -43,7 +44,7 @@ def grad(f: Callable, wrt: int | str | Sequence[int | str] = 0, optimized: bool 
     """
     positions, single = _positions(f, wrt)
     mode = "grad_value" if preserve_result else "grad"
-    df = _generate(f, _Request(mode, positions, optimized), single)
+    df = _generate(f, _Request(mode, positions, optimized, single), single)
     if verbose:
         print(source(df))
     return df
@@ -60,7 +61,7 @@ def autodiff(f: Callable, mode: str = "reverse", wrt: int | str | Sequence[int |
 def value_and_grad(f: Callable, wrt: int | str | Sequence[int | str] = 0, optimized: bool = True) -> Callable:
     """A function returning ``(f(*args), gradient)``, computed in one sweep pair."""
     positions, single = _positions(f, wrt)
-    return _generate(f, _Request("value_grad", positions, optimized), single)
+    return _generate(f, _Request("value_grad", positions, optimized, single), single)
 
 
 def vjp(f: Callable, *args: Any) -> tuple[Any, Callable]:
@@ -117,6 +118,7 @@ def _generate(f: Callable, request: _Request, single: bool):
     fence.check_supported(src)
     resolver = Resolver(f)
     nf = normalise(src, resolver, Namer())
+    _real_defaults(f, nf)
     params = nf.params
     wrt = [params[i] for i in request.wrt]
     rc = ReverseTransform(nf, wrt, lambda fn, pos: split(fn, pos, request.optimized)).run()
@@ -129,12 +131,28 @@ def _generate(f: Callable, request: _Request, single: bool):
         name = "d" + nf.fn.name
         name = name if not namer.is_taken(name) else namer.fresh("grad_" + nf.fn.name)
         result = namer.fresh("value") if request.mode != "grad" else None
-        defs = (assemble.joint(rc, nf.fn, name, [w for w in wrt] if not single else wrt, namer.adjoint,
-                               sg, result, request.mode),)
+        defs = (assemble.joint(rc, nf.fn, name, wrt, namer.adjoint, sg, result, request.mode, single),)
     made = [_compile(d, src, resolver, scope, request.optimized) for d in defs]
     out = tuple(made) if request.mode == "split" else made[0]
     _cache.put(f, request, out, resolver)
     return out
+
+
+def _real_defaults(f: Callable, nf) -> None:
+    """Default values in generated signatures are the objects ``f`` holds, not re-evaluated text."""
+    args = nf.fn.args
+    values = list(f.__defaults__ or ())
+    names = [a.arg for a in args.args][len(args.args) - len(values):]
+    args.defaults = [_constant_or_bound(v, n, nf.scope) for v, n in zip(values, names)]
+    kw = f.__kwdefaults__ or {}
+    args.kw_defaults = [_constant_or_bound(kw[a.arg], a.arg, nf.scope) if a.arg in kw else None
+                        for a in args.kwonlyargs]
+
+
+def _constant_or_bound(value: Any, param: str, scope) -> ast.expr:
+    if type(value) in (int, float, bool, str, type(None)):
+        return ast.Constant(value)
+    return ast.Name(scope.bind(f"{param}_default", value), ast.Load())
 
 
 def _sg(scope):

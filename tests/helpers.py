@@ -145,16 +145,39 @@ def _entry_name(src):
     return name
 
 
+class _ForAutograd(ast.NodeTransformer):
+    """Two spellings autograd's boxes cannot run, rewritten to equivalent ones for the twin only:
+    augmented assignment (`h += y` writes into a plain ndarray `h` when `y` is a box) becomes
+    `h = h + y`, and unary plus (ArrayBox has no __pos__) is dropped. The suite's programs never
+    alias an array that they update in place, so both rewrites keep the meaning."""
+
+    def visit_AugAssign(self, node):
+        self.generic_visit(node)
+        load = ast.Name(id=node.target.id, ctx=ast.Load())
+        value = ast.BinOp(left=load, op=node.op, right=node.value)
+        return ast.copy_location(ast.Assign(targets=[node.target], value=value), node)
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        return node.operand if isinstance(node.op, ast.UAdd) else node
+
+
+def _autograd_source(src):
+    tree = ast.fix_missing_locations(_ForAutograd().visit(ast.parse(src)))
+    return ast.unparse(tree)
+
+
 def make(src, entry=None, **extra_globals):
     """Build (f_np, f_ag) from one source text.
 
-    f_np is defined by sg.exec_source with np = numpy, f_ag by exec with np = autograd.numpy.
-    entry names the function to return; by default the last top-level function in src.
+    f_np is defined by sg.exec_source with np = numpy, f_ag by exec with np = autograd.numpy
+    (after the rewrites of _ForAutograd). entry names the function to return; by default the
+    last top-level function in src.
     """
     name = entry or _entry_name(src)
     ns_np = sg.exec_source(src, {"np": np, **extra_globals})
     ns_ag = {"np": anp, **extra_globals}
-    exec(compile(src, "<autograd twin>", "exec"), ns_ag)
+    exec(compile(_autograd_source(src), "<autograd twin>", "exec"), ns_ag)  # noqa: S102  (the twin)
     return ns_np[name], ns_ag[name]
 
 

@@ -148,12 +148,14 @@ def test_vjp_non_scalar_output(rng):
     for i, g in enumerate(grads):
         vjp_ag, _ = autograd.make_vjp(f_ag, argnum=i)(x, W)
         np.testing.assert_allclose(g, vjp_ag(seed), rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(g, numeric_grad(f_np, (x, W), i, seed=seed), rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(
+            g, numeric_grad(f_np, (x, W), i, seed=seed), rtol=1e-6, atol=1e-8
+        )
 
 
 def test_vjp_pullback_is_reusable(rng):
     x = rand(rng, (3,))
-    out, pullback = sg.vjp(np_sin_square, x)
+    _, pullback = sg.vjp(np_sin_square, x)
     for _ in range(2):
         seed = rand(rng, (3,))
         (dx,) = pullback(seed)
@@ -337,7 +339,15 @@ def test_unsupported_syntax(fn, text):
 
 
 def test_unsupported_syntax_in_exec_source():
-    src = "def f(x):\n    y = x\n    try:\n        y = x * 2.0\n    finally:\n        pass\n    return y\n"
+    src = (
+        "def f(x):\n"
+        "    y = x\n"
+        "    try:\n"
+        "        y = x * 2.0\n"
+        "    finally:\n"
+        "        pass\n"
+        "    return y\n"
+    )
     f = sg.exec_source(src, {"np": np})["f"]
     with pytest.raises(sg.UnsupportedSyntax) as info:
         sg.grad(f)(1.5)
@@ -378,7 +388,7 @@ def test_no_rule_names_the_function(fn, shape, name, rng):
 
 def test_plain_exec_function_says_use_exec_source():
     ns = {"np": np}
-    exec("def f(x):\n    return x * x\n", ns)
+    exec("def f(x):\n    return x * x\n", ns)  # noqa: S102  (plain exec is the case under test)
     with pytest.raises(sg.SourceUnavailable) as info:
         sg.grad(ns["f"])(2.0)
     assert "exec_source" in str(info.value)

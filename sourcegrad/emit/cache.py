@@ -20,8 +20,8 @@ class Cache:
         entry = self._entries.get((fn.__code__, request))
         if entry is None:
             return None
-        made, used, globals_ = entry
-        if globals_ is not fn.__globals__:
+        made, used, globals_, defaults = entry
+        if globals_ is not fn.__globals__ or not _same(defaults, _defaults(fn)):
             return None
         probe = Resolver(fn)
         for name, value in used.items():
@@ -30,4 +30,12 @@ class Cache:
         return made
 
     def put(self, fn, request, made, resolver: Resolver) -> None:
-        self._entries[(fn.__code__, request)] = (made, dict(resolver.used), fn.__globals__)
+        self._entries[(fn.__code__, request)] = (made, dict(resolver.used), fn.__globals__, _defaults(fn))
+
+
+def _defaults(fn) -> tuple:
+    return tuple(fn.__defaults__ or ()) + tuple((fn.__kwdefaults__ or {}).values())
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))

@@ -33,7 +33,7 @@ def _block(stmts, depth: int, lines: list[str], user_file: str, commented: set[i
     pad = "    " * depth
     for stmt in stmts:
         line = getattr(stmt, "lineno", None)
-        if id(stmt) in commented and line != last[0] and not isinstance(stmt, ast.Return):
+        if id(stmt) in commented and line != last[0] and line and not isinstance(stmt, ast.Return):
             text = linecache.getline(user_file, line).strip() if line else ""
             lines.append(f"{pad}# line {line}: {text}")
             last[0] = line

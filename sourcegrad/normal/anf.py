@@ -54,6 +54,10 @@ class Scope:
         name = self.resolver.spelling_of(obj) or self._bind(preferred or getattr(obj, "__name__", "fn"), obj)
         return ast.Name(name, ast.Load())
 
+    def bind(self, base: str, obj: Any) -> str:
+        """A name for ``obj`` in generated code (reused if it is bound already)."""
+        return self._bind(base, obj)
+
     def _bind(self, base: str, obj: Any) -> str:
         for name, value in self.bindings.items():
             if value is obj:

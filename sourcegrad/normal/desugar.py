@@ -121,9 +121,10 @@ def lower_exits(fn: ast.FunctionDef, namer: Namer) -> ast.FunctionDef:
 def _exit_block(stmts: list[ast.stmt], state: _Exits) -> list[ast.stmt]:
     out: list[ast.stmt] = []
     for i, stmt in enumerate(stmts):
+        exits = _may_exit(stmt, state)
         out.extend(_exit_stmt(stmt, state))
         rest = stmts[i + 1 :]
-        if rest and _may_exit(stmt, state):
+        if rest and exits:
             flag = state.loops[-1].skip if state.loops else state.returned
             guard = ast.If(test=ast.UnaryOp(ast.Not(), _load(flag)), body=_exit_block(rest, state), orelse=[])
             out.append(_at(guard, rest[0]))

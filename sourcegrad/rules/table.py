@@ -446,16 +446,14 @@ def _lambda_node(fn) -> tuple[ast.Lambda, str, ast.Call | None]:
 
 
 def _by_positions(lambdas: list[ast.Lambda], code) -> list[ast.Lambda]:
-    """The innermost lambda whose span holds the positions of the code's instructions."""
-    spots = [
-        (ln, col) for ln, _, col, _ in code.co_positions() if ln is not None and col is not None
-    ]
-    holding = [
-        n
-        for n in lambdas
-        if spots
-        and all((n.lineno, n.col_offset) <= s <= (n.end_lineno, n.end_col_offset) for s in spots)
-    ]
+    """The lambda whose span holds most of the code's instruction positions (innermost on ties)."""
+    spots = [(ln, col) for ln, _, col, _ in code.co_positions() if ln is not None and col is not None]
+
+    def held(n: ast.Lambda) -> int:
+        return sum((n.lineno, n.col_offset) <= s <= (n.end_lineno, n.end_col_offset) for s in spots)
+
+    best = max(map(held, lambdas), default=0)
+    holding = [n for n in lambdas if best and held(n) == best]
     holding.sort(key=lambda n: (n.end_lineno - n.lineno, n.end_col_offset - n.col_offset))
     return holding[:1]
 

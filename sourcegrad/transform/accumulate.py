@@ -174,5 +174,5 @@ def lower(stmts: list[ast.stmt], *, adjoints: set[str], containers: set[str], sg
             value = ast.Call(ast.Attribute(copy.deepcopy(sg), "zeros_like", ast.Load()), [ast.Name(zero_like[name], ast.Load())], [])
         else:
             value = ast.Constant(0.0)
-        head.append(ast.Assign([ast.Name(name, ast.Store())], value))
+        head.append(ast.Assign([ast.Name(name, ast.Store())], value, lineno=0, col_offset=0))
     return head + body

@@ -42,9 +42,9 @@ def _head(rc: ReverseCode, sg: ast.expr, extra_prebind: set[str] = frozenset()) 
     return head
 
 
-def _gradients(rc: ReverseCode, wrt: list[str], adjoint) -> ast.expr:
+def _gradients(rc: ReverseCode, wrt: list[str], adjoint, single: bool = True) -> ast.expr:
     parts = [ast.Call(_load(OR_ZERO), [_load(adjoint(p)), _load(p)], []) for p in wrt]
-    return parts[0] if len(parts) == 1 else ast.Tuple(parts, ast.Load())
+    return parts[0] if single and len(parts) == 1 else ast.Tuple(parts, ast.Load())
 
 
 def _lowered(rc: ReverseCode, stmts: list[ast.stmt], sg: ast.expr, adjoint, params: list[str]) -> list[ast.stmt]:
@@ -54,10 +54,10 @@ def _lowered(rc: ReverseCode, stmts: list[ast.stmt], sg: ast.expr, adjoint, para
 
 
 def joint(rc: ReverseCode, fn: ast.FunctionDef, name: str, wrt: list[str], adjoint, sg: ast.expr,
-          result: str | None, order: str) -> ast.FunctionDef:
+          result: str | None, order: str, single: bool) -> ast.FunctionDef:
     """The gradient in one function. ``order``: 'grad', 'grad_value' or 'value_grad'."""
     params = [a.arg for a in fn.args.args]
-    grads = _gradients(rc, wrt, adjoint)
+    grads = _gradients(rc, wrt, adjoint, single)
     body = _head(rc, sg) + list(rc.primal)
     if order != "grad":
         body.append(ast.Assign([ast.Name(result, ast.Store())], copy.deepcopy(rc.returned)))
@@ -81,7 +81,8 @@ def split(rc: ReverseCode, fn: ast.FunctionDef, names: tuple[str, str], wrt: lis
     params = [a.arg for a in fn.args.args]
     grads = _gradients(rc, wrt, adjoint)
     adjoint_part = _lowered(rc, list(rc.adjoint) + [ast.Return(grads)], sg, adjoint, params)
-    residuals = sorted(_free_reads(adjoint_part) - rc.adjoint_names - {rc.seed} - _sg_names(sg))
+    local = set(params) | {n.id for s in rc.primal for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    residuals = sorted((_free_reads(adjoint_part) & local) - rc.adjoint_names - {rc.seed})
     if rc.tape and rc.tape not in residuals:
         residuals.insert(0, rc.tape)
     elif rc.tape:

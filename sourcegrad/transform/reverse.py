@@ -92,6 +92,8 @@ class ReverseTransform:
         for stmt in walk_simple(nf.fn.body):
             self.adjoints[id(stmt)] = self._adjoint_of(stmt)
         self.adj_read = self._adjoint_reads()
+        # A reassigned parameter is restored by the tape: its gradient takes the original's shape.
+        self.adj_read |= set(wrt) & assigned_names(nf.fn.body)
 
     # --- facts ----------------------------------------------------------------------------------
 
@@ -222,7 +224,7 @@ class ReverseTransform:
             raise TransformError(f"call of {fn.__qualname__} does not match its signature: {err}",
                                  location_of(stmt, self.scope.filename)) from None
         out = []
-        for name, param in signature.parameters.items():
+        for name, param in signature.parameters.items():  # every parameter, positionally
             if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 raise TransformError(f"{fn.__qualname__} takes *args/**kwargs: not supported yet",
                                      location_of(stmt, self.scope.filename))
@@ -275,9 +277,10 @@ class ReverseTransform:
         return primal, adjoint
 
     def _simple(self, stmt: ast.stmt, bound: _Bound) -> tuple[list, list]:
-        targets = sorted(assigned_names([stmt]), key=lambda n: n)
+        form = self.primal_forms.get(id(stmt), stmt)
+        targets = sorted(assigned_names([form]))
         saved = [t for t in targets if t in self.adj_read and t in bound.possible and t not in self.records]
-        primal = [self._push(t, stmt, bound) for t in saved] + [self.primal_forms.get(id(stmt), stmt)]
+        primal = [self._push(t, stmt, bound) for t in saved] + [form]
         adjoint = list(self.adjoints.get(id(stmt), []))
         adjoint += [ast.copy_location(ast.Delete([ast.Name(self.adjoint(t), ast.Del())]), stmt)
                     for t in targets if self.active(t)]
@@ -320,7 +323,8 @@ class ReverseTransform:
 
     def _loop_body(self, stmt, bound: _Bound, target: str | None) -> tuple[list, list]:
         inner = bound.copy()
-        inner.possible |= assigned_names(stmt.body) | ({target} if target else set())
+        forms = [self.primal_forms.get(id(s), s) for s in walk_simple(stmt.body)]
+        inner.possible |= assigned_names(stmt.body) | assigned_names(forms) | ({target} if target else set())
         if target:
             inner.definite.add(target)
         self.loop_depth += 1

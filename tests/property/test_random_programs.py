@@ -119,9 +119,7 @@ def programs(draw, array):
         last = target
 
     other = draw(st.sampled_from(names))
-    result = draw(
-        st.sampled_from([f"{last}", f"{last} * {other}", f"np.tanh({last}) + {other}"])
-    )
+    result = draw(st.sampled_from([f"{last}", f"{last} * {other}", f"np.tanh({last}) + {other}"]))
     lines.append(f"    return np.sum({result})")
     return "def f(v0, v1):\n" + "\n".join(lines) + "\n"
 

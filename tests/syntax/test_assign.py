@@ -78,7 +78,7 @@ def f(x, y):
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-@pytest.mark.parametrize("op", ["+", "-", "*", "/"])
+@pytest.mark.parametrize("op", ["+", "-", "*", "/", "%"])
 def test_binary_operator(op, shape, rng):
     src = f"""
 def f(x, y):
@@ -86,6 +86,17 @@ def f(x, y):
     return np.sum(z * x)
 """
     check_against_autograd(src, (rand(rng, shape), positive(rng, shape)), wrt=(0, 1))
+
+
+def floor_division(x, y):
+    # autograd has no rule for //, so this case is checked against finite differences only.
+    steps = x // 0.5
+    return np.sum(steps * x * y + (y // x) * y)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_floor_division(shape, rng):
+    check_grad(floor_division, (positive(rng, shape), positive(rng, shape)), wrt=(0, 1))
 
 
 @pytest.mark.parametrize("shape", SHAPES)

@@ -101,7 +101,9 @@ def test_callee_differentiated_directly(rng):
     """The callee is itself a valid target of grad, before and after it was used as a callee."""
     x = rand(rng, (3,))
     check_grad(square_sum, (x,))
-    check_grad(two_layers, (rand(rng, (2, 3)), rand(rng, (3, 4)), rand(rng, (4,)), rand(rng, (4, 2))))
+    check_grad(
+        two_layers, (rand(rng, (2, 3)), rand(rng, (3, 4)), rand(rng, (4,)), rand(rng, (4, 2)))
+    )
     check_grad(square_sum, (x * 2.0,))
 
 

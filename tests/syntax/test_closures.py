@@ -131,7 +131,7 @@ def f(x, w):
 
 def test_lambda_inside_test_function(rng):
     w = rand(rng, (3,))
-    g = lambda t: np.sum(np.cos(t * w))  # noqa: E731  (the lambda is the case under test)
+    g = lambda t: np.sum(np.cos(t * w))
     check_grad(g, (rand(rng, (3,)),))
 
 
