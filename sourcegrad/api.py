@@ -132,7 +132,8 @@ def _generate(f: Callable, request: _Request, single: bool):
         name = name if not namer.is_taken(name) else namer.fresh("grad_" + nf.fn.name)
         result = namer.fresh("value") if request.mode != "grad" else None
         defs = (assemble.joint(rc, nf.fn, name, wrt, namer.adjoint, sg, result, request.mode, single),)
-    made = [_compile(d, src, resolver, scope, request.optimized) for d in defs]
+    temporaries = _temporaries(nf, src)
+    made = [_compile(d, src, resolver, scope, request.optimized, temporaries) for d in defs]
     out = tuple(made) if request.mode == "split" else made[0]
     _cache.put(f, request, out, resolver)
     return out
@@ -161,9 +162,16 @@ def _sg(scope):
     return scope.spell(runtime, "sg")
 
 
-def _compile(fn: ast.FunctionDef, src, resolver: Resolver, scope, optimized: bool):
+def _temporaries(nf, src) -> set[str]:
+    """Names the transform invented: everything the user did not write."""
+    user = {n.id for n in ast.walk(src.node) if isinstance(n, ast.Name)} | {a.arg for a in src.node.args.args}
+    return set(nf.scope.namer._taken) - user
+
+
+def _compile(fn: ast.FunctionDef, src, resolver: Resolver, scope, optimized: bool, temporaries: set[str]):
     if optimized:
-        fn = passes.optimise(fn, pure=_purity(scope, resolver))
+        temps = (temporaries | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}) - _user_and_adjoint_names(src, scope)
+        fn = passes.optimise(fn, _purity(scope, resolver), temps, assemble.is_mark)
     body, commented = _strip_mark(fn)
     fn.body = body
     text = emit.render(fn, src.filename, commented)
@@ -180,6 +188,12 @@ def _compile(fn: ast.FunctionDef, src, resolver: Resolver, scope, optimized: boo
         h for v in namespace.values() for h in ([v] if hasattr(v, "__sourcegrad_source__") else [])
     )
     return made
+
+
+def _user_and_adjoint_names(src, scope) -> set[str]:
+    user = {n.id for n in ast.walk(src.node) if isinstance(n, ast.Name)} | {a.arg for a in src.node.args.args}
+    adjoints = scope.namer.adjoint_names()
+    return user | {adjoints[u] for u in user if u in adjoints}
 
 
 def _strip_mark(fn: ast.FunctionDef) -> tuple[list[ast.stmt], set[int]]:

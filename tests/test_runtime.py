@@ -12,8 +12,18 @@ rng = np.random.default_rng(0)
 
 def test_exports_exactly_the_documented_names():
     assert sorted(sg.__all__) == sorted(
-        ["Tape", "push", "pop", "unbroadcast", "unreduce", "unindex", "zeros_like", "add",
-         "matmul_adjoint_a", "matmul_adjoint_b"]
+        [
+            "Tape",
+            "push",
+            "pop",
+            "unbroadcast",
+            "unreduce",
+            "unindex",
+            "zeros_like",
+            "add",
+            "matmul_adjoint_a",
+            "matmul_adjoint_b",
+        ]
     )
 
 
@@ -39,8 +49,16 @@ def test_tape_has_no_instance_dict():
 # --- unbroadcast ---
 @pytest.mark.parametrize(
     "gshape, xshape",
-    [((2, 3), (2, 3)), ((2, 3), (3,)), ((2, 3), (1, 3)), ((2, 3), (2, 1)), ((2, 3), ()),
-     ((4, 2, 3), (2, 1)), ((4, 2, 3), (1, 1, 3)), ((5,), (1,))],
+    [
+        ((2, 3), (2, 3)),
+        ((2, 3), (3,)),
+        ((2, 3), (1, 3)),
+        ((2, 3), (2, 1)),
+        ((2, 3), ()),
+        ((4, 2, 3), (2, 1)),
+        ((4, 2, 3), (1, 1, 3)),
+        ((5,), (1,)),
+    ],
 )
 def test_unbroadcast_is_the_adjoint_of_broadcasting(gshape, xshape):
     x, g = rng.normal(size=xshape), rng.normal(size=gshape)
@@ -76,8 +94,16 @@ def test_unbroadcast_scalar_cotangent_of_an_array_broadcasts_up():
 # --- unreduce ---
 @pytest.mark.parametrize(
     "shape, axis, keepdims",
-    [((2, 3), None, False), ((2, 3), None, True), ((2, 3), 0, False), ((2, 3), -1, False),
-     ((2, 3), 1, True), ((2, 3, 4), (0, 2), False), ((2, 3, 4), (-1, 0), True), ((3,), 0, False)],
+    [
+        ((2, 3), None, False),
+        ((2, 3), None, True),
+        ((2, 3), 0, False),
+        ((2, 3), -1, False),
+        ((2, 3), 1, True),
+        ((2, 3, 4), (0, 2), False),
+        ((2, 3, 4), (-1, 0), True),
+        ((3,), 0, False),
+    ],
 )
 def test_unreduce_is_the_adjoint_of_sum(shape, axis, keepdims):
     x = rng.normal(size=shape)
@@ -97,9 +123,18 @@ def test_unreduce_of_scalars():
 # --- unindex ---
 @pytest.mark.parametrize(
     "idx",
-    [1, -1, slice(1, 3), (0, slice(None)), (Ellipsis, 1), (None, 0), np.array([0, 2, 2]),
-     np.array([True, False, True, False]), (np.array([0, 0, 1]), np.array([1, 1, 2])),
-     ([1, 1],)],
+    [
+        1,
+        -1,
+        slice(1, 3),
+        (0, slice(None)),
+        (Ellipsis, 1),
+        (None, 0),
+        np.array([0, 2, 2]),
+        np.array([True, False, True, False]),
+        (np.array([0, 0, 1]), np.array([1, 1, 2])),
+        ([1, 1],),
+    ],
     ids=repr,
 )
 def test_unindex_is_the_adjoint_of_indexing(idx):
@@ -161,9 +196,16 @@ def test_add_does_not_write_into_its_arguments():
 
 # --- matmul adjoints: the dot-product test against central finite differences ---
 MATMUL_SHAPES = [
-    ((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)),
-    ((5, 2, 3), (3, 4)), ((2, 3), (5, 3, 4)), ((5, 2, 3), (5, 3, 4)), ((5, 1, 2, 3), (4, 3, 2)),
-    ((5, 2, 3), (3,)), ((3,), (5, 3, 4)),
+    ((3,), (3,)),
+    ((2, 3), (3,)),
+    ((3,), (3, 4)),
+    ((2, 3), (3, 4)),
+    ((5, 2, 3), (3, 4)),
+    ((2, 3), (5, 3, 4)),
+    ((5, 2, 3), (5, 3, 4)),
+    ((5, 1, 2, 3), (4, 3, 2)),
+    ((5, 2, 3), (3,)),
+    ((3,), (5, 3, 4)),
 ]
 
 

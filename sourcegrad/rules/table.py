@@ -123,8 +123,8 @@ def elementwise(fn, derivative):
         )
     x = names[0]
     y = names[1] if len(names) == 2 else _fresh("y", names)
-    adj = _assign(x, ast.BinOp(_d(y), ast.Mult(), _copy(lam.body)), lam)
-    tan = _assign(y, ast.BinOp(_d(x), ast.Mult(), _copy(lam.body)), lam)
+    adj = _assign(x, ast.BinOp(_d(y), ast.Mult(), copy.deepcopy(lam.body)), lam)
+    tan = _assign(y, ast.BinOp(_d(x), ast.Mult(), copy.deepcopy(lam.body)), lam)
     common = {
         "primal": fn,
         "params": (y, x),
@@ -155,7 +155,7 @@ def linear(fn, transpose):
     g, x, more = names[0], names[1], names[2:]
     y = _fresh("y", names)
     defaults = dict(zip(names[len(names) - len(args.defaults) :], transpose.__defaults__ or ()))
-    adj = _assign(x, _Rename({g: _d(y)}).visit(_copy(lam.body)), lam)
+    adj = _assign(x, _Rename({g: _d(y)}).visit(copy.deepcopy(lam.body)), lam)
     spelled = _spelling(fn, call, transpose.__globals__, lam)
     tan_call = ast.Call(
         spelled,
@@ -379,9 +379,6 @@ def _assign(name: str, value: ast.expr, where: ast.AST) -> ast.Assign:
     return ast.fix_missing_locations(ast.copy_location(stmt, where))
 
 
-_copy = _deepcopy = copy.deepcopy
-
-
 def _fresh(name: str, taken) -> str:
     while name in taken:
         name += "_"
@@ -396,7 +393,7 @@ class _Rename(ast.NodeTransformer):
 
     def visit_Name(self, node: ast.Name) -> ast.expr:
         if isinstance(node.ctx, ast.Load) and node.id in self.mapping:
-            return ast.copy_location(_deepcopy(self.mapping[node.id]), node)
+            return ast.copy_location(copy.deepcopy(self.mapping[node.id]), node)
         return node
 
 
@@ -447,7 +444,9 @@ def _lambda_node(fn) -> tuple[ast.Lambda, str, ast.Call | None]:
 
 def _by_positions(lambdas: list[ast.Lambda], code) -> list[ast.Lambda]:
     """The lambda whose span holds most of the code's instruction positions (innermost on ties)."""
-    spots = [(ln, col) for ln, _, col, _ in code.co_positions() if ln is not None and col is not None]
+    spots = [
+        (ln, col) for ln, _, col, _ in code.co_positions() if ln is not None and col is not None
+    ]
 
     def held(n: ast.Lambda) -> int:
         return sum((n.lineno, n.col_offset) <= s <= (n.end_lineno, n.end_col_offset) for s in spots)
@@ -465,12 +464,12 @@ def _spelling(fn, call: ast.Call | None, namespace: Mapping, lam: ast.Lambda) ->
         spelled = call.args[0]
         try:
             value = eval(
-                compile(ast.Expression(_deepcopy(spelled)), "<rule>", "eval"), dict(namespace)
+                compile(ast.Expression(copy.deepcopy(spelled)), "<rule>", "eval"), dict(namespace)
             )
         except Exception:  # noqa: BLE001 - any failure means "not a plain spelling"
             value = None
         if value is fn:
-            return _deepcopy(spelled)
+            return copy.deepcopy(spelled)
     name = getattr(fn, "__name__", None)
     for module_name, module in namespace.items():
         if inspect.ismodule(module) and name and getattr(module, name, None) is fn:

@@ -29,24 +29,27 @@ def unbroadcast(g, x):
     has fewer dimensions than `x` (a scalar cotangent of an array), it is broadcast up to `x`'s
     shape as a read-only view.
     """
-    tx = type(x)
+    tx, tg = type(x), type(g)
+    if tx is _ndarray and tg is _ndarray and x.shape == g.shape:
+        return g
     if tx in _PY_SCALARS:
-        if type(g) in _PY_SCALARS:
+        if tg in _PY_SCALARS:
             return g
-        return g.sum() if type(g) is _ndarray else np.sum(g)
+        return g.sum() if tg is _ndarray else np.sum(g)
     shape = x.shape if tx is _ndarray else np.shape(x)
-    gshape = g.shape if type(g) is _ndarray else np.shape(g)
+    gshape = g.shape if tg is _ndarray else np.shape(g)
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
     if lead < 0:
         return np.broadcast_to(g, shape)
-    if lead:
-        g = np.sum(g, axis=tuple(range(lead)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
-    if axes:
-        g = np.sum(g, axis=axes, keepdims=True)
-    return g
+    if tg is not _ndarray:
+        g = np.asarray(g)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
+    )
+    g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape) if lead else g
 
 
 def unreduce(g, x, axis=None, keepdims=False):

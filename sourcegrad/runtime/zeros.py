@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+_ndarray = np.ndarray
 _PY_NUMBERS = (float, int, bool)
 _ZERO_DTYPES = {}  # dtype -> float dtype of its zeros
 
@@ -63,8 +64,8 @@ def add(a, b):
     Python zero (0.0, 0) or None on one side stands for a zero of the other side's structure, so
     `add(0.0, (dx, dy))` is `(dx, dy)`. Everything else is `a + b`.
     """
-    ta = type(a)
-    if ta is float and type(b) is float:
+    ta, tb = type(a), type(b)
+    if (ta is _ndarray or ta is float) and (tb is _ndarray or tb is float):
         return a + b
     if isinstance(a, (tuple, list)):
         if isinstance(b, (tuple, list)):

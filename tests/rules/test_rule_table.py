@@ -10,7 +10,6 @@ The cases come from `domains.py`: a registered rule without a row there fails.
 from __future__ import annotations
 
 import ast
-import inspect
 import operator
 import sys
 import zlib
@@ -25,7 +24,7 @@ from sourcegrad.rules import table
 from sourcegrad.rules.table import d
 
 sys.path.insert(0, str(Path(__file__).parent))
-from domains import DOMAINS, A, K, T  # noqa: E402
+from domains import DOMAINS, K, T
 
 EPS = 1e-6
 REGISTERED = sorted(set(table.ADJOINTS) | set(table.TANGENTS), key=qualified_name)
@@ -46,7 +45,9 @@ class _DictAccess(ast.NodeTransformer):
         if isinstance(node.value, ast.Name) and node.value.id == "d":
             assert isinstance(node.slice, ast.Name), "templates index d by a name"
             value = ast.Name("__d__", ast.Load())
-            return ast.copy_location(ast.Subscript(value, ast.Constant(node.slice.id), node.ctx), node)
+            return ast.copy_location(
+                ast.Subscript(value, ast.Constant(node.slice.id), node.ctx), node
+            )
         return node
 
 
@@ -165,7 +166,9 @@ def test_every_rule_has_a_domain_row(fn):
 
 
 def test_no_stale_domain_rows():
-    stale = [qualified_name(f) for f in DOMAINS if f not in table.ADJOINTS and f not in table.TANGENTS]
+    stale = [
+        qualified_name(f) for f in DOMAINS if f not in table.ADJOINTS and f not in table.TANGENTS
+    ]
     assert not stale, f"rows for functions with no rule: {stale}"
 
 
@@ -230,8 +233,9 @@ def _autograd_function(fn):
     return None
 
 
-@pytest.mark.parametrize("fn, case", [c for c in CASES if DOMAINS[c.values[0]].autograd
-                                      and c.values[1].autograd])
+@pytest.mark.parametrize(
+    "fn, case", [c for c in CASES if DOMAINS[c.values[0]].autograd and c.values[1].autograd]
+)
 def test_adjoint_matches_autograd(fn, case):
     from autograd import make_vjp
 
@@ -247,6 +251,7 @@ def test_adjoint_matches_autograd(fn, case):
     names = s._names()
     compared = 0
     for p in s.active:
+
         def partial(xp, p=p):
             args = [xp if q == p else a for q, a in zip(names, s.args)]
             return agfn(*args, **s.kwargs)
@@ -301,20 +306,26 @@ def test_linear_expands_both_modes():
     assert t.params == ("y", "x", "axis", "keepdims")
     assert dict(t.defaults) == {"axis": None, "keepdims": False}
     assert t.source == "d[x] = sg.unreduce(d[y], x, axis, keepdims)"
-    assert table.lookup_tangent(np.sum).source == "d[y] = np.sum(d[x], axis=axis, keepdims=keepdims)"
+    assert (
+        table.lookup_tangent(np.sum).source == "d[y] = np.sum(d[x], axis=axis, keepdims=keepdims)"
+    )
     assert table.lookup_tangent(np.reshape).source == "d[y] = np.reshape(d[x], shape)"
     assert table.lookup_tangent(float).source == "d[y] = float(d[x])"
 
 
 def test_aliases_are_registered_once():
-    assert np.abs is np.absolute and table.lookup_adjoint(np.abs) is table.lookup_adjoint(np.absolute)
+    assert np.abs is np.absolute and table.lookup_adjoint(np.abs) is table.lookup_adjoint(
+        np.absolute
+    )
     assert table.lookup_adjoint(np.amax) is not None and table.lookup_adjoint(np.amin) is not None
 
 
 def test_nondifferentiable_and_missing():
     assert table.is_nondifferentiable(np.argmax) and table.is_nondifferentiable(operator.lt)
     assert table.lookup_adjoint(np.argmax) is None and not table.is_nondifferentiable(np.exp)
-    assert table.lookup_adjoint(np.linalg.inv) is None and table.lookup_tangent(np.linalg.inv) is None
+    assert (
+        table.lookup_adjoint(np.linalg.inv) is None and table.lookup_tangent(np.linalg.inv) is None
+    )
     assert table.lookup_adjoint([]) is None and not table.is_nondifferentiable([])  # unhashable
 
 
@@ -337,6 +348,7 @@ def _restore(fn):
 
 def test_user_rules_register_and_override():
     try:
+
         @table.adjoint(_user_fn)
         def _(y, x, k=2):
             """Docstrings are dropped."""
@@ -374,7 +386,7 @@ def test_several_lambdas_on_one_line_are_told_apart():
     if sys.version_info < (3, 11):
         pytest.skip("co_positions is 3.11+")
     try:
-        lams = (lambda x, y: 3 * x, lambda x, y: 4 * x)  # noqa: E731
+        lams = (lambda x, y: 3 * x, lambda x, y: 4 * x)
         table.elementwise(_user_fn, lams[1])
         assert table.lookup_adjoint(_user_fn).source == "d[x] = d[y] * (4 * x)"
     finally:
@@ -409,14 +421,15 @@ def test_malformed_adjoints_are_rejected_with_their_line(body, message, tmp_path
 
 def test_malformed_tangent_and_defaults_are_rejected():
     with pytest.raises(SourcegradError, match="the result"):
+
         @table.tangent(_user_fn)
         def _(y, x, k=2):
             d[x] = d[y]
 
     with pytest.raises(SourcegradError, match="Python constant"):
+
         @table.adjoint(_user_fn)
-        def _(y, x, k=np.ones(2)):
+        def _(y, x, k=np.ones(2)):  # noqa: B008 - the point of the test
             d[x] = d[y]
 
     assert table.lookup_tangent(_user_fn) is None and table.lookup_adjoint(_user_fn) is None
-
