@@ -137,14 +137,14 @@ class Normaliser:
 
     # --- assignments ----------------------------------------------------------------------------
 
-    def assign_to(self, name: str, value: ast.expr, where: ast.stmt, out: list) -> None:
+    def assign_to(self, name: str, value: ast.expr, where: ast.stmt, out: list, hint: str | None = None) -> None:
         if is_test(value):
             out.append(self._at(_assign(name, value), where))
             return
         if isinstance(value, ast.IfExp):
             self.if_expression(name, value, where, out)
             return
-        prim = self.primitive(value, name, out, where)
+        prim = self.primitive(value, hint or name, out, where)
         if name in _names_in(prim) and not is_atom(prim):
             temp = self.scope.namer.fresh(f"{name}_{_op_name(prim)}")
             out.append(self._at(_assign(temp, prim), where))
@@ -196,7 +196,7 @@ class Normaliser:
             case ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=v)) if isinstance(v, (int, float)):
                 return ast.Constant(-v)
         name = self.scope.namer.fresh(f"{hint}_{_expr_op_name(expr)}")
-        self.assign_to(name, expr, where, out)
+        self.assign_to(name, expr, where, out, hint)
         return ast.Name(name, ast.Load())
 
     def primitive(self, expr: ast.expr, hint: str, out: list, where) -> ast.expr:

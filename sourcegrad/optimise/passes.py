@@ -30,6 +30,7 @@ def optimise(fn: ast.FunctionDef, pure: Callable[[ast.Call], bool], temporaries:
         fn.body = coalesce(fn, temporaries, barrier)
         fn.body = inline(fn, temporaries, pure, barrier)
         fn.body, _ = dead_code(fn.body, set(), pure)
+        fn.body = simplify(fn.body)
         if ast.dump(fn) == before:
             break
     return fn
@@ -223,3 +224,53 @@ def dead_code(stmts: list[ast.stmt], live_out: set[str], pure) -> tuple[list[ast
 
 def _clone_list(stmts: list[ast.stmt]) -> list[ast.stmt]:
     return [_clone(s) for s in stmts]
+
+
+# --- constant folding and algebraic identities ----------------------------------------------------
+
+
+def _number(node: ast.AST, value=None) -> bool:
+    ok = isinstance(node, ast.Constant) and type(node.value) in (int, float)
+    return ok and (value is None or node.value == value)
+
+
+class _Simplify(ast.NodeTransformer):
+    """``2 - 1`` -> ``1``; ``x ** 1``, ``x * 1``, ``1 * x``, ``x + 0``, ``0 + x``, ``--x`` -> ``x``."""
+
+    def visit_BinOp(self, node: ast.BinOp):
+        self.generic_visit(node)
+        left, right, op = node.left, node.right, node.op
+        if _number(left) and _number(right) and isinstance(op, (ast.Add, ast.Sub, ast.Mult, ast.Pow)):
+            value = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
+                     ast.Mult: lambda a, b: a * b, ast.Pow: lambda a, b: a**b}[type(op)](left.value, right.value)
+            if abs(value) < 1e15:
+                return ast.copy_location(ast.Constant(value), node)
+        if isinstance(op, (ast.Pow, ast.Mult, ast.Div)) and _number(right, 1):
+            return left
+        if isinstance(op, ast.Mult) and _number(left, 1):
+            return right
+        if isinstance(op, (ast.Add, ast.Sub)) and _number(right, 0) and not isinstance(right.value, bool):
+            return left
+        return node
+
+    def visit_UnaryOp(self, node: ast.UnaryOp):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.UnaryOp) and isinstance(node.operand.op, ast.USub):
+            return node.operand.operand
+        return node
+
+
+def simplify(stmts: list[ast.stmt]) -> list[ast.stmt]:
+    """Fold constants and identities; drop self-assignments (``dh = dh``)."""
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, COMPOUND):
+            stmt.body = simplify(stmt.body) or [ast.Pass()]
+            stmt.orelse = simplify(stmt.orelse)
+        else:
+            stmt = _Simplify().visit(stmt)
+        match stmt:
+            case ast.Assign(targets=[ast.Name(id=a)], value=ast.Name(id=b)) if a == b:
+                continue
+        out.append(stmt)
+    return out

@@ -35,6 +35,7 @@ class Lowering:
     sg: ast.expr
     or_zero: str
     params: set[str]
+    zero_like: dict[str, str] = field(default_factory=dict)
     materialise: set[str] = field(default_factory=set)
     emit: bool = False
 
@@ -148,7 +149,12 @@ class Lowering:
         return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name) and n.id in self.adjoints]
 
     def zero(self, name: str, where: ast.AST) -> ast.stmt:
-        return ast.fix_missing_locations(ast.copy_location(ast.Assign([ast.Name(name, ast.Store())], ast.Constant(0.0)), where))
+        if name in self.zero_like:
+            value = ast.Call(ast.Attribute(copy.deepcopy(self.sg), "zeros_like", ast.Load()),
+                             [ast.Name(self.zero_like[name], ast.Load())], [])
+        else:
+            value = ast.Constant(0.0)
+        return ast.fix_missing_locations(ast.copy_location(ast.Assign([ast.Name(name, ast.Store())], value), where))
 
 
 def lower(stmts: list[ast.stmt], *, adjoints: set[str], containers: set[str], sg: ast.expr,
@@ -158,7 +164,7 @@ def lower(stmts: list[ast.stmt], *, adjoints: set[str], containers: set[str], sg
     ``zero_like`` maps adjoints that need a real zero on entry to the primal whose zeros they take
     (parameters' adjoints: ``dW = sg.zeros_like(W)``).
     """
-    lowering = Lowering(adjoints, containers, sg, or_zero, set())
+    lowering = Lowering(adjoints, containers, sg, or_zero, set(), dict(zero_like))
     start = {name: N for name in seeds}
     lowering.run(copy.deepcopy(stmts), dict(start))  # first pass: find what needs a real zero
     while True:

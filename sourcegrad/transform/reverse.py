@@ -282,9 +282,11 @@ class ReverseTransform:
         saved = [t for t in targets if t in self.adj_read and t in bound.possible and t not in self.records]
         primal = [self._push(t, stmt, bound) for t in saved] + [form]
         adjoint = list(self.adjoints.get(id(stmt), []))
+        adjoint += [self._pop(t, stmt) for t in reversed(saved)]
+        # The adjoint of the overwritten value starts at zero (after the pop: a parameter's zeros
+        # take the shape of the restored argument).
         adjoint += [ast.copy_location(ast.Delete([ast.Name(self.adjoint(t), ast.Del())]), stmt)
                     for t in targets if self.active(t)]
-        adjoint += [self._pop(t, stmt) for t in reversed(saved)]
         bound.definite |= set(targets)
         bound.possible |= set(targets)
         return primal, adjoint

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import inspect
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -55,6 +56,13 @@ def instantiate(template: Template, site: Site, *, adjoint: Callable[[str], str]
     """The adjoint statements of ``site`` from ``template``, one per active argument."""
     binding = bind(template, site)
     result = template.params[0]
+    covered = {stmt.targets[0].slice.id for stmt in template.body}
+    for param, actual in binding.items():
+        if param != result and param not in covered and isinstance(actual, ast.Name) and active(actual.id):
+            raise _error(f"the rule of {_name(template.primal)} gives no derivative for its argument "
+                         f"'{param}', but '{actual.id}' depends on the differentiated inputs", site,
+                         f"compute '{actual.id}' without the differentiated inputs, or wrap it in a "
+                         "nondifferentiable function")
     out: list[ast.stmt] = []
     for stmt in template.body:
         param = stmt.targets[0].slice.id
@@ -90,7 +98,9 @@ class _Substitute(ast.NodeTransformer):
                 and self.same_shape(self.binding[p].id)
             ):
                 return self.visit(grad)
-        return self.generic_visit(node)
+        callee = _resolve_in(node.func, self.template.namespace)
+        node = self.generic_visit(node)
+        return _without_defaults(node, callee)
 
     def visit_Name(self, node: ast.Name):
         if node.id in self.binding:
@@ -103,6 +113,33 @@ class _Substitute(ast.NodeTransformer):
                 return node
             raise TransformError(f"rule template for {_name(self.template.primal)} uses unknown name '{node.id}'")
         return self.spell(value, node.id)
+
+
+def _resolve_in(func: ast.expr, namespace) -> Any:
+    match func:
+        case ast.Name(id=name):
+            return namespace.get(name)
+        case ast.Attribute(value=base, attr=attr):
+            owner = _resolve_in(base, namespace)
+            return getattr(owner, attr, None) if owner is not None else None
+    return None
+
+
+def _without_defaults(call: ast.Call, callee: Any) -> ast.Call:
+    """Drop trailing arguments that repeat the callee's defaults: ``sg.unreduce(g, x)``."""
+    try:
+        params = list(inspect.signature(callee).parameters.values())
+    except (TypeError, ValueError):
+        return call
+    same = lambda arg, p: (  # noqa: E731
+        isinstance(arg, ast.Constant) and p.default is not inspect.Parameter.empty
+        and type(arg.value) is type(p.default) and arg.value == p.default
+    )
+    while call.args and len(call.args) <= len(params) and not call.keywords and same(call.args[-1], params[len(call.args) - 1]):
+        call.args.pop()
+    by_name = {p.name: p for p in params}
+    call.keywords = [k for k in call.keywords if not (k.arg in by_name and same(k.value, by_name[k.arg]))]
+    return call
 
 
 def _name(fn: Any) -> str:
