@@ -36,6 +36,7 @@ def normalise(source, resolver: Resolver, namer: Namer | None = None) -> NormalF
     for name in local_names | _all_names(fn):
         namer.reserve(name)
     scope = Scope(resolver, namer, source.filename, local_names)
+    fn = desugar.inline_local_functions(fn, namer, lambda message, node: scope.error(message, node))
     fn = desugar.AssignmentForms().visit(fn)
     fn = desugar.lower_exits(fn, namer)
     fn = desugar.loops_over_range(fn, namer, lambda it: _is_range(it, scope))

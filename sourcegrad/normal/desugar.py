@@ -214,3 +214,95 @@ def loops_over_range(fn: ast.FunctionDef, namer: Namer, is_range) -> ast.Functio
             return out + [node]
 
     return Rewrite().visit(fn)
+
+
+# --- calls of functions defined inside the function ------------------------------------------------
+
+
+def inline_local_functions(fn: ast.FunctionDef, namer: Namer, error) -> ast.FunctionDef:
+    """A ``def`` inside the differentiated function is inlined where it is called.
+
+    Its parameters and locals get fresh names (``g_h`` for ``h`` in ``g``); it reads the outer
+    variables it closes over directly, as Python would at call time. ``error(message, node)`` makes
+    the exception for a local function used other than by a direct call.
+    """
+    defs = {s.name: s for s in ast.walk(fn) if isinstance(s, ast.FunctionDef) and s is not fn}
+    if not defs:
+        return fn
+    fn.body = _inline_block(fn.body, defs, namer, error, depth=0)
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name) and node.id in defs and isinstance(node.ctx, ast.Load):
+            raise error(f"the local function '{node.id}' is used as a value", node)
+    return fn
+
+
+def _inline_block(stmts, defs, namer, error, depth: int) -> list[ast.stmt]:
+    out: list[ast.stmt] = []
+    for stmt in stmts:
+        if isinstance(stmt, ast.FunctionDef) and stmt.name in defs:
+            continue
+        for block in ("body", "orelse"):
+            if isinstance(stmt, (ast.If, ast.For, ast.While)):
+                setattr(stmt, block, _inline_block(getattr(stmt, block), defs, namer, error, depth))
+        calls = [n for n in _own_expressions(stmt) if isinstance(n, ast.Call)
+                 and isinstance(n.func, ast.Name) and n.func.id in defs]
+        for call in reversed(calls):  # innermost calls come last in a pre-order walk
+            if depth > 20:
+                raise error(f"'{call.func.id}' calls itself: recursive local functions are not supported", call)
+            result = namer.fresh(f"{call.func.id}_out")
+            body = _inlined(defs[call.func.id], call, result, namer, error)
+            out.extend(_inline_block(body, defs, namer, error, depth + 1))
+            _replace(stmt, call, ast.copy_location(ast.Name(result, ast.Load()), call))
+        out.append(stmt)
+    return out
+
+
+def _own_expressions(stmt: ast.stmt):
+    """Nodes of ``stmt`` outside nested statement bodies and lambdas, in evaluation-ish order."""
+    todo = [v for f, v in ast.iter_fields(stmt) if f not in ("body", "orelse")]
+    while todo:
+        item = todo.pop(0)
+        for node in item if isinstance(item, list) else [item]:
+            if isinstance(node, ast.AST) and not isinstance(node, (ast.Lambda, ast.stmt)):
+                yield node
+                todo.append(list(ast.iter_child_nodes(node)))
+
+
+def _replace(root: ast.AST, old: ast.AST, new: ast.AST) -> None:
+    for node in ast.walk(root):
+        for field_name, value in ast.iter_fields(node):
+            if value is old:
+                setattr(node, field_name, new)
+            elif isinstance(value, list):
+                for i, item in enumerate(value):
+                    if item is old:
+                        value[i] = new
+
+
+def _inlined(local: ast.FunctionDef, call: ast.Call, result: str, namer: Namer, error) -> list[ast.stmt]:
+    import copy
+
+    g = copy.deepcopy(local)
+    params = [a.arg for a in g.args.args]
+    if g.args.vararg or g.args.kwarg or g.args.kwonlyargs or len(call.args) > len(params):
+        raise error(f"this call of '{g.name}' does not match its parameters", call)
+    given = dict(zip(params, call.args)) | {k.arg: k.value for k in call.keywords}
+    defaults = dict(zip(params[len(params) - len(g.args.defaults):], g.args.defaults))
+    if not g.body or not isinstance(g.body[-1], ast.Return):
+        g.body.append(ast.copy_location(ast.Return(ast.Constant(None)), g.body[-1] if g.body else call))
+    g = lower_exits(g, namer)
+    own = set(params) | {n.id for n in ast.walk(g) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    renames = {name: namer.fresh(f"{g.name}_{name}") for name in sorted(own)}
+
+    class Rename(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name):
+            return ast.copy_location(ast.Name(renames.get(node.id, node.id), node.ctx), node)
+
+    out = []
+    for p in params:
+        if p not in given and p not in defaults:
+            raise error(f"call of '{g.name}' misses the argument '{p}'", call)
+        out.append(_assign(renames[p], given.get(p, defaults.get(p)), call))
+    body = [Rename().visit(s) for s in g.body]
+    final = body.pop()
+    return out + body + [_assign(result, final.value, final)]
