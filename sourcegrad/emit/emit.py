@@ -16,8 +16,20 @@ import os
 from typing import Any
 
 
+class _NegativeConstants(ast.NodeTransformer):
+    """``Constant(-0.7)`` as ``-(0.7)``: ``ast.unparse`` would print ``-0.7 ** x``, i.e. ``-(0.7 ** x)``."""
+
+    def visit_Constant(self, node: ast.Constant):
+        value = node.value
+        if type(value) in (int, float, complex) and (value.real < 0 or str(value).startswith("-")):
+            return ast.copy_location(ast.UnaryOp(ast.USub(), ast.Constant(-value)), node)
+        return node
+
+
 def render(fn: ast.FunctionDef, user_file: str, comment_lines: set[int] | None = None) -> str:
     """Source text of ``fn``; statements from ``comment_lines`` blocks get a ``# line N: ...`` comment."""
+    for stmt in fn.body:
+        _NegativeConstants().visit(stmt)
     stub = ast.FunctionDef(fn.name, fn.args, [ast.Pass()], [], None, None, **_type_params())
     header = ast.unparse(ast.fix_missing_locations(ast.copy_location(stub, fn)))
     lines = [header.splitlines()[0]]

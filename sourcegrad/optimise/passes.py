@@ -40,7 +40,9 @@ def optimise(fn: ast.FunctionDef, pure: Callable[[ast.Call], bool], temporaries:
 
 
 def reads(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    # ``dx += e`` reads dx too
+    return names | {n.target.id for n in ast.walk(node) if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name)}
 
 
 def writes(node: ast.AST) -> set[str]:

@@ -8,7 +8,10 @@ certainly zero (Z), certainly holds a value (N) or may be either (M):
 - a contribution that reads a Z adjoint is zero and disappears (templates are linear in d[...]);
 - the first contribution to a Z adjoint assigns (``dx = e``), later ones add (``dx = dx + e``);
 - only an adjoint that is M somewhere (after a join of branches or loop iterations) is given a
-  real zero where it becomes zero (``dx = 0.0``; ``sg.zeros_like(x)`` for a returned gradient).
+  real zero where it becomes zero (``dx = 0.0``; ``sg.zeros_like(x)`` for a returned gradient);
+- an adjoint that owns its buffer (a zero or a sum made here, never handed to anything else since)
+  accumulates in place, ``dx += e``, as a person writes ``dW += h.T @ dz``; one that may alias
+  another value (``dx = dz``, a helper's result) never does, so no write goes through an alias.
 """
 
 from __future__ import annotations
@@ -23,8 +26,28 @@ Z, N, M = "zero", "value", "maybe"
 def _join(a: dict, b: dict) -> dict:
     out = {}
     for key in a.keys() | b.keys():
+        if isinstance(key, tuple):  # ('own', name): owned only if owned on both paths
+            out[key] = a.get(key, False) and b.get(key, False)
+            continue
         x, y = a.get(key, Z), b.get(key, Z)
         out[key] = x if x == y else M
+    return out
+
+
+def _escapes(value: ast.expr, adjoints: set[str]) -> set[str]:
+    """Adjoints read other than as an operand of arithmetic (which makes a new array)."""
+    out: set[str] = set()
+
+    def visit(node: ast.AST, operand: bool) -> None:
+        if isinstance(node, ast.Name):
+            if node.id in adjoints and not operand:
+                out.add(node.id)
+            return
+        arithmetic = isinstance(node, (ast.BinOp, ast.UnaryOp))
+        for child in ast.iter_child_nodes(node):
+            visit(child, arithmetic and isinstance(child, ast.expr))
+
+    visit(value, False)
     return out
 
 
@@ -51,6 +74,7 @@ class Lowering:
                 return self.accumulate(stmt, name, value, state)
             case ast.Delete(targets=[ast.Name(id=name)]):
                 state[name] = Z
+                state[("own", name)] = name in self.materialise
                 return [self.zero(name, stmt)] if name in self.materialise else []
             case ast.If(test=test, body=body, orelse=orelse):
                 left, right = dict(state), dict(state)
@@ -81,10 +105,13 @@ class Lowering:
                         state[name] = Z
                     return []
                 self.need(reads, state)
+                self.disown(_escapes(value, self.adjoints), state)
                 for name in self.written(targets):
                     state[name] = N
+                    state[("own", name)] = False
                 return [ast.copy_location(ast.Assign(targets, self.fill(value, state)), stmt)]
             case ast.Return(value=value):
+                self.disown(_escapes(value, self.adjoints), state)
                 return [ast.copy_location(ast.Return(self.fill(value, state)), stmt)]
         return [stmt]
 
@@ -93,21 +120,34 @@ class Lowering:
         if any(state.get(r, Z) == Z for r in reads):
             return []  # linear in a zero adjoint: the contribution is zero
         self.need(reads, state)
+        self.disown(_escapes(value, self.adjoints), state)
         value = self.fill(value, state)
-        current = state.get(name, Z)
+        current, owned = state.get(name, Z), state.get(("own", name), False)
         state[name] = N
+        if current == Z and owned and name in self.materialise and name not in self.containers:
+            aug = ast.AugAssign(ast.Name(name, ast.Store()), ast.Add(), value)  # into our own zeros
+            return [ast.fix_missing_locations(ast.copy_location(aug, stmt))]
         if current == Z:
             new = value
+            state[("own", name)] = False  # dx = e: dx is e's buffer, maybe someone else's too
         else:
             if current == M:
                 self.materialise.add(name)
             old = ast.Name(name, ast.Load())
             if name in self.containers:
                 new = ast.Call(ast.Attribute(copy.deepcopy(self.sg), "add", ast.Load()), [old, value], [])
+            elif owned:
+                aug = ast.AugAssign(ast.Name(name, ast.Store()), ast.Add(), value)
+                return [ast.fix_missing_locations(ast.copy_location(aug, stmt))]
             else:
                 new = ast.BinOp(old, ast.Add(), value)
+                state[("own", name)] = True  # dx + e is a new array that only dx holds
         assign = ast.Assign([ast.Name(name, ast.Store())], new)
         return [ast.fix_missing_locations(ast.copy_location(assign, stmt))]
+
+    def disown(self, names: set[str], state: dict) -> None:
+        for name in names:
+            state[("own", name)] = False
 
     def need(self, reads: set[str], state: dict) -> None:
         for name in reads:
@@ -173,6 +213,7 @@ def lower(stmts: list[ast.stmt], *, adjoints: set[str], containers: set[str], sg
         if lowering.materialise == found:
             break
     lowering.emit = True
+    start.update({("own", name): True for name in lowering.materialise - seeds})  # fresh zeros
     body = lowering.run(stmts, dict(start))
     head = []
     for name in sorted(lowering.materialise - seeds):
