@@ -212,7 +212,7 @@ def _purity(scope, resolver: Resolver) -> Callable[[ast.Call], bool]:
     from sourcegrad.rules import table
     from sourcegrad import runtime
 
-    pure_helpers = {"unbroadcast", "unreduce", "unindex", "zeros_like", "add", "matmul_adjoint_a",
+    pure_helpers = {"unbroadcast", "unbroadcast_to", "unreduce", "unindex", "zeros_like", "add", "matmul_adjoint_a",
                     "matmul_adjoint_b", "Tape"}
 
     def pure(call: ast.Call) -> bool:

@@ -17,6 +17,7 @@ def test_exports_exactly_the_documented_names():
             "push",
             "pop",
             "unbroadcast",
+            "unbroadcast_to",
             "unreduce",
             "unindex",
             "zeros_like",
@@ -227,3 +228,13 @@ def test_matmul_adjoint_keeps_float32():
     g = np.ones((2, 4), np.float32)
     assert sg.matmul_adjoint_a(g, a, b).dtype == np.float32
     assert sg.matmul_adjoint_b(g, a, b).dtype == np.float32
+
+
+@pytest.mark.parametrize("g_shape, shape", [((4, 3), (3,)), ((4, 3), (1, 3)), ((4, 3), ()), ((2, 3), (2, 3)), ((), ())])
+def test_unbroadcast_to_matches_unbroadcast(g_shape, shape):
+    """Given only the operand's shape, the result equals unbroadcast against the operand."""
+    rng = np.random.default_rng(0)
+    g = rng.standard_normal(g_shape)
+    x = rng.standard_normal(shape)
+    np.testing.assert_array_equal(sg.unbroadcast_to(g, shape), sg.unbroadcast(g, x))
+    assert np.shape(sg.unbroadcast_to(g, shape)) == shape

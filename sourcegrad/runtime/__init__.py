@@ -7,6 +7,7 @@ from sourcegrad.runtime.broadcast import (
     matmul_adjoint_a,
     matmul_adjoint_b,
     unbroadcast,
+    unbroadcast_to,
     unindex,
     unreduce,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "pop",
     "push",
     "unbroadcast",
+    "unbroadcast_to",
     "unindex",
     "unreduce",
     "zeros_like",

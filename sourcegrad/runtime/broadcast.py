@@ -1,6 +1,7 @@
 """Undoing NumPy's implicit shape changes in the adjoint sweep.
 
     unbroadcast(g, x)        sum a cotangent down to the shape of a broadcast operand
+    unbroadcast_to(g, shape) the same, given only the operand's shape (saved instead of the operand)
     unreduce(g, x, axis, keepdims)   spread a reduction's cotangent back over its input
     unindex(g, x, idx)       the cotangent of `x[idx]` with respect to `x`
     matmul_adjoint_a/b       cotangents of `a @ b` for every NumPy matmul case
@@ -50,6 +51,18 @@ def unbroadcast(g, x):
     )
     g = g.sum(axis=axes, keepdims=True)
     return g.reshape(shape) if lead else g
+
+
+def unbroadcast_to(g, shape):
+    """`unbroadcast` for an operand of which only the shape was kept (`np.shape(x)`).
+
+    The tape saves a shape rather than a whole array when an adjoint needs nothing else of it.
+    """
+    if type(g) is _ndarray and g.shape == shape:
+        return g
+    if not shape:
+        return g if type(g) in _PY_SCALARS else np.sum(g)
+    return unbroadcast(g, np.broadcast_to(0.0, shape))
 
 
 def unreduce(g, x, axis=None, keepdims=False):
