@@ -207,8 +207,8 @@ class Normaliser:
                 return expr
             case ast.Attribute(value=receiver, attr=attr) if not self._is_global(expr):
                 fn = table.ATTRIBUTES.get(attr)
-                if fn is None:
-                    raise self.scope.error(f"attribute '.{attr}' of a runtime value is not supported", expr)
+                if fn is None:  # an object's attribute (self.scale): a primitive of its own
+                    return ast.Attribute(at(receiver), attr, ast.Load())
                 return ast.Call(self.scope.spell(fn), [at(receiver)], [])
             case ast.Attribute():
                 return expr

@@ -149,7 +149,16 @@ class ReverseTransform:
         match value:
             case ast.Name(id=source):
                 return [self._acc(source, dtarget, stmt)] if self.active(source) else []
-            case ast.Constant() | ast.Attribute():
+            case ast.Constant():
+                return []
+            case ast.Attribute(value=ast.Name(id=owner), attr=attr) if self.active(owner):
+                raise TransformError(
+                    f"'{owner}.{attr}' depends on the differentiated inputs through an object's attribute",
+                    location_of(stmt, self.scope.filename),
+                    hint="differentiate with respect to the array itself (pass it as an argument); "
+                    "gradients with respect to objects' attributes are planned",
+                )
+            case ast.Attribute():
                 return []
             case ast.Tuple(elts=elts) | ast.List(elts=elts):
                 self.containers.add(self.adjoint(target))
