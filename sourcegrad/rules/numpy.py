@@ -89,61 +89,7 @@ linear(np.concatenate, lambda g, xs, axis=0: tuple(np.split(
 
 
 # --- binary elementwise; operands broadcast, so cotangents are unbroadcast ---
-@adjoint(np.add)
-def _(z, x, y):
-    d[x] = sg.unbroadcast(d[z], x)
-    d[y] = sg.unbroadcast(d[z], y)
-
-
-@tangent(np.add)
-def _(z, x, y):
-    d[z] = d[x] + d[y]
-
-
-@adjoint(np.subtract)
-def _(z, x, y):
-    d[x] = sg.unbroadcast(d[z], x)
-    d[y] = sg.unbroadcast(-d[z], y)
-
-
-@tangent(np.subtract)
-def _(z, x, y):
-    d[z] = d[x] - d[y]
-
-
-@adjoint(np.multiply)
-def _(z, x, y):
-    d[x] = sg.unbroadcast(d[z] * y, x)
-    d[y] = sg.unbroadcast(d[z] * x, y)
-
-
-@tangent(np.multiply)
-def _(z, x, y):
-    d[z] = d[x] * y + x * d[y]
-
-
-@adjoint(np.true_divide)
-def _(z, x, y):
-    d[x] = sg.unbroadcast(d[z] / y, x)
-    d[y] = sg.unbroadcast(-d[z] * z / y, y)
-
-
-@tangent(np.true_divide)
-def _(z, x, y):
-    d[z] = (d[x] - z * d[y]) / y
-
-
-@adjoint(np.power)                      # d[y] needs x > 0; the transform skips it for constant y
-def _(z, x, y):
-    d[x] = sg.unbroadcast(d[z] * y * x ** (y - 1), x)
-    d[y] = sg.unbroadcast(d[z] * z * np.log(x), y)
-
-
-@tangent(np.power)
-def _(z, x, y):
-    d[z] = d[x] * y * x ** (y - 1) + d[y] * z * np.log(x)
-
-
+# (add, subtract, multiply, true_divide, power, matmul share the operators' templates: rules/operators.py)
 @adjoint(np.maximum)                    # ties go to x: a valid subgradient
 def _(z, x, y):
     d[x] = sg.unbroadcast(d[z] * (x >= y), x)
@@ -223,15 +169,6 @@ def _(y, x, a_min, a_max):
 
 
 # --- products ---
-@adjoint(np.matmul)
-def _(z, x, y):
-    d[x] = sg.matmul_adjoint_a(d[z], x, y)
-    d[y] = sg.matmul_adjoint_b(d[z], x, y)
-
-
-@tangent(np.matmul)
-def _(z, x, y):
-    d[z] = d[x] @ y + x @ d[y]
 
 
 @adjoint(np.dot)                        # 1-D and 2-D operands (where dot is matmul)

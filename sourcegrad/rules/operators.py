@@ -47,57 +47,58 @@ def _(y, x):
 
 
 # --- binary arithmetic ---
-@adjoint(operator.add)
+# Operators and their NumPy ufuncs share one template each (a @ b and np.matmul, x + y and np.add).
+@adjoint(operator.add, np.add)
 def _(z, x, y):
     d[x] = sg.unbroadcast(d[z], x)
     d[y] = sg.unbroadcast(d[z], y)
 
 
-@tangent(operator.add)
+@tangent(operator.add, np.add)
 def _(z, x, y):
     d[z] = d[x] + d[y]
 
 
-@adjoint(operator.sub)
+@adjoint(operator.sub, np.subtract)
 def _(z, x, y):
     d[x] = sg.unbroadcast(d[z], x)
     d[y] = sg.unbroadcast(-d[z], y)
 
 
-@tangent(operator.sub)
+@tangent(operator.sub, np.subtract)
 def _(z, x, y):
     d[z] = d[x] - d[y]
 
 
-@adjoint(operator.mul)
+@adjoint(operator.mul, np.multiply)
 def _(z, x, y):
     d[x] = sg.unbroadcast(d[z] * y, x)
     d[y] = sg.unbroadcast(d[z] * x, y)
 
 
-@tangent(operator.mul)
+@tangent(operator.mul, np.multiply)
 def _(z, x, y):
     d[z] = d[x] * y + x * d[y]
 
 
-@adjoint(operator.truediv)
+@adjoint(operator.truediv, np.true_divide)
 def _(z, x, y):
     d[x] = sg.unbroadcast(d[z] / y, x)
     d[y] = sg.unbroadcast(-d[z] * z / y, y)
 
 
-@tangent(operator.truediv)
+@tangent(operator.truediv, np.true_divide)
 def _(z, x, y):
     d[z] = (d[x] - z * d[y]) / y
 
 
-@adjoint(operator.pow)                  # d[y] needs x > 0; the transform skips it for constant y
+@adjoint(operator.pow, np.power)                  # d[y] needs x > 0; the transform skips it for constant y
 def _(z, x, y):
     d[x] = sg.unbroadcast(d[z] * y * x ** (y - 1), x)
     d[y] = sg.unbroadcast(d[z] * z * np.log(x), y)
 
 
-@tangent(operator.pow)
+@tangent(operator.pow, np.power)
 def _(z, x, y):
     d[z] = d[x] * y * x ** (y - 1) + d[y] * z * np.log(x)
 
@@ -113,13 +114,13 @@ def _(z, x, y):
     d[z] = d[x] - d[y] * np.floor(x / y)
 
 
-@adjoint(operator.matmul)
+@adjoint(operator.matmul, np.matmul)
 def _(z, x, y):
     d[x] = sg.matmul_adjoint_a(d[z], x, y)
     d[y] = sg.matmul_adjoint_b(d[z], x, y)
 
 
-@tangent(operator.matmul)
+@tangent(operator.matmul, np.matmul)
 def _(z, x, y):
     d[z] = d[x] @ y + x @ d[y]
 

@@ -92,21 +92,22 @@ _CONSTANT_TYPES = (type(None), bool, int, float, complex, str)
 # --- registration ---------------------------------------------------------------------------
 
 
-def adjoint(fn):
-    """Register the decorated template as the reverse-mode rule of `fn`.
+def adjoint(*fns):
+    """Register the decorated template as the reverse-mode rule of each of `fns`.
 
-    The template's parameters are the result's name, then `fn`'s parameters; each statement is
-    `d[param] = expr` in terms of `d[result]`, the parameters and module names.
+    The template's parameters are the result's name, then the primal's parameters; each statement
+    is `d[param] = expr` in terms of `d[result]`, the parameters and module names. One template
+    serves several primals that share the math (`operator.add` and `np.add`).
     """
-    return lambda template: _register(ADJOINTS, fn, _from_def(fn, template, "adjoint"), template)
+    return lambda template: _register_all(ADJOINTS, fns, template, "adjoint")
 
 
-def tangent(fn):
-    """Register the decorated template as the forward-mode rule of `fn`.
+def tangent(*fns):
+    """Register the decorated template as the forward-mode rule of each of `fns`.
 
     Same parameters as an adjoint; each statement is `d[result] = expr` in terms of the `d[param]`s.
     """
-    return lambda template: _register(TANGENTS, fn, _from_def(fn, template, "tangent"), template)
+    return lambda template: _register_all(TANGENTS, fns, template, "tangent")
 
 
 def elementwise(fn, derivative):
@@ -212,6 +213,13 @@ def is_nondifferentiable(fn) -> bool:
 
 
 # --- building templates ---------------------------------------------------------------------
+
+
+def _register_all(registry: dict, fns: tuple, template_fn, mode: str):
+    assert fns, f"@{mode}() needs the function(s) the rule is for"
+    for fn in fns:
+        _register(registry, fn, _from_def(fn, template_fn, mode), template_fn)
+    return template_fn
 
 
 def _register(registry: dict, fn, template: Template, returned):

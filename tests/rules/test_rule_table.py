@@ -287,9 +287,18 @@ def test_templates_have_the_documented_shape():
     t = table.lookup_adjoint(np.true_divide)
     assert t.primal is np.true_divide and t.params == ("z", "x", "y")
     assert t.source == "d[x] = sg.unbroadcast(d[z] / y, x)\nd[y] = sg.unbroadcast(-d[z] * z / y, y)"
-    assert t.namespace["np"] is np and Path(t.filename).name == "numpy.py"
+    assert t.namespace["np"] is np and Path(t.filename).name == "operators.py"
     assert "def _(z, x, y)" in Path(t.filename).read_text().splitlines()[t.lineno - 1]
     assert t.body[0].lineno == t.lineno + 1  # statements carry their true lines
+
+
+def test_one_template_serves_an_operator_and_its_ufunc():
+    import operator
+
+    for op, ufunc in [(operator.add, np.add), (operator.mul, np.multiply), (operator.matmul, np.matmul)]:
+        a, b = table.lookup_adjoint(op), table.lookup_adjoint(ufunc)
+        assert a.source == b.source and (a.filename, a.lineno) == (b.filename, b.lineno)
+        assert a.primal is op and b.primal is ufunc
 
 
 def test_elementwise_expands_both_modes():
