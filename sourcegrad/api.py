@@ -138,10 +138,10 @@ def _generate(f: Callable, request: _Request, single: bool):
     wrt = [params[i] for i in request.wrt]
     rc = ReverseTransform(nf, wrt, lambda fn, pos: split(fn, pos, request.optimized)).run()
     namer, scope = nf.scope.namer, nf.scope
-    sg = rc_sg = _sg(scope)
+    sg = _sg(scope)
     if request.mode == "split":
         names = (namer.fresh(f"{nf.fn.name}_fwd"), namer.fresh(f"{nf.fn.name}_bwd"))
-        defs = assemble.split(rc, nf.fn, names, wrt, namer.adjoint, rc_sg, namer.fresh("res"))
+        defs = assemble.split(rc, nf.fn, names, wrt, namer.adjoint, sg, namer.fresh("res"))
     else:
         name = "d" + nf.fn.name
         name = name if not namer.is_taken(name) else namer.fresh("grad_" + nf.fn.name)
@@ -180,7 +180,7 @@ def _sg(scope):
 def _temporaries(nf, src) -> set[str]:
     """Names the transform invented: everything the user did not write."""
     user = {n.id for n in ast.walk(src.node) if isinstance(n, ast.Name)} | {a.arg for a in src.node.args.args}
-    return set(nf.scope.namer._taken) - user
+    return nf.scope.namer.taken() - user
 
 
 def _compile(fn: ast.FunctionDef, src, resolver: Resolver, scope, optimized: bool, temporaries: set[str]):

@@ -27,6 +27,9 @@ class Namer:
     def is_taken(self, name: str) -> bool:
         return name in self._taken
 
+    def taken(self) -> set[str]:
+        return set(self._taken)
+
     def fresh(self, base: str) -> str:
         """``base`` itself if free, else ``base_2``, ``base_3``, ..."""
         base = _NOT_IDENT.sub("_", base).strip("_") or "tmp"

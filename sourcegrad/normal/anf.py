@@ -146,7 +146,7 @@ class Normaliser:
             return
         prim = self.primitive(value, hint or name, out, where)
         if name in _names_in(prim) and not is_atom(prim):
-            temp = self.scope.namer.fresh(f"{name}_{_op_name(prim)}")
+            temp = self.scope.namer.fresh(f"{name}_{_expr_op_name(prim)}")
             out.append(self._at(_assign(temp, prim), where))
             prim = ast.Name(temp, ast.Load())
         out.append(self._at(_assign(name, prim), where))
@@ -298,10 +298,6 @@ def _names_in(expr: ast.expr) -> set[str]:
 
 def _copy(node: ast.AST) -> ast.AST:
     return ast.parse(ast.unparse(node), mode="eval").body if isinstance(node, ast.expr) else node
-
-
-def _op_name(prim: ast.expr) -> str:
-    return _expr_op_name(prim)
 
 
 def _expr_op_name(expr: ast.expr) -> str:

@@ -25,7 +25,7 @@ from sourcegrad.frontend.resolve import MISSING
 from sourcegrad.normal import NormalForm
 from sourcegrad.normal.grammar import assigned_names, is_test
 from sourcegrad.rules import table
-from sourcegrad.transform import templates
+from sourcegrad.transform import economy, templates
 from sourcegrad import runtime
 
 BINARY = {
@@ -89,10 +89,11 @@ class ReverseTransform:
         self.records: set[str] = set()
         self.loop_depth = 0
         self.prebind: list[str] = []
+        self.call_adjoints: set[str] = set()  # adjoints a user call's backward function returns
         for stmt in walk_simple(nf.fn.body):
             self.adjoints[id(stmt)] = self._adjoint_of(stmt)
-        self._reevaluate_subscripts(nf.fn.body)
-        self.shape_records = self._shape_records()
+        economy.reevaluate_subscripts(nf.fn.body, self.adjoints, self.primal_forms, set(nf.params))
+        self.shape_records = economy.shape_records(nf.fn, self.adjoints, self.namer, set(nf.params))
         self.adj_read = self._adjoint_reads()
         # A reassigned parameter is restored by the tape: its gradient takes the original's shape.
         self.adj_read |= set(wrt) & assigned_names(nf.fn.body)
@@ -221,7 +222,7 @@ class ReverseTransform:
                             ast.Call(fwd_name, args, []))
         self.primal_forms[id(stmt)] = ast.fix_missing_locations(ast.copy_location(primal, stmt))
         parts = [self.namer.fresh(f"{self.adjoint(args[i].id)}_{base}") for i in active]
-        self.extra_adjoints = getattr(self, "extra_adjoints", set()) | set(parts)
+        self.call_adjoints |= set(parts)
         targets = ast.Tuple([ast.Name(p, ast.Store()) for p in parts], ast.Store()) if len(parts) > 1 else ast.Name(parts[0], ast.Store())
         out = [_assign(targets, ast.Call(bwd_name, [_load(residual), _load(self.adjoint(target))], []), stmt)]
         out += [self._acc(args[i].id, _load(p), stmt) for i, p in zip(active, parts)]
@@ -247,56 +248,9 @@ class ReverseTransform:
                 out.append(self.scope.spell(param.default, f"{name}_default"))
         return out
 
-    def _reevaluate_subscripts(self, block: list[ast.stmt]) -> None:
-        """An adjoint reads ``x[t]`` again rather than a saved ``h_item = x[t]`` (a cheap view),
-        where neither ``x`` nor ``t`` changed between the two statements."""
-        views: dict[str, ast.Subscript] = {}
-        for stmt in block:
-            if isinstance(stmt, (ast.If, ast.For, ast.While)):
-                self._reevaluate_subscripts(stmt.body)
-                self._reevaluate_subscripts(stmt.orelse)
-                changed = assigned_names([stmt])
-            else:
-                mapping = {v: e for v, e in views.items() if v not in self.nf.params}
-                if mapping:
-                    self.adjoints[id(stmt)] = [_Substitute(mapping).visit(a) for a in self.adjoints.get(id(stmt), [])]
-                changed = assigned_names([self.primal_forms.get(id(stmt), stmt)])
-            views = {v: e for v, e in views.items() if not (changed & (read_names(e) | {v}))}
-            match stmt:
-                case ast.Assign(targets=[ast.Name(id=v)], value=ast.Subscript() as e) if v not in read_names(e):
-                    if all(isinstance(n, (ast.Name, ast.Constant, ast.Slice, ast.Tuple, ast.Load,
-                                          ast.Subscript, ast.expr_context)) for n in ast.walk(e)):
-                        views[v] = e
-
-    def _shape_records(self) -> dict[str, str]:
-        """Variables overwritten in loops whose adjoints need only their shape: the tape saves
-        ``np.shape(v)`` instead of the array (``sg.unbroadcast_to(g, v_shape)``)."""
-        in_loops = {n for loop in ast.walk(self.nf.fn) if isinstance(loop, (ast.For, ast.While))
-                    for n in assigned_names(loop.body)}
-        shape_uses: dict[str, int] = {}
-        other_uses: set[str] = set()
-        for stmts in self.adjoints.values():
-            for stmt in stmts:
-                for node in ast.walk(stmt):
-                    match node:
-                        case ast.Call(func=ast.Attribute(attr="unbroadcast"), args=[_, ast.Name(id=v)]):
-                            shape_uses[v] = shape_uses.get(v, 0) + 1
-                    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                        other_uses.add(node.id)
-        records = {}
-        for v, n in shape_uses.items():
-            total = sum(1 for stmts in self.adjoints.values() for stmt in stmts for m in ast.walk(stmt)
-                        if isinstance(m, ast.Name) and m.id == v)
-            if v in in_loops and total == n and v not in self.nf.params:
-                records[v] = self.namer.fresh(v + "_shape")
-        if records:
-            for key, stmts in self.adjoints.items():
-                self.adjoints[key] = [_ShapeReads(records).visit(stmt) for stmt in stmts]
-        return records
-
     def _adjoint_reads(self) -> set[str]:
         names: set[str] = set()
-        adjoint_names = set(self.namer.adjoint_names().values()) | getattr(self, "extra_adjoints", set())
+        adjoint_names = set(self.namer.adjoint_names().values()) | self.call_adjoints
         for stmts in self.adjoints.values():
             for stmt in stmts:
                 names |= read_names(stmt)
@@ -311,7 +265,7 @@ class ReverseTransform:
         params = set(self.nf.params)
         bound = _Bound(set(params), set(params))
         primal, adjoint = self.sweep(self.nf.fn.body[:-1], bound)
-        adjoint_names = set(self.namer.adjoint_names().values()) | getattr(self, "extra_adjoints", set())
+        adjoint_names = set(self.namer.adjoint_names().values()) | self.call_adjoints
         return ReverseCode(primal, adjoint, self.prebind, self.tape, self.seed, self.returned,
                            adjoint_names, self.containers & adjoint_names, bound.definite)
 
@@ -444,31 +398,3 @@ class ReverseTransform:
         reverse = ast.copy_location(ast.For(ast.Name(underscore, ast.Store()), rng, a_body, []), stmt)
         return [_assign(count, ast.Constant(0), stmt), loop] + after, pre + [reverse]
 
-
-class _Substitute(ast.NodeTransformer):
-    """Reads of a name replaced by a copy of an expression."""
-
-    def __init__(self, mapping: dict[str, ast.expr]):
-        self.mapping = mapping
-
-    def visit_Name(self, node: ast.Name):
-        if isinstance(node.ctx, ast.Load) and node.id in self.mapping:
-            import copy
-
-            return ast.copy_location(copy.deepcopy(self.mapping[node.id]), node)
-        return node
-
-
-class _ShapeReads(ast.NodeTransformer):
-    """``sg.unbroadcast(g, v)`` -> ``sg.unbroadcast_to(g, v_shape)`` for shape-recorded ``v``."""
-
-    def __init__(self, records: dict[str, str]):
-        self.records = records
-
-    def visit_Call(self, node: ast.Call):
-        self.generic_visit(node)
-        match node:
-            case ast.Call(func=ast.Attribute(value=owner, attr="unbroadcast"), args=[g, ast.Name(id=v)]) if v in self.records:
-                func = ast.Attribute(owner, "unbroadcast_to", ast.Load())
-                return ast.copy_location(ast.Call(func, [g, _load(self.records[v])], []), node)
-        return node
