@@ -228,7 +228,7 @@ def _purity(scope, resolver: Resolver) -> Callable[[ast.Call], bool]:
     from sourcegrad import runtime
 
     pure_helpers = {"unbroadcast", "unbroadcast_to", "unreduce", "unindex", "zeros_like", "add", "matmul_adjoint_a",
-                    "matmul_adjoint_b", "Tape"}
+                    "matmul_adjoint_b", "Tape", "seed_like"}
 
     def pure(call: ast.Call) -> bool:
         func = call.func

@@ -465,3 +465,17 @@ def test_gradient_does_not_modify_arguments(rng):
     _, pullback = sg.vjp(sqrt_sum, x)
     pullback(1.0)
     np.testing.assert_array_equal(x, before)
+
+
+def two_outputs(a, x):
+    return 3.0 * a * np.sum(x), a * x
+
+
+def test_tuple_output_default_seed_is_gradient_of_the_sum(rng):
+    """A scalar seed is repeated over a tuple output; a tuple seed weights each output."""
+    a, x = 0.7, rand(rng, (3,))
+    total = lambda a, x: two_outputs(a, x)[0] + np.sum(two_outputs(a, x)[1])  # noqa: E731
+    np.testing.assert_allclose(sg.grad(two_outputs)(a, x), numeric_grad(total, (a, x), 0), rtol=1e-6)
+    seed = (2.0, np.array([1.0, 0.0, -1.0]))
+    weighted = lambda a, x: 2.0 * two_outputs(a, x)[0] + np.sum(seed[1] * two_outputs(a, x)[1])  # noqa: E731
+    np.testing.assert_allclose(sg.grad(two_outputs)(a, x, seed), numeric_grad(weighted, (a, x), 0), rtol=1e-6)

@@ -15,6 +15,7 @@ def test_exports_exactly_the_documented_names():
         [
             "Tape",
             "push",
+            "seed_like",
             "pop",
             "unbroadcast",
             "unbroadcast_to",
@@ -238,3 +239,12 @@ def test_unbroadcast_to_matches_unbroadcast(g_shape, shape):
     x = rng.standard_normal(shape)
     np.testing.assert_array_equal(sg.unbroadcast_to(g, shape), sg.unbroadcast(g, x))
     assert np.shape(sg.unbroadcast_to(g, shape)) == shape
+
+
+def test_seed_like_repeats_a_scalar_seed_over_a_container_output():
+    out = (np.ones(2), [3.0, {"k": np.zeros(3)}])
+    seed = sg.seed_like(2.0, out)
+    assert seed == (2.0, [2.0, {"k": 2.0}])
+    given = (np.ones(2), [1.0, {"k": np.ones(3)}])
+    assert sg.seed_like(given, out) is given
+    assert sg.seed_like(5.0, np.ones(3)) == 5.0

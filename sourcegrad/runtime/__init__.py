@@ -12,7 +12,7 @@ from sourcegrad.runtime.broadcast import (
     unreduce,
 )
 from sourcegrad.runtime.tape import Tape, pop, push
-from sourcegrad.runtime.zeros import add, zeros_like
+from sourcegrad.runtime.zeros import add, seed_like, zeros_like
 
 __all__ = [
     "Tape",
@@ -21,6 +21,7 @@ __all__ = [
     "matmul_adjoint_b",
     "pop",
     "push",
+    "seed_like",
     "unbroadcast",
     "unbroadcast_to",
     "unindex",

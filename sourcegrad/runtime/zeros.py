@@ -90,3 +90,16 @@ def add(a, b):
     if b is None:
         return a
     return a + b
+
+
+def seed_like(seed, value):
+    """The output cotangent for a tuple, list or dict output: a scalar seed is repeated per leaf.
+
+    With the default seed 1.0 the gradient is that of the sum of all outputs.
+    """
+    if isinstance(value, (tuple, list)) and not isinstance(seed, (tuple, list)):
+        return type(value)([seed_like(seed, v) for v in value]) if type(value) in (tuple, list) else \
+            type(value)(*[seed_like(seed, v) for v in value])
+    if isinstance(value, dict) and not isinstance(seed, dict):
+        return {k: seed_like(seed, v) for k, v in value.items()}
+    return seed

@@ -49,6 +49,9 @@ def _gradients(rc: ReverseCode, wrt: list[str], adjoint, single: bool = True) ->
 
 def _lowered(rc: ReverseCode, stmts: list[ast.stmt], sg: ast.expr, adjoint, params: list[str]) -> list[ast.stmt]:
     zero_like = {adjoint(p): p for p in params}
+    if rc.seed in rc.containers and isinstance(rc.returned, ast.Name):  # a tuple/list/dict output
+        spread = ast.Call(ast.Attribute(copy.deepcopy(sg), "seed_like", ast.Load()), [_load(rc.seed), _load(rc.returned.id)], [])
+        stmts = [ast.Assign([ast.Name(rc.seed, ast.Store())], spread, lineno=0, col_offset=0)] + stmts
     return lower(stmts, adjoints=rc.adjoint_names | {rc.seed}, containers=rc.containers, sg=sg,
                  or_zero=OR_ZERO, seeds={rc.seed}, zero_like=zero_like)
 
