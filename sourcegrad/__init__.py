@@ -6,12 +6,31 @@ you can print (``sourcegrad.source``), read and step through, that computes the 
 
 from sourcegrad import rules as _rules  # noqa: F401  (registers the built-in rule tables)
 from sourcegrad.api import autodiff, grad, source, value_and_grad, vjp
-from sourcegrad.errors import NoRule, SourcegradError, SourceUnavailable, TransformError, UnsupportedSyntax
+from sourcegrad.errors import (
+    NoRule,
+    SourcegradError,
+    SourceUnavailable,
+    TransformError,
+    UnsupportedSyntax,
+)
 from sourcegrad.frontend.source import exec_source
 from sourcegrad.rules.table import adjoint, elementwise, linear, nondifferentiable, tangent
 
 __all__ = [
-    "grad", "value_and_grad", "vjp", "autodiff", "source", "exec_source",
-    "adjoint", "tangent", "elementwise", "linear", "nondifferentiable",
-    "SourcegradError", "UnsupportedSyntax", "NoRule", "SourceUnavailable", "TransformError",
+    "NoRule",
+    "SourceUnavailable",
+    "SourcegradError",
+    "TransformError",
+    "UnsupportedSyntax",
+    "adjoint",
+    "autodiff",
+    "elementwise",
+    "exec_source",
+    "grad",
+    "linear",
+    "nondifferentiable",
+    "source",
+    "tangent",
+    "value_and_grad",
+    "vjp",
 ]

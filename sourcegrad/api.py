@@ -8,8 +8,9 @@ from __future__ import annotations
 import ast
 import inspect
 import types
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from sourcegrad.emit import emit
 from sourcegrad.emit.cache import Cache
@@ -62,7 +63,7 @@ def autodiff(f: Callable, mode: str = "reverse", wrt: int | str | Sequence[int |
 def value_and_grad(f: Callable, wrt: int | str | Sequence[int | str] = 0, optimized: bool = True) -> Callable:
     """A function returning ``(f(*args), gradient)``, computed in one sweep pair."""
     positions, single = _positions(f, wrt)
-    request = lambda g, shift: _Request("value_grad", _shifted(positions, shift), optimized, single)  # noqa: E731
+    request = lambda g, shift: _Request("value_grad", _shifted(positions, shift), optimized, single)
     return _bound_like(f, lambda g, shift: _generate(g, request(g, shift), single))
 
 
@@ -224,8 +225,8 @@ def _strip_mark(fn: ast.FunctionDef) -> tuple[list[ast.stmt], set[int]]:
 
 
 def _purity(scope, resolver: Resolver) -> Callable[[ast.Call], bool]:
-    from sourcegrad.rules import table
     from sourcegrad import runtime
+    from sourcegrad.rules import table
 
     pure_helpers = {"unbroadcast", "unbroadcast_to", "unreduce", "unindex", "zeros_like", "add", "matmul_adjoint_a",
                     "matmul_adjoint_b", "Tape", "seed_like"}

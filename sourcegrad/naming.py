@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import keyword
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 _NOT_IDENT = re.compile(r"\W")
 
@@ -19,7 +19,7 @@ class Namer:
 
     def __init__(self, taken: Iterable[str] = ()):
         self._taken: set[str] = set(taken)
-        self._adjoints: dict[str, str] = {}
+        self._adjoints: dict = {}  # name -> adjoint name; ("tangent", name) -> tangent name
 
     def reserve(self, name: str) -> None:
         self._taken.add(name)
@@ -50,5 +50,15 @@ class Namer:
             self._adjoints[name] = self.fresh(candidate)
         return self._adjoints[name]
 
+    def tangent(self, name: str) -> str:
+        """The forward-mode tangent of ``name``: ``h_dot`` for ``h``; stable like ``adjoint``."""
+        key = ("tangent", name)
+        if key not in self._adjoints:
+            self._adjoints[key] = self.fresh(name + "_dot")
+        return self._adjoints[key]
+
     def adjoint_names(self) -> dict[str, str]:
-        return dict(self._adjoints)
+        return {k: v for k, v in self._adjoints.items() if isinstance(k, str)}
+
+    def tangent_names(self) -> dict[str, str]:
+        return {k[1]: v for k, v in self._adjoints.items() if isinstance(k, tuple)}

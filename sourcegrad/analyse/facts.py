@@ -9,8 +9,8 @@ flat control-flow graph), which the normal form makes exact enough: activity is 
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from sourcegrad.normal.grammar import is_test
 
@@ -94,7 +94,7 @@ def same_shapes(fn: ast.FunctionDef, shape_preserving: Callable[[ast.Call], bool
 
     def block(stmts: list[ast.stmt]) -> None:
         cls: dict[str, int] = {}
-        of = lambda name: cls.setdefault(name, next(counter))  # noqa: E731
+        of = lambda name: cls.setdefault(name, next(counter))
         for stmt in stmts:
             if isinstance(stmt, (ast.If, ast.For, ast.While)):
                 block(stmt.body)

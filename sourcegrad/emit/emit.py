@@ -76,7 +76,7 @@ def compile_function(source: str, name: str, filename: str, namespace: dict[str,
     lines = source.splitlines(keepends=True)
     linecache.cache[filename] = (len(source), None, lines, filename)
     scope = {"__builtins__": builtins, "__name__": "sourcegrad.generated", **namespace}
-    exec(compile(source, filename, "exec"), scope)
+    exec(compile(source, filename, "exec"), scope)  # noqa: S102  (running generated code is the point)
     fn = scope[name]
     fn.__sourcegrad_source__ = source
     return fn

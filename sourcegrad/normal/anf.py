@@ -201,7 +201,7 @@ class Normaliser:
 
     def primitive(self, expr: ast.expr, hint: str, out: list, where) -> ast.expr:
         """``expr`` as one primitive applied to atoms."""
-        at = lambda e, h=hint: self.atom(e, h, out, where)  # noqa: E731
+        at = lambda e, h=hint: self.atom(e, h, out, where)
         match expr:
             case ast.Name() | ast.Constant():
                 return expr
@@ -238,7 +238,7 @@ class Normaliser:
         return self.atom(index, hint + "_index", out, where)
 
     def call(self, expr: ast.Call, hint: str, out: list, where) -> ast.expr:
-        at = lambda e: self.atom(e, hint, out, where)  # noqa: E731
+        at = lambda e: self.atom(e, hint, out, where)
         func, args = expr.func, list(expr.args)
         if isinstance(func, ast.Name) and func.id in self.scope.lambdas:
             return self.primitive(self._inline_lambda(self.scope.lambdas[func.id], expr), hint, out, where)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
-from typing import Callable
+from collections.abc import Callable
 
 COMPOUND = (ast.If, ast.For, ast.While)
 

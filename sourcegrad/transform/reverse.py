@@ -15,26 +15,19 @@ from __future__ import annotations
 
 import ast
 import inspect
-import operator
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
+from sourcegrad import runtime
 from sourcegrad.analyse.facts import Activity, activity, read_names, same_shapes, walk_simple
 from sourcegrad.errors import NoRule, TransformError, location_of
 from sourcegrad.frontend.resolve import MISSING
 from sourcegrad.normal import NormalForm
 from sourcegrad.normal.grammar import assigned_names, is_test
 from sourcegrad.rules import table
-from sourcegrad.transform import economy, templates
-from sourcegrad import runtime
+from sourcegrad.transform import economy, primitives, templates
 
-BINARY = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow,
-    ast.MatMult: operator.matmul, ast.BitAnd: operator.and_, ast.BitOr: operator.or_,
-    ast.BitXor: operator.xor, ast.LShift: operator.lshift, ast.RShift: operator.rshift,
-}  # fmt: skip
-UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Invert: operator.invert}
 OR_ZERO = "__or_zero__"  # IR marker: OR_ZERO(dx, x) is dx, or zeros shaped like x where dx is zero
 
 
@@ -56,7 +49,7 @@ class _Bound:
     definite: set[str]
     possible: set[str]
 
-    def copy(self) -> "_Bound":
+    def copy(self) -> _Bound:
         return _Bound(set(self.definite), set(self.possible))
 
 
@@ -106,20 +99,8 @@ class ReverseTransform:
     def active(self, name: str) -> bool:
         return self.activity.active(name)
 
-    def callee(self, value: ast.expr) -> Any:
-        match value:
-            case ast.BinOp(op=op):
-                return BINARY[type(op)]
-            case ast.UnaryOp(op=op) if type(op) in UNARY:
-                return UNARY[type(op)]
-            case ast.Subscript():
-                return operator.getitem
-            case ast.Call(func=func):
-                return self.scope.resolve(func)
-        return MISSING
-
     def _flows(self, stmt: ast.Assign) -> bool:
-        fn = self.callee(stmt.value)
+        fn = primitives.callee(stmt.value, self.scope)
         return fn is MISSING or not table.is_nondifferentiable(fn)
 
     def _shape_preserving(self, call: ast.Call) -> bool:
@@ -168,7 +149,7 @@ class ReverseTransform:
                     for i, e in enumerate(elts)
                     if isinstance(e, ast.Name) and self.active(e.id)
                 ]
-        fn = self.callee(value)
+        fn = primitives.callee(value, self.scope)
         if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name):
             self.containers.add(self.adjoint(value.value.id))
         if fn is not MISSING and table.is_nondifferentiable(fn):
@@ -178,39 +159,18 @@ class ReverseTransform:
             return self._user_call(stmt, target, value, fn)
         if template is None:
             raise NoRule(fn, location_of(stmt, self.scope.filename))
-        site = templates.Site(stmt, target, *self._operands(value), self.scope.filename)
+        site = templates.Site(stmt, target, *primitives.operands(value), self.scope.filename)
         return templates.instantiate(
             template, site, adjoint=self.adjoint, active=self.active, spell=self.scope.spell,
-            same_shape=lambda name: self.shapes.holds(stmt, name), index_spelling=self._index_value,
+            same_shape=lambda name: self.shapes.holds(stmt, name), index_spelling=lambda node: primitives.index_value(node, self.scope),
         )
 
     def _acc(self, name: str, value: ast.expr, where: ast.AST) -> ast.stmt:
         acc = ast.AugAssign(ast.Name(self.adjoint(name), ast.Store()), ast.Add(), value)
         return ast.fix_missing_locations(ast.copy_location(acc, where))
 
-    @staticmethod
-    def _operands(value: ast.expr) -> tuple[list[ast.expr], dict[str, ast.expr]]:
-        match value:
-            case ast.BinOp(left=left, right=right):
-                return [left, right], {}
-            case ast.UnaryOp(operand=operand):
-                return [operand], {}
-            case ast.Subscript(value=array, slice=index):
-                return [array, index], {}
-            case ast.Call(args=args, keywords=keywords):
-                return list(args), {k.arg: k.value for k in keywords}
-        raise AssertionError(f"not a primitive: {ast.unparse(value)}")
-
-    def _index_value(self, node: ast.expr) -> ast.expr:
-        """An index as a value: slices need ``np.s_[...]`` outside a subscript."""
-        if any(isinstance(n, ast.Slice) for n in ast.walk(node)):
-            import numpy
-
-            return ast.Subscript(ast.Attribute(self.scope.spell(numpy, "np"), "s_", ast.Load()), node, ast.Load())
-        return node
-
     def _user_call(self, stmt: ast.stmt, target: str, call: ast.Call, fn: Any) -> list[ast.stmt]:
-        args = self._bind_call(fn, call, stmt)
+        args = primitives.bind_call(fn, call, stmt, self.scope)
         active = tuple(i for i, a in enumerate(args) if isinstance(a, ast.Name) and self.active(a.id))
         if not active:
             return []
@@ -226,26 +186,6 @@ class ReverseTransform:
         targets = ast.Tuple([ast.Name(p, ast.Store()) for p in parts], ast.Store()) if len(parts) > 1 else ast.Name(parts[0], ast.Store())
         out = [_assign(targets, ast.Call(bwd_name, [_load(residual), _load(self.adjoint(target))], []), stmt)]
         out += [self._acc(args[i].id, _load(p), stmt) for i, p in zip(active, parts)]
-        return out
-
-    def _bind_call(self, fn: Any, call: ast.Call, stmt: ast.stmt) -> list[ast.expr]:
-        signature = inspect.signature(fn)
-        try:
-            bound = signature.bind(*call.args, **{k.arg: k.value for k in call.keywords})
-        except TypeError as err:
-            raise TransformError(f"call of {fn.__qualname__} does not match its signature: {err}",
-                                 location_of(stmt, self.scope.filename)) from None
-        out = []
-        for name, param in signature.parameters.items():  # every parameter, positionally
-            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-                raise TransformError(f"{fn.__qualname__} takes *args/**kwargs: not supported yet",
-                                     location_of(stmt, self.scope.filename))
-            if name in bound.arguments:
-                out.append(bound.arguments[name])
-            elif isinstance(param.default, (int, float, bool, str, type(None))):
-                out.append(ast.Constant(param.default))
-            else:
-                out.append(self.scope.spell(param.default, f"{name}_default"))
         return out
 
     def _adjoint_reads(self) -> set[str]:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import ast
 import copy
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from sourcegrad.errors import TransformError, location_of
 from sourcegrad.rules.table import Template
@@ -131,7 +132,7 @@ def _without_defaults(call: ast.Call, callee: Any) -> ast.Call:
         params = list(inspect.signature(callee).parameters.values())
     except (TypeError, ValueError):
         return call
-    same = lambda arg, p: (  # noqa: E731
+    same = lambda arg, p: (
         isinstance(arg, ast.Constant) and p.default is not inspect.Parameter.empty
         and type(arg.value) is type(p.default) and arg.value == p.default
     )

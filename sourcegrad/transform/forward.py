@@ -1,0 +1,228 @@
+"""Forward mode: beside each primal statement, the statement of its tangent.
+
+Input: a ``NormalForm``, the differentiated parameters and ``jvp_call`` (which returns the
+forward-mode function of a called user function). Output: a FunctionDef
+``def f_dot(params..., x_dot...)`` that computes the primal and the tangent of the output together.
+Control flow is kept as it is: a tangent is computed where its primal is. Tangent rules come from
+the rule tables (``d[y] = d[x] * (1.0 - y * y)``); the terms of inputs that carry no tangent are
+pruned symbolically, never multiplied by a zero.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from sourcegrad import runtime
+from sourcegrad.analyse.facts import activity
+from sourcegrad.errors import NoRule, location_of
+from sourcegrad.frontend.resolve import MISSING
+from sourcegrad.normal import NormalForm
+from sourcegrad.normal.grammar import is_test
+from sourcegrad.rules import table
+from sourcegrad.transform import primitives, templates
+
+ZERO = "__zero__"  # a tangent known to be zero, pruned away below
+
+
+class ForwardTransform:
+    def __init__(self, nf: NormalForm, wrt: list[str], jvp_call: Callable[[Any, tuple[int, ...]], Any]):
+        self.nf, self.scope, self.namer = nf, nf.scope, nf.scope.namer
+        self.wrt, self.jvp_call = wrt, jvp_call
+        final = nf.fn.body[-1]
+        assert isinstance(final, ast.Return), "the normal form ends in one return"
+        self.returned = final.value
+        name = self.returned.id if isinstance(self.returned, ast.Name) else None
+        self.activity = activity(nf.fn, wrt, name, lambda s: self._flows(s))
+        self.sg = self.scope.spell(runtime, "sg")
+
+    def active(self, name: str) -> bool:
+        return self.activity.active(name)
+
+    def tangent(self, name: str) -> str:
+        return self.namer.tangent(name)
+
+    def _flows(self, stmt: ast.Assign) -> bool:
+        fn = primitives.callee(stmt.value, self.scope)
+        return fn is MISSING or not table.is_nondifferentiable(fn)
+
+    def function(self, name: str, with_value: bool) -> ast.FunctionDef:
+        """``def name(params..., x_dot...)`` returning the output's tangent (and value first)."""
+        body = self.block(self.nf.fn.body[:-1])
+        out = self.returned
+        if isinstance(out, ast.Name) and self.active(out.id):
+            out_dot: ast.expr = _load(self.tangent(out.id))
+        else:
+            out_dot = self._zeros_like(copy.deepcopy(out))
+        value = ast.Tuple([copy.deepcopy(out), out_dot], ast.Load()) if with_value else out_dot
+        body.append(ast.Return(value))
+        args = copy.deepcopy(self.nf.fn.args)
+        args.args += [ast.arg(self.tangent(p)) for p in self.wrt]
+        if args.defaults:  # tangents have no defaults: the primal defaults must come last
+            args.defaults = []
+        fn = ast.FunctionDef(name, args, body, [], None, None, **_tp())
+        return ast.fix_missing_locations(fn)
+
+    def block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for stmt in stmts:
+            match stmt:
+                case ast.If(test=test, body=body, orelse=orelse):
+                    out.append(ast.copy_location(ast.If(test, self.block(body) or [ast.Pass()], self.block(orelse)), stmt))
+                case ast.For(target=target, iter=iterable, body=body):
+                    out.append(ast.copy_location(ast.For(target, iterable, self.block(body) or [ast.Pass()], []), stmt))
+                case ast.While(test=test, body=body):
+                    out.append(ast.copy_location(ast.While(test, self.block(body) or [ast.Pass()], []), stmt))
+                case _:
+                    out.extend(self.simple(stmt))
+        return out
+
+    def simple(self, stmt: ast.stmt) -> list[ast.stmt]:
+        match stmt:
+            case ast.Assign(targets=[ast.Name(id=target)], value=value) if self.active(target) and not is_test(value):
+                return self._assign(stmt, target, value)
+            case ast.Assign(targets=[ast.Tuple(elts=elts)], value=ast.Name(id=source)) if self.active(source):
+                names = ast.Tuple([ast.Name(self.tangent(e.id), ast.Store()) for e in elts], ast.Store())
+                return [stmt, _at(ast.Assign([names], _load(self.tangent(source))), stmt)]
+        return [stmt]
+
+    def _assign(self, stmt: ast.stmt, target: str, value: ast.expr) -> list[ast.stmt]:
+        match value:
+            case ast.Name(id=source):
+                return [stmt, self._set(target, self._dot(source, value), stmt)]
+            case ast.Constant() | ast.Attribute():
+                return [stmt, self._set(target, ZERO, stmt, value)]
+            case ast.Tuple(elts=elts) | ast.List(elts=elts):
+                parts = [self._dot_or_zeros(e) for e in elts]
+                return [stmt, self._set(target, type(value)(parts, ast.Load()), stmt)]
+        fn = primitives.callee(value, self.scope)
+        template = table.lookup_tangent(fn) if fn is not MISSING else None
+        if template is None and inspect.isfunction(fn):
+            return self._user_call(stmt, target, value, fn)
+        if template is None:
+            raise NoRule(fn, location_of(stmt, self.scope.filename))
+        args, keywords = primitives.operands(value)
+        site = templates.Site(stmt, target, args, keywords, self.scope.filename)
+        binding = templates.bind(template, site)
+        expr = _Tangents(template, binding, self).visit(copy.deepcopy(template.body[0].value))
+        return [stmt, self._set(target, _prune(expr, set(self.namer.tangent_names().values())), stmt)]
+
+    def _user_call(self, stmt, target: str, call: ast.Call, fn: Any) -> list[ast.stmt]:
+        args = primitives.bind_call(fn, call, stmt, self.scope)
+        active = tuple(i for i, a in enumerate(args) if isinstance(a, ast.Name) and self.active(a.id))
+        jvp = self.jvp_call(fn, active)
+        name = self.scope.spell(jvp, fn.__name__ + "_jvp")
+        targets = ast.Tuple([ast.Name(target, ast.Store()), ast.Name(self.tangent(target), ast.Store())], ast.Store())
+        tangents = [_load(self.tangent(args[i].id)) for i in active]
+        return [_at(ast.Assign([targets], ast.Call(name, args + tangents, [])), stmt)]
+
+    def _dot(self, name: str, node: ast.expr) -> ast.expr | str:
+        return _load(self.tangent(name)) if self.active(name) else ZERO
+
+    def _dot_or_zeros(self, node: ast.expr) -> ast.expr:
+        if isinstance(node, ast.Name) and self.active(node.id):
+            return _load(self.tangent(node.id))
+        return self._zeros_like(copy.deepcopy(node))
+
+    def _zeros_like(self, node: ast.expr) -> ast.expr:
+        return ast.Call(ast.Attribute(copy.deepcopy(self.sg), "zeros_like", ast.Load()), [node], [])
+
+    def _set(self, target: str, value, stmt: ast.stmt, like: ast.expr | None = None) -> ast.stmt:
+        if value == ZERO or (isinstance(value, ast.Name) and value.id == ZERO):
+            value = self._zeros_like(_load(target))
+        return _at(ast.Assign([ast.Name(self.tangent(target), ast.Store())], value), stmt)
+
+
+class _Tangents(ast.NodeTransformer):
+    """A tangent template made concrete: ``d[p]`` -> ``p``'s tangent or ZERO, params -> atoms."""
+
+    def __init__(self, template, binding, transform: ForwardTransform):
+        self.template, self.binding, self.t = template, binding, transform
+
+    def visit_Subscript(self, node: ast.Subscript):
+        if isinstance(node.value, ast.Name) and node.value.id == "d" and isinstance(node.slice, ast.Name):
+            actual = self.binding[node.slice.id]
+            if isinstance(actual, ast.Name) and self.t.active(actual.id):
+                return _load(self.t.tangent(actual.id))
+            return _load(ZERO)
+        return self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name):
+        if node.id in self.binding:
+            return primitives.index_value(copy.deepcopy(self.binding[node.id]), self.t.scope)
+        if node.id in self.template.namespace:
+            return self.t.scope.spell(self.template.namespace[node.id], node.id)
+        return node
+
+
+def _is_zero(node: ast.AST) -> bool:
+    return isinstance(node, ast.Name) and node.id == ZERO
+
+
+class _Prune(ast.NodeTransformer):
+    """Symbolic zeros through the linear operations of tangent templates."""
+
+    def visit_BinOp(self, node: ast.BinOp):
+        self.generic_visit(node)
+        left, right = _is_zero(node.left), _is_zero(node.right)
+        match node.op:
+            case ast.Add():
+                return node.right if left else node.left if right else node
+            case ast.Sub():
+                if right:
+                    return node.left
+                return ast.UnaryOp(ast.USub(), node.right) if left else node
+            case ast.Mult() | ast.MatMult():
+                return _load(ZERO) if left or right else node
+            case ast.Div() | ast.FloorDiv():
+                return _load(ZERO) if left else node
+        return node
+
+    def visit_UnaryOp(self, node: ast.UnaryOp):
+        self.generic_visit(node)
+        return _load(ZERO) if _is_zero(node.operand) else node
+
+    def visit_Subscript(self, node: ast.Subscript):
+        self.generic_visit(node)
+        return _load(ZERO) if _is_zero(node.value) else node
+
+    def visit_Call(self, node: ast.Call):
+        self.generic_visit(node)
+        values = node.args + [k.value for k in node.keywords]
+        zeros = [v for v in values if _is_zero(v)]
+        if zeros and not any(self.reads_tangent(v) for v in values):
+            return _load(ZERO)  # a linear map (np.sum, np.reshape, ...) of a zero tangent
+        if zeros:
+            _ZeroConstants().visit(node)  # np.where(c, x_dot, 0.0)
+        return node
+
+    def __init__(self, tangents: set[str]):
+        self.tangents = tangents
+
+    def reads_tangent(self, node: ast.AST) -> bool:
+        return any(isinstance(n, ast.Name) and n.id in self.tangents for n in ast.walk(node))
+
+
+class _ZeroConstants(ast.NodeTransformer):
+    def visit_Name(self, node: ast.Name):
+        return ast.Constant(0.0) if node.id == ZERO else node
+
+
+def _prune(expr: ast.expr, tangents: set[str]) -> ast.expr | str:
+    pruned = _Prune(tangents).visit(expr)
+    return ZERO if _is_zero(pruned) else ast.fix_missing_locations(pruned)
+
+
+def _load(name: str) -> ast.Name:
+    return ast.Name(name, ast.Load())
+
+
+def _at(node: ast.stmt, where: ast.AST) -> ast.stmt:
+    return ast.fix_missing_locations(ast.copy_location(node, where))
+
+
+def _tp() -> dict:
+    return {"type_params": []} if "type_params" in ast.FunctionDef._fields else {}

@@ -1,0 +1,82 @@
+"""What a normal-form statement applies, and to what: shared by the reverse and forward transforms.
+
+Input: the value of a normal-form assignment (one primitive applied to atoms). Output: the callable
+it applies (``operator.mul`` for ``a * b``), its operands, and for calls of user functions the
+arguments bound to every parameter in order.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import operator
+from typing import Any
+
+from sourcegrad.errors import TransformError, location_of
+from sourcegrad.frontend.resolve import MISSING
+
+BINARY = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow,
+    ast.MatMult: operator.matmul, ast.BitAnd: operator.and_, ast.BitOr: operator.or_,
+    ast.BitXor: operator.xor, ast.LShift: operator.lshift, ast.RShift: operator.rshift,
+}  # fmt: skip
+UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Invert: operator.invert}
+
+
+def callee(value: ast.expr, scope) -> Any:
+    """The callable a primitive applies, or MISSING (copies, constants, displays)."""
+    match value:
+        case ast.BinOp(op=op):
+            return BINARY[type(op)]
+        case ast.UnaryOp(op=op) if type(op) in UNARY:
+            return UNARY[type(op)]
+        case ast.Subscript():
+            return operator.getitem
+        case ast.Call(func=func):
+            return scope.resolve(func)
+    return MISSING
+
+
+def operands(value: ast.expr) -> tuple[list[ast.expr], dict[str, ast.expr]]:
+    """Positional and keyword operands of a primitive."""
+    match value:
+        case ast.BinOp(left=left, right=right):
+            return [left, right], {}
+        case ast.UnaryOp(operand=operand):
+            return [operand], {}
+        case ast.Subscript(value=array, slice=index):
+            return [array, index], {}
+        case ast.Call(args=args, keywords=keywords):
+            return list(args), {k.arg: k.value for k in keywords}
+    raise AssertionError(f"not a primitive: {ast.unparse(value)}")
+
+
+def index_value(node: ast.expr, scope) -> ast.expr:
+    """An index as a value: slices need ``np.s_[...]`` outside a subscript."""
+    if any(isinstance(n, ast.Slice) for n in ast.walk(node)):
+        import numpy
+
+        return ast.Subscript(ast.Attribute(scope.spell(numpy, "np"), "s_", ast.Load()), node, ast.Load())
+    return node
+
+
+def bind_call(fn: Any, call: ast.Call, stmt: ast.stmt, scope) -> list[ast.expr]:
+    """The call's arguments for every parameter of the user function ``fn``, in order."""
+    signature = inspect.signature(fn)
+    where = location_of(stmt, scope.filename)
+    try:
+        bound = signature.bind(*call.args, **{k.arg: k.value for k in call.keywords})
+    except TypeError as err:
+        raise TransformError(f"call of {fn.__qualname__} does not match its signature: {err}", where) from None
+    out = []
+    for name, param in signature.parameters.items():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise TransformError(f"{fn.__qualname__} takes *args/**kwargs: not supported yet", where)
+        if name in bound.arguments:
+            out.append(bound.arguments[name])
+        elif isinstance(param.default, (int, float, bool, str, type(None))):
+            out.append(ast.Constant(param.default))
+        else:
+            out.append(scope.spell(param.default, f"{name}_default"))
+    return out
