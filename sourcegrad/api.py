@@ -22,6 +22,7 @@ from sourcegrad.naming import Namer
 from sourcegrad.normal import normalise
 from sourcegrad.optimise import passes
 from sourcegrad.transform import assemble
+from sourcegrad.transform.forward import ForwardTransform
 from sourcegrad.transform.reverse import ReverseTransform
 
 _cache = Cache()
@@ -54,10 +55,35 @@ def grad(f: Callable, wrt: int | str | Sequence[int | str] = 0, optimized: bool 
 
 def autodiff(f: Callable, mode: str = "reverse", wrt: int | str | Sequence[int | str] = 0,
              optimized: bool = True, preserve_result: bool = False, verbose: int = 0) -> Callable:
-    """Tangent's name for ``grad``; ``mode='forward'`` arrives with forward mode."""
-    if mode != "reverse":
-        raise SourcegradError(f"autodiff mode {mode!r} is not available yet", hint="use mode='reverse'")
-    return grad(f, wrt=wrt, optimized=optimized, preserve_result=preserve_result, verbose=verbose)
+    """Tangent's entry point. ``mode='reverse'`` is ``grad``. ``mode='forward'`` returns
+    ``f_dot(*args, *tangents)``: the derivative of ``f`` along the given tangents of the ``wrt``
+    parameters (one tangent per ``wrt`` parameter, after all of ``f``'s arguments);
+    ``preserve_result=True`` returns ``(derivative, value)``."""
+    if mode == "reverse":
+        return grad(f, wrt=wrt, optimized=optimized, preserve_result=preserve_result, verbose=verbose)
+    if mode != "forward":
+        raise SourcegradError(f"autodiff mode {mode!r} is unknown", hint="use mode='reverse' or mode='forward'")
+    positions, _ = _positions(f, wrt)
+    request_mode = "forward_value" if preserve_result else "forward"
+    df = _bound_like(f, lambda g, shift: _generate(g, _Request(request_mode, _shifted(positions, shift), optimized), False))
+    if verbose:
+        print(source(df))
+    return df
+
+
+def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
+    """``(f(*primals), derivative of f along tangents)``, computed in one forward sweep (JAX's jvp)."""
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise SourcegradError(f"jvp: {len(primals)} primals but {len(tangents)} tangents",
+                              hint="give one tangent per primal, of the same shape")
+    forward = _generate(f, _Request("jvp", tuple(range(len(primals))), True), False)
+    return forward(*primals, *tangents)
+
+
+def jvp_function(f: Callable, positions: tuple[int, ...], optimized: bool = True) -> Callable:
+    """``f_jvp(*args, *tangents) -> (value, tangent)`` for the parameters at ``positions``."""
+    return _generate(f, _Request("jvp", positions, optimized), False)
 
 
 def value_and_grad(f: Callable, wrt: int | str | Sequence[int | str] = 0, optimized: bool = True) -> Callable:
@@ -137,8 +163,20 @@ def _generate(f: Callable, request: _Request, single: bool):
     _real_defaults(f, nf)
     params = nf.params
     wrt = [params[i] for i in request.wrt]
-    rc = ReverseTransform(nf, wrt, lambda fn, pos: split(fn, pos, request.optimized)).run()
     namer, scope = nf.scope.namer, nf.scope
+    temporaries = _temporaries(nf, src)
+    if request.mode in ("forward", "forward_value", "jvp"):
+        forward = ForwardTransform(nf, wrt, lambda fn, pos: jvp_function(fn, pos, request.optimized))
+        suffix = "_jvp" if request.mode == "jvp" else "_dot"
+        name = namer.fresh(nf.fn.name + suffix)
+        fn = forward.function(name, with_value=request.mode != "forward")
+        if request.mode == "forward_value":  # (derivative, value), like grad's preserve_result
+            ret = fn.body[-1].value
+            fn.body[-1].value = ast.Tuple([ret.elts[1], ret.elts[0]], ast.Load())
+        made = _compile(fn, src, resolver, scope, request.optimized, temporaries)
+        _cache.put(f, request, made, resolver)
+        return made
+    rc = ReverseTransform(nf, wrt, lambda fn, pos: split(fn, pos, request.optimized)).run()
     sg = _sg(scope)
     if request.mode == "split":
         names = (namer.fresh(f"{nf.fn.name}_fwd"), namer.fresh(f"{nf.fn.name}_bwd"))
@@ -148,7 +186,6 @@ def _generate(f: Callable, request: _Request, single: bool):
         name = name if not namer.is_taken(name) else namer.fresh("grad_" + nf.fn.name)
         result = namer.fresh("value") if request.mode != "grad" else None
         defs = (assemble.joint(rc, nf.fn, name, wrt, namer.adjoint, sg, result, request.mode, single),)
-    temporaries = _temporaries(nf, src)
     made = [_compile(d, src, resolver, scope, request.optimized, temporaries) for d in defs]
     out = tuple(made) if request.mode == "split" else made[0]
     _cache.put(f, request, out, resolver)
@@ -208,8 +245,8 @@ def _compile(fn: ast.FunctionDef, src, resolver: Resolver, scope, optimized: boo
 
 def _user_and_adjoint_names(src, scope) -> set[str]:
     user = {n.id for n in ast.walk(src.node) if isinstance(n, ast.Name)} | {a.arg for a in src.node.args.args}
-    adjoints = scope.namer.adjoint_names()
-    return user | {adjoints[u] for u in user if u in adjoints}
+    adjoints, tangents = scope.namer.adjoint_names(), scope.namer.tangent_names()
+    return user | {adjoints[u] for u in user if u in adjoints} | {tangents[u] for u in user if u in tangents}
 
 
 def _strip_mark(fn: ast.FunctionDef) -> tuple[list[ast.stmt], set[int]]:

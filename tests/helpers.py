@@ -126,7 +126,29 @@ def check_grad(f, args, wrt=0, rtol=1e-6, atol=1e-8):
         np.testing.assert_array_equal(old, new, err_msg=f"the gradient modified argument {i}")
     expected = numeric_grad(f, args, wrt)
     assert_grad_close(got, expected, args, wrt, f, rtol=rtol, atol=atol)
+    check_forward(f, args, wrt, expected, rtol=rtol, atol=atol)
     return got
+
+
+def check_forward(f, args, wrt, expected, rtol=1e-6, atol=1e-8):
+    """Forward mode along a random tangent equals <finite-difference gradient, tangent>.
+
+    The output is reduced like the reverse-mode seed (sum of a non-scalar output).
+    """
+    positions, many = _positions(f, wrt)
+    grads = expected if many else (expected,)
+    rng = np.random.default_rng(len(positions))
+    tangents = [rng.standard_normal(np.shape(args[i])) if np.ndim(args[i]) else float(rng.standard_normal())
+                for i in positions]
+    f_dot = sg.autodiff(f, mode="forward", wrt=tuple(positions))
+    bound = inspect.signature(f).bind(*args)
+    bound.apply_defaults()  # the forward function takes every argument of f, then the tangents
+    got = f_dot(*bound.args, *tangents)
+    want = sum(float(np.sum(np.asarray(g) * t)) for g, t in zip(grads, tangents))
+    leaves = got if isinstance(got, (tuple, list)) else (got,)
+    total = sum(float(np.sum(np.asarray(leaf, dtype=np.float64))) for leaf in leaves)
+    np.testing.assert_allclose(total, want, rtol=rtol * 10, atol=atol * 10,
+                               err_msg=f"forward mode along a random tangent (wrt={wrt!r})")
 
 
 # --- autograd twins ----------------------------------------------------------------------------

@@ -99,6 +99,8 @@ class ForwardTransform:
                 parts = [self._dot_or_zeros(e) for e in elts]
                 return [stmt, self._set(target, type(value)(parts, ast.Load()), stmt)]
         fn = primitives.callee(value, self.scope)
+        if fn is not MISSING and table.is_nondifferentiable(fn):
+            return [stmt, self._set(target, ZERO, stmt)]
         template = table.lookup_tangent(fn) if fn is not MISSING else None
         if template is None and inspect.isfunction(fn):
             return self._user_call(stmt, target, value, fn)
@@ -149,6 +151,10 @@ class _Tangents(ast.NodeTransformer):
                 return _load(self.t.tangent(actual.id))
             return _load(ZERO)
         return self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call):
+        callee = templates.resolve_in(node.func, self.template.namespace)
+        return templates.without_defaults(self.generic_visit(node), callee)
 
     def visit_Name(self, node: ast.Name):
         if node.id in self.binding:

@@ -99,9 +99,9 @@ class _Substitute(ast.NodeTransformer):
                 and self.same_shape(self.binding[p].id)
             ):
                 return self.visit(grad)
-        callee = _resolve_in(node.func, self.template.namespace)
+        callee = resolve_in(node.func, self.template.namespace)
         node = self.generic_visit(node)
-        return _without_defaults(node, callee)
+        return without_defaults(node, callee)
 
     def visit_Name(self, node: ast.Name):
         if node.id in self.binding:
@@ -116,17 +116,17 @@ class _Substitute(ast.NodeTransformer):
         return self.spell(value, node.id)
 
 
-def _resolve_in(func: ast.expr, namespace) -> Any:
+def resolve_in(func: ast.expr, namespace) -> Any:
     match func:
         case ast.Name(id=name):
             return namespace.get(name)
         case ast.Attribute(value=base, attr=attr):
-            owner = _resolve_in(base, namespace)
+            owner = resolve_in(base, namespace)
             return getattr(owner, attr, None) if owner is not None else None
     return None
 
 
-def _without_defaults(call: ast.Call, callee: Any) -> ast.Call:
+def without_defaults(call: ast.Call, callee: Any) -> ast.Call:
     """Drop trailing arguments that repeat the callee's defaults: ``sg.unreduce(g, x)``."""
     try:
         params = list(inspect.signature(callee).parameters.values())
