@@ -47,7 +47,13 @@ def normalise(source, resolver: Resolver, namer: Namer | None = None) -> NormalF
 
 
 def _is_range(node: ast.expr, scope: Scope) -> bool:
-    return isinstance(node, ast.Call) and scope.resolve(node.func) is range and not node.keywords
+    """A range, or a slice of one (``range(n)[::-1]``, ``range(n)[:k]``: ranges again)."""
+    match node:
+        case ast.Call(func=func, keywords=[]):
+            return scope.resolve(func) is range
+        case ast.Subscript(value=inner, slice=ast.Slice()):
+            return _is_range(inner, scope)
+    return False
 
 
 def _all_names(fn: ast.FunctionDef) -> set[str]:

@@ -110,9 +110,8 @@ class Normaliser:
                 cond = self.scope.namer.fresh("cond")
                 out.append(self._at(_assign(cond, test), stmt))
                 out.append(self._at(ast.If(ast.Name(cond, ast.Load()), self.block(body), self.block(orelse)), stmt))
-            case ast.For(target=ast.Name() as target, iter=ast.Call(func=func, args=args), body=body):
-                atoms = [self.atom(a, "stop", out, stmt) for a in args]
-                loop = ast.For(target, ast.Call(func, atoms, []), self.block(body), [])
+            case ast.For(target=ast.Name() as target, iter=iterable, body=body):
+                loop = ast.For(target, self.range_expression(iterable, out, stmt), self.block(body), [])
                 out.append(self._at(loop, stmt))
             case ast.While(test=test, body=body):
                 out.append(self._at(ast.While(test, self.block(body), []), stmt))
@@ -134,6 +133,15 @@ class Normaliser:
             case _:
                 raise self.scope.error(f"{type(stmt).__name__} statement is not supported here", stmt)
         return out
+
+    def range_expression(self, node: ast.expr, out: list, where: ast.stmt) -> ast.expr:
+        """``range(a, b)`` or a slice of one, its bounds as atoms."""
+        match node:
+            case ast.Call(func=func, args=args):
+                return ast.Call(func, [self.atom(a, "stop", out, where) for a in args], [])
+            case ast.Subscript(value=inner, slice=ast.Slice() as piece):
+                return ast.Subscript(self.range_expression(inner, out, where), self.index(piece, "range", out, where), ast.Load())
+        raise AssertionError("desugar leaves only ranges to iterate over")
 
     # --- assignments ----------------------------------------------------------------------------
 

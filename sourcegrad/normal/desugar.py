@@ -196,6 +196,10 @@ def loops_over_range(fn: ast.FunctionDef, namer: Namer, is_range) -> ast.Functio
     class Rewrite(ast.NodeTransformer):
         def visit_For(self, node: ast.For):
             self.generic_visit(node)
+            match node.iter:  # reversed(range(...)) is range(...)[::-1], itself a range
+                case ast.Call(func=ast.Name(id="reversed"), args=[inner], keywords=[]) if is_range(inner):
+                    step = ast.Slice(None, None, ast.UnaryOp(ast.USub(), ast.Constant(1)))
+                    node.iter = _at(ast.Subscript(inner, step, ast.Load()), node.iter)
             if is_range(node.iter):
                 return node
             out = []

@@ -82,6 +82,16 @@ class ForwardTransform:
 
     def simple(self, stmt: ast.stmt) -> list[ast.stmt]:
         match stmt:
+            # The tape of a generated gradient: a tangent is pushed after its value, popped before.
+            case ast.Expr(value=ast.Call(args=[tape, ast.Name(id=name)]) as call) if (
+                self._is(call, runtime.push) and self.active(name)
+            ):
+                again = ast.Call(copy.deepcopy(call.func), [copy.deepcopy(tape), _load(self.tangent(name))], [])
+                return [stmt, _at(ast.Expr(again), stmt)]
+            case ast.Assign(targets=[ast.Name(id=name)], value=ast.Call() as call) if (
+                self._is(call, runtime.pop) and self.active(name)
+            ):
+                return [_at(ast.Assign([ast.Name(self.tangent(name), ast.Store())], copy.deepcopy(call)), stmt), stmt]
             case ast.Assign(targets=[ast.Name(id=target)], value=value) if self.active(target) and not is_test(value):
                 return self._assign(stmt, target, value)
             case ast.Assign(targets=[ast.Tuple(elts=elts)], value=ast.Name(id=source)) if self.active(source):
@@ -120,6 +130,9 @@ class ForwardTransform:
         targets = ast.Tuple([ast.Name(target, ast.Store()), ast.Name(self.tangent(target), ast.Store())], ast.Store())
         tangents = [_load(self.tangent(args[i].id)) for i in active]
         return [_at(ast.Assign([targets], ast.Call(name, args + tangents, [])), stmt)]
+
+    def _is(self, call: ast.Call, fn: Any) -> bool:
+        return self.scope.resolve(call.func) is fn
 
     def _dot(self, name: str, node: ast.expr) -> ast.expr | str:
         return _load(self.tangent(name)) if self.active(name) else ZERO

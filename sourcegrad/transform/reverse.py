@@ -152,6 +152,13 @@ class ReverseTransform:
         fn = primitives.callee(value, self.scope)
         if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name):
             self.containers.add(self.adjoint(value.value.id))
+        if fn is runtime.pop:
+            raise TransformError(
+                "reverse mode over a generated gradient that uses the tape is not supported yet",
+                location_of(stmt, self.scope.filename),
+                hint="take second derivatives forward-over-reverse: sourcegrad.hvp or "
+                "sourcegrad.autodiff(sourcegrad.grad(f), mode='forward')",
+            )
         if fn is not MISSING and table.is_nondifferentiable(fn):
             return []
         template = table.lookup_adjoint(fn) if fn is not MISSING else None
