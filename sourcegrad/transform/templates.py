@@ -68,7 +68,7 @@ def instantiate(template: Template, site: Site, *, adjoint: Callable[[str], str]
     for stmt in template.body:
         param = stmt.targets[0].slice.id
         actual = binding[param]
-        if not (isinstance(actual, ast.Name) and active(actual.id)):
+        if not (isinstance(actual, ast.Name) and active(actual.id)) or _declared_zero(stmt):
             continue
         substitute = _Substitute(template, binding, result, adjoint, spell, same_shape, index_spelling)
         value = substitute.visit(copy.deepcopy(stmt.value))
@@ -114,6 +114,11 @@ class _Substitute(ast.NodeTransformer):
                 return node
             raise TransformError(f"rule template for {_name(self.template.primal)} uses unknown name '{node.id}'")
         return self.spell(value, node.id)
+
+
+def _declared_zero(stmt: ast.Assign) -> bool:
+    """``d[x] = 0.0``: the operand gives only a shape; nothing to accumulate."""
+    return isinstance(stmt.value, ast.Constant) and stmt.value.value == 0
 
 
 def resolve_in(func: ast.expr, namespace) -> Any:

@@ -25,6 +25,7 @@ from sourcegrad.rules.table import d
 
 sys.path.insert(0, str(Path(__file__).parent))
 from domains import DOMAINS, K, T
+import domains_runtime  # noqa: F401 - rows for the runtime helpers' rules
 
 EPS = 1e-6
 REGISTERED = sorted(set(table.ADJOINTS) | set(table.TANGENTS), key=qualified_name)
@@ -64,6 +65,10 @@ def run_statement(template: table.Template, index: int, values: dict, dvalues: d
     scope.update(values)
     scope["__d__"] = dvalues
     exec(_COMPILED[key], scope)  # noqa: S102 - the template under test
+    name = target(template.body[index])
+    value = template.body[index].value
+    if isinstance(value, ast.Constant) and value.value == 0:  # `d[x] = 0.0`: x gives only a shape
+        dvalues[name] = np.zeros(np.shape(values[name]))
     return dvalues
 
 
