@@ -41,13 +41,17 @@ class Activity:
 
 
 def activity(fn: ast.FunctionDef, wrt: list[str], returned: str | None,
-             flows: Callable[[ast.Assign], bool]) -> Activity:
-    """Flow-insensitive activity. ``flows(stmt)`` says whether derivatives pass through ``stmt``."""
+             through: Callable[[ast.Assign], set[str] | None]) -> Activity:
+    """Flow-insensitive activity. ``through(stmt)`` names the operands of ``stmt`` that derivatives
+    pass through (its rule differentiates them), or None for all of them."""
     edges: list[tuple[set[str], list[str]]] = []  # (names read, names written) per differentiable stmt
     for stmt in walk_simple(fn.body):
-        if isinstance(stmt, ast.Assign) and not is_test(stmt.value) and flows(stmt):
-            written = [n.id for n in ast.walk(stmt.targets[0]) if isinstance(n, ast.Name)]
-            edges.append((_value_names(stmt.value), written))
+        if isinstance(stmt, ast.Assign) and not is_test(stmt.value):
+            operands = through(stmt)
+            operands = _value_names(stmt.value) if operands is None else operands
+            if operands:
+                written = [n.id for n in ast.walk(stmt.targets[0]) if isinstance(n, ast.Name)]
+                edges.append((operands, written))
     varied = set(wrt)
     useful = {returned} if returned else set()
     changed = True

@@ -45,9 +45,13 @@ class ForwardTransform:
     def tangent(self, name: str) -> str:
         return self.namer.tangent(name)
 
-    def _flows(self, stmt: ast.Assign) -> bool:
+    def _flows(self, stmt: ast.Assign) -> set[str] | None:
         fn = primitives.callee(stmt.value, self.scope)
-        return fn is MISSING or not table.is_nondifferentiable(fn)
+        if fn is MISSING:
+            return None
+        if table.is_nondifferentiable(fn):
+            return set()
+        return primitives.differentiated_operands(stmt.value, self.scope, table.lookup_tangent(fn))
 
     def function(self, name: str, with_value: bool) -> ast.FunctionDef:
         """``def name(params..., x_dot...)`` returning the output's tangent (and value first)."""

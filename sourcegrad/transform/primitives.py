@@ -80,3 +80,22 @@ def bind_call(fn: Any, call: ast.Call, stmt: ast.stmt, scope) -> list[ast.expr]:
         else:
             out.append(scope.spell(param.default, f"{name}_default"))
     return out
+
+
+def differentiated_operands(value: ast.expr, scope, template) -> set[str] | None:
+    """Names of the operands ``template`` gives a derivative for (not ``d[x] = 0.0``), None if all."""
+    if template is None:
+        return None
+    args, keywords = operands(value)
+    params = template.params[1:]
+    bound = dict(zip(params, args)) | keywords
+    names = set()
+    for stmt in template.body:
+        if isinstance(stmt.value, ast.Constant) and stmt.value.value == 0:
+            continue
+        for node in ast.walk(stmt):  # adjoints assign d[p]; tangents read d[p]
+            if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == "d":
+                actual = bound.get(node.slice.id) if isinstance(node.slice, ast.Name) else None
+                if isinstance(actual, ast.Name):
+                    names.add(actual.id)
+    return names

@@ -99,9 +99,14 @@ class ReverseTransform:
     def active(self, name: str) -> bool:
         return self.activity.active(name)
 
-    def _flows(self, stmt: ast.Assign) -> bool:
+    def _flows(self, stmt: ast.Assign) -> set[str] | None:
         fn = primitives.callee(stmt.value, self.scope)
-        return fn is MISSING or not table.is_nondifferentiable(fn)
+        if fn is MISSING:
+            return None
+        if table.is_nondifferentiable(fn):
+            return set()
+        template = table.lookup_adjoint(fn)
+        return primitives.differentiated_operands(stmt.value, self.scope, template)
 
     def _shape_preserving(self, call: ast.Call) -> bool:
         fn = self.scope.resolve(call.func)
