@@ -262,21 +262,27 @@ def _strip_mark(fn: ast.FunctionDef) -> tuple[list[ast.stmt], set[int]]:
 
 
 def _purity(scope, resolver: Resolver) -> Callable[[ast.Call], bool]:
+    """Whether a call has no effect but its value: the optimiser may drop or move it.
+
+    The tape's push and pop, ``print`` and random generators change state; a runtime helper is pure
+    only if listed; anything else must have a rule (rules describe functions of their inputs).
+    """
     from sourcegrad import runtime
     from sourcegrad.rules import table
 
-    pure_helpers = {"unbroadcast", "unbroadcast_to", "unreduce", "unindex", "zeros_like", "add", "matmul_adjoint_a",
-                    "matmul_adjoint_b", "Tape", "seed_like"}
+    pure_helpers = {runtime.unbroadcast, runtime.unbroadcast_to, runtime.unreduce, runtime.unindex,
+                    runtime.zeros_like, runtime.add, runtime.seed_like, runtime.matmul_adjoint_a,
+                    runtime.matmul_adjoint_b, runtime.Tape}
 
     def pure(call: ast.Call) -> bool:
-        func = call.func
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-            owner = scope.bindings.get(func.value.id, MISSING)
-            if owner is runtime:
-                return func.attr in pure_helpers
-        fn = scope.resolve(func)
-        if fn is MISSING:
+        fn = scope.resolve(call.func)
+        if fn is MISSING or fn is print or fn is runtime.push or fn is runtime.pop:
             return False
-        return table.lookup_adjoint(fn) is not None or table.is_nondifferentiable(fn) and fn not in (print,)
+        module = getattr(fn, "__module__", None) or ""
+        if module.startswith("sourcegrad.runtime"):
+            return fn in pure_helpers
+        if "random" in module:
+            return False
+        return table.lookup_adjoint(fn) is not None or table.is_nondifferentiable(fn)
 
     return pure

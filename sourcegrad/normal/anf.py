@@ -39,8 +39,13 @@ class Scope:
     lambdas: dict[str, ast.Lambda] = field(default_factory=dict)  # local lambdas, inlined at calls
 
     def resolve(self, node: ast.expr) -> Any:
-        if isinstance(node, ast.Name) and node.id in self.bindings:
-            return self.bindings[node.id]
+        """The object a name or dotted name denotes, the transform's own bindings (``sg``) first."""
+        match node:
+            case ast.Name(id=name) if name in self.bindings:
+                return self.bindings[name]
+            case ast.Attribute(value=base, attr=attr) if isinstance(base, (ast.Name, ast.Attribute)):
+                owner = self.resolve(base)
+                return MISSING if owner is MISSING else getattr(owner, attr, MISSING)
         return self.resolver.resolve(node, self.local_names)
 
     def spell(self, obj: Any, preferred: str | None = None) -> ast.expr:
@@ -128,6 +133,9 @@ class Normaliser:
                     "a function defined inside the differentiated function is not supported yet",
                     stmt, "define it at module level, or as a lambda assigned to a name",
                 )
+            case ast.Expr(value=ast.Call() as call) if self.scope.resolve(call.func) is not MISSING:
+                # sg.push(tape, dx * 2) in a generated gradient: the pushed value must be a name
+                out.append(self._at(ast.Expr(self.call(call, "arg", out, stmt)), stmt))
             case ast.Expr() | ast.Assert() | ast.Pass() | ast.Break():
                 out.append(stmt)
             case _:

@@ -39,6 +39,12 @@ nondifferentiable(
     np.arange, np.linspace, np.eye, np.identity,
     np.random.rand, np.random.randn, np.random.normal, np.random.uniform, np.random.randint,
     np.random.seed, np.random.default_rng,
+    np.bitwise_and, np.bitwise_or, np.bitwise_xor, np.invert, np.left_shift, np.right_shift,
+    np.isneginf, np.isposinf, np.signbit, np.heaviside, np.iscomplex, np.isreal, np.isscalar,
+    np.nextafter, np.spacing, np.gcd, np.lcm, np.argpartition, np.digitize, np.bincount, np.isin,
+    np.histogram, np.tri, np.tril_indices, np.triu_indices, np.diag_indices, np.indices,
+    np.logspace, np.geomspace, np.broadcast_shapes, np.random.choice, np.random.permutation,
+    np.linalg.matrix_rank, np.iscomplexobj, np.isrealobj, np.array_equiv,
 )
 
 # --- elementwise: the lambda is dy/dx in the argument x and the result y ---
@@ -66,11 +72,24 @@ elementwise(np.arcsinh,    lambda x, y: 1.0 / np.sqrt(x * x + 1.0))
 elementwise(np.arccosh,    lambda x, y: 1.0 / np.sqrt(x * x - 1.0))
 elementwise(np.arctanh,    lambda x, y: 1.0 / (1.0 - x * x))
 elementwise(np.absolute,   lambda x, y: np.sign(x))
+elementwise(np.fabs,       lambda x, y: np.sign(x))
+elementwise(np.sinc,       lambda x, y: np.where(x == 0, 0.0, (np.cos(np.pi * x) - y) / np.where(x == 0, 1.0, x)))
+elementwise(np.deg2rad,    lambda x, y: np.pi / 180.0)
+elementwise(np.radians,    lambda x, y: np.pi / 180.0)
+elementwise(np.rad2deg,    lambda x, y: 180.0 / np.pi)
+elementwise(np.degrees,    lambda x, y: 180.0 / np.pi)
 
 # --- linear: forward applies the function to the tangent, reverse applies the transpose ---
 linear(np.negative,    lambda g, x: -g)
 linear(np.positive,    lambda g, x: g)
 linear(np.copy,        lambda g, x: g)
+linear(np.conjugate,   lambda g, x: np.conjugate(g))  # real inputs: the identity
+linear(np.real,        lambda g, x: np.real(g))
+linear(np.array,       lambda g, x, dtype=None: sg.unarray(g, x))   # x: an array or a (nested) list of values
+linear(np.asarray,     lambda g, x, dtype=None: sg.unarray(g, x))
+linear(np.asanyarray,  lambda g, x, dtype=None: sg.unarray(g, x))
+linear(np.ascontiguousarray, lambda g, x, dtype=None: sg.unarray(g, x))
+linear(np.ldexp,       lambda g, x, i: sg.unbroadcast(np.ldexp(g, i), x))
 linear(np.reshape,     lambda g, x, shape: np.reshape(g, np.shape(x)))
 linear(np.ravel,       lambda g, x: np.reshape(g, np.shape(x)))
 linear(np.squeeze,     lambda g, x, axis=None: np.reshape(g, np.shape(x)))
@@ -80,12 +99,18 @@ linear(np.transpose,   lambda g, x, axes=None: np.transpose(g, None if axes is N
 linear(np.swapaxes,    lambda g, x, axis1, axis2: np.swapaxes(g, axis1, axis2))
 linear(np.moveaxis,    lambda g, x, source, destination: np.moveaxis(g, destination, source))
 linear(np.broadcast_to, lambda g, x, shape: sg.unbroadcast(g, x))
-linear(np.sum,         lambda g, x, axis=None, keepdims=False: sg.unreduce(g, x, axis, keepdims))
-linear(np.mean,        lambda g, x, axis=None, keepdims=False: sg.unreduce(g, x, axis, keepdims)
-                                                               * (np.size(g) / np.size(x)))
+linear(np.sum,         lambda g, x, axis=None, dtype=None, keepdims=False: sg.unreduce(g, x, axis, keepdims))
+linear(np.mean,        lambda g, x, axis=None, dtype=None, keepdims=False: sg.unreduce(g, x, axis, keepdims)
+                                                                           * (np.size(g) / np.size(x)))
+linear(np.nansum,      lambda g, x, axis=None, dtype=None, keepdims=False: np.where(np.isnan(x), 0.0,
+                                                                                   sg.unreduce(g, x, axis, keepdims)))
+linear(np.cumsum,      lambda g, x, axis=None, dtype=None: np.reshape(np.flip(np.cumsum(np.flip(g, axis), axis), axis),
+                                                                     np.shape(x)))
+linear(np.trace,       lambda g, x, offset=0, axis1=0, axis2=1: sg.undiagonal(
+    np.broadcast_to(np.expand_dims(g, -1), np.shape(np.diagonal(x, offset, axis1, axis2))), x, offset, axis1, axis2))
+linear(np.diff,        lambda g, x, n=1, axis=-1: sg.undiff(g, x, n, axis))
 linear(np.stack,       lambda g, xs, axis=0: tuple(np.moveaxis(g, axis, 0)))
-linear(np.concatenate, lambda g, xs, axis=0: tuple(np.split(
-    g, np.cumsum([np.shape(xi)[axis] for xi in xs[:-1]]), axis)))
+linear(np.concatenate, lambda g, xs, axis=0: sg.unconcatenate(g, xs, axis))
 
 
 # --- binary elementwise; operands broadcast, so cotangents are unbroadcast ---
@@ -99,6 +124,28 @@ def _(z, x, y):
 @tangent(np.maximum)
 def _(z, x, y):
     d[z] = np.where(x >= y, d[x], d[y])
+
+
+@adjoint(np.fmax)                       # NaNs are ignored: the other operand gets the cotangent
+def _(z, x, y):
+    d[x] = sg.unbroadcast(d[z] * ((x >= y) | np.isnan(y)), x)
+    d[y] = sg.unbroadcast(d[z] * ~((x >= y) | np.isnan(y)), y)
+
+
+@tangent(np.fmax)
+def _(z, x, y):
+    d[z] = np.where((x >= y) | np.isnan(y), d[x], d[y])
+
+
+@adjoint(np.fmin)
+def _(z, x, y):
+    d[x] = sg.unbroadcast(d[z] * ((x <= y) | np.isnan(y)), x)
+    d[y] = sg.unbroadcast(d[z] * ~((x <= y) | np.isnan(y)), y)
+
+
+@tangent(np.fmin)
+def _(z, x, y):
+    d[z] = np.where((x <= y) | np.isnan(y), d[x], d[y])
 
 
 @adjoint(np.minimum)                    # ties go to x
@@ -143,6 +190,39 @@ def _(z, x, y):
 @tangent(np.logaddexp)
 def _(z, x, y):
     d[z] = d[x] * np.exp(x - z) + d[y] * np.exp(y - z)
+
+
+@adjoint(np.logaddexp2)
+def _(z, x, y):
+    d[x] = sg.unbroadcast(d[z] * np.exp2(x - z), x)
+    d[y] = sg.unbroadcast(d[z] * np.exp2(y - z), y)
+
+
+@tangent(np.logaddexp2)
+def _(z, x, y):
+    d[z] = d[x] * np.exp2(x - z) + d[y] * np.exp2(y - z)
+
+
+@adjoint(np.copysign)                   # z = |x| sign(y); y gives only a sign
+def _(z, x, y):
+    d[x] = sg.unbroadcast(d[z] * np.copysign(1.0, x) * np.copysign(1.0, y), x)
+    d[y] = 0.0
+
+
+@tangent(np.copysign)
+def _(z, x, y):
+    d[z] = d[x] * np.copysign(1.0, x) * np.copysign(1.0, y)
+
+
+@adjoint(np.fmod)                       # z = x - trunc(x / y) * y
+def _(z, x, y):
+    d[x] = sg.unbroadcast(d[z], x)
+    d[y] = sg.unbroadcast(-d[z] * np.trunc(x / y), y)
+
+
+@tangent(np.fmod)
+def _(z, x, y):
+    d[z] = d[x] - d[y] * np.trunc(x / y)
 
 
 @adjoint(np.where)                      # the condition carries no derivative
@@ -246,6 +326,83 @@ def _(y, x, axis=None, ddof=0, keepdims=False):
             / ((np.size(x) / np.size(y) - ddof) * y))
 
 
+@adjoint(np.ptp)                        # max - min; ties share the cotangent
+def _(y, x, axis=None, keepdims=False):
+    d[x] = sg.unreduce(d[y], x, axis, keepdims) * (sg.ties(x, np.max(x, axis=axis, keepdims=True), axis)
+                                                   - sg.ties(x, np.min(x, axis=axis, keepdims=True), axis))
+
+
+@tangent(np.ptp)
+def _(y, x, axis=None, keepdims=False):
+    d[y] = np.sum(d[x] * (sg.ties(x, np.max(x, axis=axis, keepdims=True), axis)
+                          - sg.ties(x, np.min(x, axis=axis, keepdims=True), axis)), axis=axis, keepdims=keepdims)
+
+
+@adjoint(np.cumprod)                    # needs x without zeros, like prod
+def _(y, x, axis=None, dtype=None):
+    d[x] = np.reshape(np.flip(np.cumsum(np.flip(d[y] * y, axis), axis), axis), np.shape(x)) / x
+
+
+@tangent(np.cumprod)
+def _(y, x, axis=None, dtype=None):
+    d[y] = y * np.cumsum(d[x] / x, axis=axis)
+
+
+@adjoint(np.nanmean)                    # NaNs are left out of the mean and get no cotangent
+def _(y, x, axis=None, dtype=None, keepdims=False):
+    d[x] = np.where(np.isnan(x), 0.0, sg.unreduce(d[y], x, axis, keepdims)
+                    / np.sum(~np.isnan(x), axis=axis, keepdims=True))
+
+
+@tangent(np.nanmean)
+def _(y, x, axis=None, dtype=None, keepdims=False):
+    d[y] = np.nanmean(np.where(np.isnan(x), np.nan, d[x]), axis=axis, keepdims=keepdims)
+
+
+@adjoint(np.nanmax)                     # y is the max (or min) of the non-NaN values
+@adjoint(np.nanmin)
+def _(y, x, axis=None, keepdims=False):
+    d[x] = sg.unreduce(d[y], x, axis, keepdims) * sg.ties(x, sg.unreduce(y, x, axis, keepdims), axis)
+
+
+@tangent(np.nanmax)
+@tangent(np.nanmin)
+def _(y, x, axis=None, keepdims=False):
+    d[y] = np.sum(d[x] * sg.ties(x, sg.unreduce(y, x, axis, keepdims), axis), axis=axis, keepdims=keepdims)
+
+
+@adjoint(np.average)                    # weights: None, x's shape, or 1-D along an int axis
+def _(y, x, axis=None, weights=None, keepdims=False):
+    d[x] = sg.unreduce(d[y], x, axis, keepdims) * sg.average_weights(x, weights, axis)
+    d[weights] = sg.average_adjoint(d[y], x, weights, y, axis, keepdims)
+
+
+@tangent(np.average)
+def _(y, x, axis=None, weights=None, keepdims=False):
+    d[y] = (np.sum(d[x] * sg.average_weights(x, weights, axis), axis=axis, keepdims=keepdims)
+            + sg.average_tangent(d[weights], x, weights, y, axis, keepdims))
+
+
+@adjoint(np.sort)                       # a permutation: the cotangent goes back through it
+def _(y, x, axis=-1):
+    d[x] = sg.unsort(d[y], x, axis)
+
+
+@tangent(np.sort)
+def _(y, x, axis=-1):
+    d[y] = np.take_along_axis(d[x], np.argsort(x, axis=axis), axis)
+
+
+@adjoint(np.median)                     # the middle value, or the mean of the middle two
+def _(y, x, axis=None, keepdims=False):
+    d[x] = sg.unreduce(d[y], x, axis, keepdims) * sg.median_weights(x, axis)
+
+
+@tangent(np.median)
+def _(y, x, axis=None, keepdims=False):
+    d[y] = np.sum(d[x] * sg.median_weights(x, axis), axis=axis, keepdims=keepdims)
+
+
 # fmt: on
 
 # --- array methods and attributes, as the normaliser rewrites them: x.sum(...) -> np.sum(x, ...) ---
@@ -267,6 +424,14 @@ METHODS.update(
         "dot": (np.dot, False),
         "clip": (np.clip, False),
         "copy": (np.copy, False),
+        "cumsum": (np.cumsum, False),
+        "cumprod": (np.cumprod, False),
+        "trace": (np.trace, False),
+        "diagonal": (np.diagonal, False),
+        "repeat": (np.repeat, False),
+        "take": (np.take, False),
+        "conj": (np.conjugate, False),
+        "conjugate": (np.conjugate, False),
         "argmax": (np.argmax, False),
         "argmin": (np.argmin, False),
         "argsort": (np.argsort, False),

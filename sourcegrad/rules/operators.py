@@ -92,24 +92,24 @@ def _(z, x, y):
     d[z] = (d[x] - z * d[y]) / y
 
 
-@adjoint(operator.pow, np.power)                  # d[y] needs x > 0; the transform skips it for constant y
+@adjoint(operator.pow, np.power, np.float_power)                  # d[y] needs x > 0; the transform skips it for constant y
 def _(z, x, y):
     d[x] = sg.unbroadcast(d[z] * y * x ** (y - 1), x)
     d[y] = sg.unbroadcast(d[z] * z * np.log(x), y)
 
 
-@tangent(operator.pow, np.power)
+@tangent(operator.pow, np.power, np.float_power)
 def _(z, x, y):
     d[z] = d[x] * y * x ** (y - 1) + d[y] * z * np.log(x)
 
 
-@adjoint(operator.mod)                  # z = x - floor(x / y) * y
+@adjoint(operator.mod, np.remainder)                  # z = x - floor(x / y) * y
 def _(z, x, y):
     d[x] = sg.unbroadcast(d[z], x)
     d[y] = sg.unbroadcast(-d[z] * np.floor(x / y), y)
 
 
-@tangent(operator.mod)
+@tangent(operator.mod, np.remainder)
 def _(z, x, y):
     d[z] = d[x] - d[y] * np.floor(x / y)
 

@@ -110,6 +110,10 @@ class Lowering:
                     state[name] = N
                     state[("own", name)] = False
                 return [ast.copy_location(ast.Assign(targets, self.fill(value, state)), stmt)]
+            case ast.Expr(value=value):  # sg.push(dtape, dx): the pushed adjoint must exist
+                self.need(self.reads(value), state)
+                self.disown(_escapes(value, self.adjoints), state)  # the tape holds it now
+                return [ast.copy_location(ast.Expr(self.fill(value, state)), stmt)]
             case ast.Return(value=value):
                 self.disown(_escapes(value, self.adjoints), state)
                 return [ast.copy_location(ast.Return(self.fill(value, state)), stmt)]

@@ -14,6 +14,7 @@ where they are, or pushed after their construct when it sits in a loop.
 from __future__ import annotations
 
 import ast
+import copy
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -83,8 +84,10 @@ class ReverseTransform:
         self.loop_depth = 0
         self.prebind: list[str] = []
         self.call_adjoints: set[str] = set()  # adjoints a user call's backward function returns
+        self.adjoint_tapes: set[str] = set()  # stacks of adjoints, when differentiating a gradient
         for stmt in walk_simple(nf.fn.body):
             self.adjoints[id(stmt)] = self._adjoint_of(stmt)
+        self._tape_adjoints()
         economy.reevaluate_subscripts(nf.fn.body, self.adjoints, self.primal_forms, set(nf.params))
         self.shape_records = economy.shape_records(nf.fn, self.adjoints, self.namer, set(nf.params))
         self.adj_read = self._adjoint_reads()
@@ -115,6 +118,46 @@ class ReverseTransform:
         return getattr(fn, "__module__", None) == "math" or getattr(type(fn), "__module__", "") == "math"
 
     # --- adjoint of one simple statement ---------------------------------------------------------
+
+    def _tape_ops(self):
+        """(statement, tape, value name, is push) for each push and pop of a generated gradient's tape."""
+        for stmt in walk_simple(self.nf.fn.body):
+            match stmt:
+                case ast.Expr(value=ast.Call(func=func, args=[ast.Name(id=tape), value])) if (
+                    self.scope.resolve(func) is runtime.push
+                ):  # a constant pushed (a zero adjoint) has no adjoint of its own
+                    yield stmt, tape, value.id if isinstance(value, ast.Name) else None, True
+                case ast.Assign(targets=[ast.Name(id=name)], value=ast.Call(func=func, args=[ast.Name(id=tape)])) if (
+                    self.scope.resolve(func) is runtime.pop
+                ):
+                    yield stmt, tape, name, False
+                case ast.Expr(value=ast.Call(func=func, args=[ast.Name(id=tape)])) if (
+                    self.scope.resolve(func) is runtime.pop
+                ):  # a popped value nobody reads (the adjoint of an inactive push)
+                    yield stmt, tape, None, False
+
+    def _tape_adjoints(self) -> None:
+        """A tape with anything active on it gets an adjoint tape, and then every push and pop on it
+        gets its adjoint (zeros for inactive values), so that the adjoint tape stays in step."""
+        ops = list(self._tape_ops())
+        active = {tape for _, tape, name, _ in ops if name and self.active(name)}
+        sg_ = lambda attr: ast.Attribute(copy.deepcopy(self.sg), attr, ast.Load())  # noqa: E731
+        for stmt, tape, name, is_push in ops:
+            if tape not in active:
+                continue
+            dtape = self._adjoint_tape(tape, stmt)
+            if is_push:  # the value's adjoint comes back off the adjoint tape
+                pop = ast.Call(sg_("pop"), [_load(dtape)], [])
+                out = self._acc(name, pop, stmt) if name and self.active(name) else ast.Expr(pop)
+            else:  # the popped value's adjoint goes onto it
+                if name is None:
+                    seed: ast.expr = ast.Constant(0.0)
+                elif self.active(name):
+                    seed = ast.Call(_load(OR_ZERO), [_load(self.adjoint(name)), _load(name)], [])
+                else:
+                    seed = ast.Call(sg_("zeros_like"), [_load(name)], [])
+                out = ast.Expr(ast.Call(sg_("push"), [_load(dtape), seed], []))
+            self.adjoints[id(stmt)] = [ast.fix_missing_locations(ast.copy_location(out, stmt))]
 
     def _adjoint_of(self, stmt: ast.stmt) -> list[ast.stmt]:
         match stmt:
@@ -157,13 +200,8 @@ class ReverseTransform:
         fn = primitives.callee(value, self.scope)
         if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name):
             self.containers.add(self.adjoint(value.value.id))
-        if fn is runtime.pop:
-            raise TransformError(
-                "reverse mode over a generated gradient that uses the tape is not supported yet",
-                location_of(stmt, self.scope.filename),
-                hint="take second derivatives forward-over-reverse: sourcegrad.hvp or "
-                "sourcegrad.autodiff(sourcegrad.grad(f), mode='forward')",
-            )
+        if fn is runtime.pop:  # see _tape_adjoints
+            return []
         if fn is not MISSING and table.is_nondifferentiable(fn):
             return []
         template = table.lookup_adjoint(fn) if fn is not MISSING else None
@@ -176,6 +214,13 @@ class ReverseTransform:
             template, site, adjoint=self.adjoint, active=self.active, spell=self.scope.spell,
             same_shape=lambda name: self.shapes.holds(stmt, name), index_spelling=lambda node: primitives.index_value(node, self.scope),
         )
+
+    def _adjoint_tape(self, tape: str, where: ast.AST) -> str:
+        """``dtape`` for a generated gradient's ``tape``: a stack of adjoints, made at the start
+        of the adjoint sweep."""
+        dtape = self.adjoint(tape)
+        self.adjoint_tapes.add(dtape)
+        return dtape
 
     def _acc(self, name: str, value: ast.expr, where: ast.AST) -> ast.stmt:
         acc = ast.AugAssign(ast.Name(self.adjoint(name), ast.Store()), ast.Add(), value)
@@ -217,7 +262,9 @@ class ReverseTransform:
         params = set(self.nf.params)
         bound = _Bound(set(params), set(params))
         primal, adjoint = self.sweep(self.nf.fn.body[:-1], bound)
-        adjoint_names = set(self.namer.adjoint_names().values()) | self.call_adjoints
+        make = lambda name: _assign(name, ast.Call(ast.Attribute(copy.deepcopy(self.sg), "Tape", ast.Load()), [], []), self.nf.fn)  # noqa: E731
+        adjoint = [make(name) for name in sorted(self.adjoint_tapes)] + adjoint
+        adjoint_names = (set(self.namer.adjoint_names().values()) | self.call_adjoints) - self.adjoint_tapes
         return ReverseCode(primal, adjoint, self.prebind, self.tape, self.seed, self.returned,
                            adjoint_names, self.containers & adjoint_names, bound.definite)
 

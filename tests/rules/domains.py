@@ -173,7 +173,7 @@ row(np.dot, case(A(3), A(3)), case(A(2, 3), A(3)), case(A(3), A(3, 4)), case(A(2
 row(np.outer, case(A(3), A(4)), beyond_autograd(case(A(2, 2), A(3))))
 
 # --- numpy: reductions ---
-row([np.sum, np.mean], *REDUCTION)
+row([np.sum, np.mean], *REDUCTION, case(A(2, 3), axis=1, dtype=np.float64))
 row([np.var, np.std], *ARRAY_REDUCTION, case(A(2, 3), axis=1, ddof=1), case(A(4), ddof=1))
 row(np.prod, *REDUCTION, domain=(0.5, 1.5))
 row([np.max, np.amax, np.min, np.amin], *ARRAY_REDUCTION)
@@ -193,4 +193,133 @@ row(np.stack, case(T(A(2, 3), A(2, 3))), case(T(A(2, 3), A(2, 3), A(2, 3)), axis
     case(T(A(3), A(3)), axis=-1))
 row(np.concatenate, case(T(A(2, 3), A(4, 3))), case(T(A(2, 3), A(2, 1), A(2, 2)), axis=1),
     case(T(A(3), A(2))), case(T(A(2, 3), A(2, 2)), axis=-1))
+# fmt: on
+
+
+# --- structured inputs: each draws its own value and its own tangent directions ---
+@dataclass(frozen=True)
+class M:
+    """A random square matrix (or a batch of them) of a kind: "inv" (well conditioned) or "spd"
+    (symmetric positive definite with well-separated eigenvalues 1, 2, ..., n; its directions
+    are symmetric, as `cholesky`, `eigh` and `eigvalsh` read one triangle only)."""
+
+    kind: str
+    n: int
+    batch: tuple = ()
+
+    @property
+    def value(self):  # how Case.__repr__ shows it
+        return f"{self.kind}{self.batch + (self.n, self.n)}"
+
+    def sample(self, rng):
+        shape = self.batch + (self.n, self.n)
+        if self.kind == "inv":
+            return rng.uniform(-1.0, 1.0, size=shape) + 2.0 * np.eye(self.n)
+        q = np.linalg.qr(rng.normal(size=shape))[0]
+        return (q * (1.0 + np.arange(self.n))) @ np.swapaxes(q, -1, -2)
+
+    def direction(self, value, rng):
+        v = rng.normal(size=np.shape(value))
+        return (v + np.swapaxes(v, -1, -2)) / 2 if self.kind == "spd" else v
+
+
+# fmt: off
+BOOLS = [MASK, ~MASK]
+
+# --- numpy: more elementwise ---
+row([np.fabs, np.deg2rad, np.radians, np.rad2deg, np.degrees, np.conjugate, np.real], *UNARY)
+row(np.sinc, *UNARY, case(A(3, low=-1e-3, high=1e-3)))
+row([np.array, np.asarray, np.asanyarray], case(A(3)), case(T(F, F, F)), case(T(A(2), A(2))),
+    case(A(2, 3), dtype=np.float64), autograd=False)
+row(np.ascontiguousarray, case(A(2, 3)), case(T(F, F)), autograd=False)
+row(np.ldexp, case(A(3), K(np.array([1, 2, -1]))), case(A(2, 3), K(2)), autograd=False)
+row([np.logaddexp2, np.fmax, np.fmin], *BINARY)
+row(np.copysign, case(A(3), K(np.array([1.0, -1.0, 2.0]))), case(A(2, 3), K(-1.0)),
+    case(A(2, 3), K(np.array([-1.0, 1.0, 1.0]))))
+row([np.fmod, np.remainder], *BINARY, domain=((0.1, 4.0), (0.6, 1.4)), autograd=False)
+row(np.float_power, *BINARY, case(A(3), K(2.0)), domain=((0.5, 2.0), (-1.5, 1.5)), autograd=False)
+
+# --- numpy: more reductions ---
+row(np.nansum, *REDUCTION, case(A(2, 3), axis=1, dtype=np.float64))
+row(np.nanmean, *REDUCTION)
+row([np.ptp, np.nanmax, np.nanmin], *ARRAY_REDUCTION)
+row(np.cumsum, case(A(3)), case(A(2, 3)), case(A(2, 3), axis=0), case(A(2, 3), axis=-1),
+    case(A(2, 3, 4), axis=1), beyond_autograd(case(A(2, 3), K(1), K(np.float64))))
+row(np.cumprod, case(A(3)), case(A(2, 3)), case(A(2, 3), axis=0), case(A(2, 3, 4), axis=-1),
+    domain=(0.5, 1.5))
+row(np.trace, case(A(3, 3)), case(A(2, 3), offset=1), beyond_autograd(case(A(2, 3, 4), axis1=1, axis2=2)),
+    case(A(3, 3), K(-1)))
+row(np.diff, case(A(5)), case(A(3, 4), n=2), case(A(3, 4), axis=0), case(A(2, 3, 4), n=2, axis=1))
+row(np.average, case(A(2, 3)), case(A(2, 3), axis=1), case(A(2, 3), axis=0, keepdims=True),
+    case(A(2, 3), K(None), A(2, 3, low=0.5, high=2.0)), case(A(2, 3), K(1), A(3, low=0.5, high=2.0)),
+    case(A(2, 3, 4), K((0, 2)), A(2, 3, 4, low=0.5, high=2.0), keepdims=True))
+row(np.sort, case(A(5)), case(A(3, 4)), case(A(3, 4), axis=0), case(A(3, 4), axis=None))
+row(np.median, case(A(5)), case(A(4)), case(A(3, 4), axis=0), case(A(3, 4), axis=1, keepdims=True),
+    case(A(2, 3, 4), axis=(0, 2)), autograd=False)
+
+# --- numpy: shapes ---
+row(np.atleast_1d, case(F), case(A()), case(A(3)))
+row(np.atleast_2d, case(A(3)), case(A(2, 3)))
+row(np.atleast_3d, case(A(3)), case(A(2, 3)), case(A(2, 3, 4)))
+row(np.flip, case(A(3)), case(A(2, 3), axis=0), case(A(2, 3, 4), axis=(0, 2)))
+row([np.fliplr, np.flipud], case(A(2, 3)), case(A(2, 3, 2)))
+row(np.roll, case(A(5), K(2)), case(A(2, 3), K(1), axis=1), beyond_autograd(case(A(2, 3), K((1, -1)), axis=(0, 1))))
+row(np.rot90, case(A(2, 3)), case(A(2, 3), K(2)), beyond_autograd(case(A(2, 3, 4), K(-1), axes=(1, 2))))
+row(np.tile, case(A(3), K(2)), case(A(2, 3), K((2, 1, 2))), beyond_autograd(case(A(2, 3), K((3,)))))
+row(np.repeat, case(A(3), K(2)), case(A(2, 3), K(2), axis=1), case(A(2, 3), K(np.array([1, 3])), axis=0),
+    autograd=False)
+row([np.triu, np.tril], case(A(3, 3)), case(A(3, 4), K(1)), case(A(2, 3, 3), K(-1)))
+row(np.diag, case(A(3)), case(A(3), K(1)), case(A(3, 3)), beyond_autograd(case(A(3, 4), K(-1))))
+row(np.diagonal, case(A(3, 3)), case(A(3, 4), K(1)), case(A(2, 3, 4), K(0), K(1), K(2)),
+    case(A(3, 4), K(-1), K(1), K(0)))
+row(np.take, case(A(5), K(np.array([0, 2, 2]))), case(A(3, 4), K(np.array([[0, 1], [3, 3]])), axis=1),
+    case(A(3, 4), K(1), axis=0), autograd=False)
+row(np.take_along_axis, case(A(3, 4), K(np.array([[0, 0, 3], [1, 2, 1], [3, 3, 3]])), K(1)),
+    case(A(3, 4), K(np.array([[0, 2, 1, 1]])), K(0)), case(A(3, 4), K(np.array([0, 5, 5])), K(None)),
+    autograd=False)
+row(np.hstack, case(T(A(3), A(2))), case(T(A(2, 3), A(2, 1))))
+row(np.vstack, case(T(A(3), A(2, 3))), case(T(A(2, 3), A(1, 3))))
+row(np.dstack, case(T(A(2, 3), A(2, 3, 2))), case(T(A(3), A(3))))
+row(np.split, case(A(6), K(3)), case(A(2, 6), K([1, 4]), axis=1), autograd=False)
+row(np.array_split, case(A(7), K(3)), case(A(2, 5), K(2), axis=1), autograd=False)
+row(np.pad, case(A(3), K(1)), case(A(2, 3), K(((1, 0), (2, 1)))), case(A(3), K(1), constant_values=3.0),
+    case(A(2, 3), K(((1, 0), (2, 1))), mode="reflect"), case(A(4), K(2), mode="wrap"),
+    case(A(2, 3), K(1), mode="edge"), case(A(2, 3), K(2), mode="symmetric"),
+    autograd=False)  # autograd's pad rule needs `mode` passed positionally
+row(np.select, case(K(BOOLS), T(A(2, 3), A(2, 3)), A()), case(K(BOOLS), T(A(3), A(2, 3)), A(2, 3)),
+    autograd=False)
+
+# --- numpy: products ---
+row(np.vdot, case(A(3), A(3)), case(A(2, 3), A(6)))
+row(np.inner, case(A(3), A(3)), case(A(2, 3), A(3)), case(A(2, 3), A(4, 3)), case(A(2, 2, 3), A(4, 3)))
+row(np.tensordot, case(A(2, 3), A(3, 4), K(1)), case(A(2, 3, 4), A(3, 4, 5)),
+    case(A(2, 3, 4), A(4, 3, 5), K(((1, 2), (1, 0)))), case(A(3, 2), A(3, 4), K(([0], [0]))))
+row(np.einsum, case(K("ij,jk->ik"), A(2, 3), A(3, 4)), beyond_autograd(case(K("ii->"), A(3, 3))), beyond_autograd(case(K("ii->i"), A(3, 3))),
+    case(K("ij->ji"), A(2, 3)), case(K("ij->i"), A(2, 3)), case(K("bij,bjk->bik"), A(2, 2, 3), A(2, 3, 4)),
+    case(K("...ij,...jk"), A(2, 3), A(5, 3, 4)), case(K("i,j,k->ijk"), A(2), A(3), A(4)),
+    case(K("ij,ij"), A(2, 3), A(2, 3)), case(K("ij,jk"), A(2, 3), A(3, 4)),
+    beyond_autograd(case(K("i,ij->j"), A(1), A(3, 2))))
+row(np.cross, case(A(3), A(3)), beyond_autograd(case(A(4, 3), A(3))), case(A(2, 3), A(2, 3)))
+row(np.kron, case(A(2), A(3)), case(A(2, 3), A(2, 2)))
+
+# --- numpy.linalg ---
+row(np.linalg.inv, case(M("inv", 3)), case(M("inv", 2, (4,))))
+row(np.linalg.solve, case(M("inv", 3), A(3)), case(M("inv", 3), A(3, 2)),
+    case(M("inv", 3, (2,)), A(2, 3, 4)), beyond_autograd(case(M("inv", 3, (2,)), A(3, 4))))
+row([np.linalg.det, np.linalg.slogdet], case(M("inv", 3)), case(M("inv", 2, (3,))))
+row([np.linalg.cholesky, np.linalg.eigvalsh], case(M("spd", 3)), case(M("spd", 3, (2,))))
+# autograd projects eigh's cotangent onto the lower triangle; ours is the symmetric one
+row(np.linalg.eigh, case(M("spd", 3)), case(M("spd", 3, (2,))), autograd=False)
+row(np.linalg.qr, case(A(4, 3)), case(A(3, 3)), case(A(2, 4, 3)), autograd=False)
+row(np.linalg.svd, case(A(4, 3), full_matrices=False), case(A(3, 3)), case(A(2, 3, 4), full_matrices=False),
+    autograd=False)
+row(np.linalg.pinv, case(A(4, 3)), case(A(3, 4)), case(A(3, 3)), autograd=False)
+row(np.linalg.matrix_power, case(M("inv", 3), K(3)), case(M("inv", 3), K(-2)), case(M("inv", 3), K(1)),
+    case(M("inv", 2, (2,)), K(2)))
+row(np.linalg.norm, case(A(3)), case(A(2, 3)), case(A(2, 3, 4)), case(A(2, 3), axis=1),
+    beyond_autograd(case(A(2, 3), axis=0, keepdims=True)), case(A(3), K(1)), beyond_autograd(case(A(3), K(np.inf))),
+    beyond_autograd(case(A(3), K(-np.inf))),
+    case(A(3), K(3)), case(A(2, 3), K("fro")), case(A(3, 3), K("nuc")), case(A(3, 4), K(2)),
+    case(A(3, 4), K(1)), case(A(3, 4), K(np.inf)), case(A(3, 4), K(-1)), case(A(2, 3, 4), K(None), K((1, 2))),
+    case(A(2, 3, 4), K(2), K((2, 1))), beyond_autograd(case(A(2, 3), K(1), K(1), K(True))))
 # fmt: on

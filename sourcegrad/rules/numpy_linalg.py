@@ -1,0 +1,136 @@
+"""Derivative rules of `np.linalg`, batched over leading axes where NumPy is.
+
+Factorisations return tuples (`slogdet`, `eigh`, `qr`, `svd`): their cotangent `d[y]` and tangent
+are tuples too, one entry per part. Symmetric inputs (`cholesky`, `eigh`, `eigvalsh`) get
+symmetric cotangents and assume symmetric tangents, as the functions read one triangle only.
+"""
+
+import numpy as np
+
+from sourcegrad import runtime as sg
+from sourcegrad.rules.table import adjoint, d, tangent
+
+# fmt: off
+
+
+@adjoint(np.linalg.inv)
+def _(y, x):
+    d[x] = -np.swapaxes(y, -1, -2) @ d[y] @ np.swapaxes(y, -1, -2)
+
+
+@tangent(np.linalg.inv)
+def _(y, x):
+    d[y] = -y @ d[x] @ y
+
+
+@adjoint(np.linalg.solve)               # z = a^-1 b; b a vector or a (stack of) matrices
+def _(z, a, b):
+    d[a] = sg.solve_adjoint_a(d[z], a, b, z)
+    d[b] = sg.solve_adjoint_b(d[z], a, b)
+
+
+@tangent(np.linalg.solve)
+def _(z, a, b):
+    d[z] = np.linalg.solve(a, d[b] - d[a] @ z)
+
+
+@adjoint(np.linalg.det)
+def _(y, x):
+    d[x] = np.expand_dims(d[y] * y, (-2, -1)) * np.linalg.inv(np.swapaxes(x, -1, -2))
+
+
+@tangent(np.linalg.det)
+def _(y, x):
+    d[y] = y * np.trace(np.linalg.solve(x, d[x]), axis1=-2, axis2=-1)
+
+
+@adjoint(np.linalg.slogdet)             # y = (sign, logabsdet); the sign has no derivative
+def _(y, x):
+    d[x] = np.expand_dims(d[y][1], (-2, -1)) * np.linalg.inv(np.swapaxes(x, -1, -2))
+
+
+@tangent(np.linalg.slogdet)
+def _(y, x):
+    d[y] = (0.0 * y[0], np.trace(np.linalg.solve(x, d[x]), axis1=-2, axis2=-1))
+
+
+@adjoint(np.linalg.cholesky)            # x symmetric positive definite
+def _(y, x):
+    d[x] = sg.cholesky_adjoint(d[y], y)
+
+
+@tangent(np.linalg.cholesky)
+def _(y, x):
+    d[y] = sg.cholesky_tangent(d[x], y)
+
+
+@adjoint(np.linalg.eigh)                # y = (w, v); x symmetric with distinct eigenvalues
+def _(y, x, UPLO="L"):
+    d[x] = sg.eigh_adjoint(d[y], y[0], y[1])
+
+
+@tangent(np.linalg.eigh)
+def _(y, x, UPLO="L"):
+    d[y] = sg.eigh_tangent(d[x], y[0], y[1])
+
+
+@adjoint(np.linalg.eigvalsh)
+def _(y, x, UPLO="L"):
+    d[x] = sg.eigvalsh_adjoint(d[y], x)
+
+
+@tangent(np.linalg.eigvalsh)
+def _(y, x, UPLO="L"):
+    d[y] = sg.eigh_tangent(d[x], y, np.linalg.eigh(x)[1])[0]
+
+
+@adjoint(np.linalg.qr)                  # y = (q, r), reduced; x of full column rank, m >= n
+def _(y, x):
+    d[x] = sg.qr_adjoint(d[y], y[0], y[1])
+
+
+@tangent(np.linalg.qr)
+def _(y, x):
+    d[y] = sg.qr_tangent(d[x], y[0], y[1])
+
+
+@adjoint(np.linalg.svd)                 # y = (u, s, vh); distinct singular values; full_matrices=False unless square
+def _(y, x, full_matrices=True):
+    d[x] = sg.svd_adjoint(d[y], y[0], y[1], y[2])
+
+
+@tangent(np.linalg.svd)
+def _(y, x, full_matrices=True):
+    d[y] = sg.svd_tangent(d[x], y[0], y[1], y[2])
+
+
+@adjoint(np.linalg.pinv)                # x of full rank
+def _(y, x):
+    d[x] = sg.pinv_adjoint(d[y], x, y)
+
+
+@tangent(np.linalg.pinv)
+def _(y, x):
+    d[y] = sg.pinv_tangent(d[x], x, y)
+
+
+@adjoint(np.linalg.matrix_power)
+def _(y, x, n):
+    d[x] = sg.matrix_power_adjoint(d[y], x, n)
+
+
+@tangent(np.linalg.matrix_power)
+def _(y, x, n):
+    d[y] = sg.matrix_power_tangent(d[x], x, n)
+
+
+@adjoint(np.linalg.norm)                # vector norms (ord None, p, inf) and matrix norms ('fro', 'nuc', 1, 2, inf)
+def _(y, x, ord=None, axis=None, keepdims=False):
+    d[x] = sg.unreduce(d[y], x, axis, keepdims) * sg.norm_grad(x, y, ord, axis, keepdims)
+
+
+@tangent(np.linalg.norm)
+def _(y, x, ord=None, axis=None, keepdims=False):
+    d[y] = np.sum(d[x] * sg.norm_grad(x, y, ord, axis, keepdims), axis=axis, keepdims=keepdims)
+
+# fmt: on
