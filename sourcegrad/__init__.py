@@ -5,7 +5,7 @@ you can print (``sourcegrad.source``), read and step through, that computes the 
 """
 
 from sourcegrad import rules as _rules  # noqa: F401  (registers the built-in rule tables)
-from sourcegrad.api import autodiff, grad, jvp, source, value_and_grad, vjp
+from sourcegrad.api import autodiff, grad, hessian, hvp, jacobian, jvp, source, value_and_grad, vjp
 from sourcegrad.errors import (
     NoRule,
     SourcegradError,

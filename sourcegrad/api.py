@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from sourcegrad.emit import emit
 from sourcegrad.emit.cache import Cache
 from sourcegrad.errors import SourcegradError
@@ -100,6 +102,72 @@ def vjp(f: Callable, *args: Any) -> tuple[Any, Callable]:
     out, residuals = fwd(*args)
     single = n == 1
     return out, (lambda seed: (bwd(residuals, seed),) if single else bwd(residuals, seed))
+
+
+def hvp(f: Callable, wrt: int | str = 0, optimized: bool = True) -> Callable:
+    """``hvp_f(*args, v) -> H @ v``, the Hessian of scalar ``f`` in parameter ``wrt`` times ``v``,
+    computed forward-over-reverse: the forward mode of the generated gradient, one sweep pair."""
+    (position,), _ = _positions(f, wrt)
+    df = grad(f, wrt=position, optimized=optimized)
+    n_params = len(inspect.signature(df).parameters)  # f's parameters, then the seed
+    forward = autodiff(df, mode="forward", wrt=position, optimized=optimized)
+
+    def hvp_f(*args):
+        *primals, v = args
+        bound = inspect.signature(f).bind(*primals)
+        bound.apply_defaults()
+        full = list(bound.args)
+        return forward(*full, *([1.0] * (n_params - len(full))), v)
+
+    hvp_f.__sourcegrad_source__ = source(forward)
+    return hvp_f
+
+
+def jacobian(f: Callable, wrt: int | str = 0, mode: str = "reverse", optimized: bool = True) -> Callable:
+    """``jac_f(*args)``: the Jacobian of ``f`` in parameter ``wrt``, shaped ``out.shape + arg.shape``
+    as JAX lays it out. ``mode='reverse'`` calls the generated VJP once per output element;
+    ``mode='forward'`` the generated JVP once per input element."""
+    (position,), _ = _positions(f, wrt)
+    if mode not in ("reverse", "forward"):
+        raise SourcegradError(f"jacobian mode {mode!r} is unknown", hint="use mode='reverse' or 'forward'")
+    df = grad(f, wrt=position, optimized=optimized) if mode == "reverse" else \
+        autodiff(f, mode="forward", wrt=position, optimized=optimized)
+
+    def jac_f(*args):
+        bound = inspect.signature(f).bind(*args)
+        bound.apply_defaults()
+        args = list(bound.args)
+        x, out = np.asarray(args[position], dtype=float), np.asarray(f(*args))
+        if mode == "reverse":
+            rows = [df(*args, _basis(out.shape, i)) for i in range(out.size)]
+            return np.reshape(np.stack([np.ravel(r) for r in rows]), out.shape + x.shape)
+        columns = [df(*args, _basis(x.shape, j)) for j in range(x.size)]
+        return np.reshape(np.stack([np.ravel(c) for c in columns], axis=-1), out.shape + x.shape)
+
+    return jac_f
+
+
+def hessian(f: Callable, wrt: int | str = 0, optimized: bool = True) -> Callable:
+    """``hess_f(*args)``: the dense Hessian of scalar ``f`` in parameter ``wrt``, shaped
+    ``arg.shape + arg.shape``, one generated Hessian-vector product per basis vector."""
+    (position,), _ = _positions(f, wrt)
+    product = hvp(f, wrt=position, optimized=optimized)
+
+    def hess_f(*args):
+        x = np.asarray(args[position], dtype=float)
+        columns = [product(*args, _basis(x.shape, j)) for j in range(x.size)]
+        return np.reshape(np.stack([np.ravel(c) for c in columns], axis=-1), x.shape + x.shape)
+
+    return hess_f
+
+
+def _basis(shape: tuple, i: int):
+    """The i-th unit vector of an array of ``shape`` (a float for shape ())."""
+    if shape == ():
+        return 1.0
+    e = np.zeros(shape)
+    e.flat[i] = 1.0
+    return e
 
 
 def split(f: Callable, positions: tuple[int, ...], optimized: bool = True) -> tuple[Callable, Callable]:
