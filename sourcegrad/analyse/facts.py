@@ -41,10 +41,12 @@ class Activity:
 
 
 def activity(fn: ast.FunctionDef, wrt: list[str], returned: str | None,
-             through: Callable[[ast.Assign], set[str] | None]) -> Activity:
+             through: Callable[[ast.Assign], set[str] | None],
+             extra_edges: list[tuple[set[str], list[str]]] = ()) -> Activity:
     """Flow-insensitive activity. ``through(stmt)`` names the operands of ``stmt`` that derivatives
-    pass through (its rule differentiates them), or None for all of them."""
-    edges: list[tuple[set[str], list[str]]] = []  # (names read, names written) per differentiable stmt
+    pass through (its rule differentiates them), or None for all of them. ``extra_edges`` are flows
+    the statements do not show, e.g. through a tape: (names read, names written)."""
+    edges: list[tuple[set[str], list[str]]] = list(extra_edges)  # (names read, names written)
     for stmt in walk_simple(fn.body):
         if isinstance(stmt, ast.Assign) and not is_test(stmt.value):
             operands = through(stmt)

@@ -29,6 +29,7 @@ def _(y, g, x):
 @adjoint(sg.unbroadcast_to)
 def _(y, g, shape):
     d[g] = np.broadcast_to(d[y], np.shape(g))
+    d[shape] = 0.0
 
 
 @tangent(sg.unbroadcast_to)

@@ -36,8 +36,9 @@ class ForwardTransform:
         assert isinstance(final, ast.Return), "the normal form ends in one return"
         self.returned = final.value
         name = self.returned.id if isinstance(self.returned, ast.Name) else None
-        self.activity = activity(nf.fn, wrt, name, lambda s: self._flows(s))
+        self.activity = activity(nf.fn, wrt, name, self._flows, primitives.tape_edges(nf.fn, self.scope))
         self.sg = self.scope.spell(runtime, "sg")
+        self.active_tapes = {t for _, t, _, _ in primitives.tape_ops(nf.fn, self.scope) if self.active(t)}
 
     def active(self, name: str) -> bool:
         return self.activity.active(name)
@@ -87,15 +88,25 @@ class ForwardTransform:
     def simple(self, stmt: ast.stmt) -> list[ast.stmt]:
         match stmt:
             # The tape of a generated gradient: a tangent is pushed after its value, popped before.
-            case ast.Expr(value=ast.Call(args=[tape, ast.Name(id=name)]) as call) if (
-                self._is(call, runtime.push) and self.active(name)
+            # On a tape that carries anything active, every value has one (zeros where inactive),
+            # so that pushes and pops stay in step.
+            case ast.Expr(value=ast.Call(args=[ast.Name(id=tape) as t, value]) as call) if (
+                self._is(call, runtime.push) and tape in self.active_tapes
             ):
-                again = ast.Call(copy.deepcopy(call.func), [copy.deepcopy(tape), _load(self.tangent(name))], [])
+                name = value.id if isinstance(value, ast.Name) else None
+                dot = _load(self.tangent(name)) if name and self.active(name) else self._zeros_like(copy.deepcopy(value))
+                again = ast.Call(copy.deepcopy(call.func), [copy.deepcopy(t), dot], [])
                 return [stmt, _at(ast.Expr(again), stmt)]
-            case ast.Assign(targets=[ast.Name(id=name)], value=ast.Call() as call) if (
-                self._is(call, runtime.pop) and self.active(name)
+            case ast.Assign(targets=[ast.Name(id=name)], value=ast.Call(args=[ast.Name(id=tape)]) as call) if (
+                self._is(call, runtime.pop) and tape in self.active_tapes
             ):
+                if not self.active(name):
+                    return [_at(ast.Expr(copy.deepcopy(call)), stmt), stmt]
                 return [_at(ast.Assign([ast.Name(self.tangent(name), ast.Store())], copy.deepcopy(call)), stmt), stmt]
+            case ast.Expr(value=ast.Call(args=[ast.Name(id=tape)]) as call) if (
+                self._is(call, runtime.pop) and tape in self.active_tapes
+            ):
+                return [_at(ast.Expr(copy.deepcopy(call)), stmt), stmt]
             case ast.Assign(targets=[ast.Name(id=target)], value=value) if self.active(target) and not is_test(value):
                 return self._assign(stmt, target, value)
             case ast.Assign(targets=[ast.Tuple(elts=elts)], value=ast.Name(id=source)) if self.active(source):

@@ -99,3 +99,33 @@ def differentiated_operands(value: ast.expr, scope, template) -> set[str] | None
                 if isinstance(actual, ast.Name):
                     names.add(actual.id)
     return names
+
+
+def tape_ops(fn: ast.FunctionDef, scope):
+    """(statement, tape, value name or None, is_push) for each push and pop of a generated
+    gradient's tape (``sg.push(tape, h)``, ``h = sg.pop(tape)``, a discarded ``sg.pop(tape)``)."""
+    from sourcegrad import runtime
+    from sourcegrad.analyse.facts import walk_simple
+
+    for stmt in walk_simple(fn.body):
+        match stmt:
+            case ast.Expr(value=ast.Call(func=func, args=[ast.Name(id=tape), value])) if (
+                scope.resolve(func) is runtime.push
+            ):
+                yield stmt, tape, value.id if isinstance(value, ast.Name) else None, True
+            case ast.Assign(targets=[ast.Name(id=name)], value=ast.Call(func=func, args=[ast.Name(id=tape)])) if (
+                scope.resolve(func) is runtime.pop
+            ):
+                yield stmt, tape, name, False
+            case ast.Expr(value=ast.Call(func=func, args=[ast.Name(id=tape)])) if scope.resolve(func) is runtime.pop:
+                yield stmt, tape, None, False
+
+
+def tape_edges(fn: ast.FunctionDef, scope) -> list[tuple[set[str], list[str]]]:
+    """Dataflow through tapes for activity: a pushed value flows into the tape, the tape into
+    whatever is popped from it."""
+    edges = []
+    for _, tape, name, is_push in tape_ops(fn, scope):
+        if name:
+            edges.append(({name}, [tape]) if is_push else ({tape}, [name]))
+    return edges

@@ -72,7 +72,8 @@ class ReverseTransform:
         assert isinstance(final, ast.Return), "the normal form ends in one return"
         self.returned = final.value
         returned_name = self.returned.id if isinstance(self.returned, ast.Name) else None
-        self.activity: Activity = activity(nf.fn, wrt, returned_name, self._flows)
+        edges = primitives.tape_edges(nf.fn, self.scope)
+        self.activity: Activity = activity(nf.fn, wrt, returned_name, self._flows, edges)
         self.shapes = same_shapes(nf.fn, self._shape_preserving)
         self.seed = self.adjoint(returned_name) if returned_name else self.namer.fresh("dout")
         self.sg = self.scope.spell(runtime, "sg")
@@ -119,28 +120,11 @@ class ReverseTransform:
 
     # --- adjoint of one simple statement ---------------------------------------------------------
 
-    def _tape_ops(self):
-        """(statement, tape, value name, is push) for each push and pop of a generated gradient's tape."""
-        for stmt in walk_simple(self.nf.fn.body):
-            match stmt:
-                case ast.Expr(value=ast.Call(func=func, args=[ast.Name(id=tape), value])) if (
-                    self.scope.resolve(func) is runtime.push
-                ):  # a constant pushed (a zero adjoint) has no adjoint of its own
-                    yield stmt, tape, value.id if isinstance(value, ast.Name) else None, True
-                case ast.Assign(targets=[ast.Name(id=name)], value=ast.Call(func=func, args=[ast.Name(id=tape)])) if (
-                    self.scope.resolve(func) is runtime.pop
-                ):
-                    yield stmt, tape, name, False
-                case ast.Expr(value=ast.Call(func=func, args=[ast.Name(id=tape)])) if (
-                    self.scope.resolve(func) is runtime.pop
-                ):  # a popped value nobody reads (the adjoint of an inactive push)
-                    yield stmt, tape, None, False
-
     def _tape_adjoints(self) -> None:
         """A tape with anything active on it gets an adjoint tape, and then every push and pop on it
         gets its adjoint (zeros for inactive values), so that the adjoint tape stays in step."""
-        ops = list(self._tape_ops())
-        active = {tape for _, tape, name, _ in ops if name and self.active(name)}
+        ops = list(primitives.tape_ops(self.nf.fn, self.scope))
+        active = {tape for _, tape, _, _ in ops if self.active(tape)}
         sg_ = lambda attr: ast.Attribute(copy.deepcopy(self.sg), attr, ast.Load())  # noqa: E731
         for stmt, tape, name, is_push in ops:
             if tape not in active:
