@@ -131,6 +131,8 @@ class ReverseTransform:
                 continue
             dtape = self._adjoint_tape(tape, stmt)
             if is_push:  # the value's adjoint comes back off the adjoint tape
+                if name:  # tapes also carry shapes, flags and counts: accumulate container-aware
+                    self.containers.add(self.adjoint(name))
                 pop = ast.Call(sg_("pop"), [_load(dtape)], [])
                 out = self._acc(name, pop, stmt) if name and self.active(name) else ast.Expr(pop)
             else:  # the popped value's adjoint goes onto it
