@@ -247,7 +247,10 @@ class _ZeroConstants(ast.NodeTransformer):
 
 def _prune(expr: ast.expr, tangents: set[str]) -> ast.expr | str:
     pruned = _Prune(tangents).visit(expr)
-    return ZERO if _is_zero(pruned) else ast.fix_missing_locations(pruned)
+    if _is_zero(pruned):
+        return ZERO
+    # a zero the rules above cannot remove (an element of a tuple) is spelled 0.0
+    return ast.fix_missing_locations(_ZeroConstants().visit(pruned))
 
 
 def _load(name: str) -> ast.Name:
