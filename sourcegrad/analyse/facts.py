@@ -46,14 +46,20 @@ def activity(fn: ast.FunctionDef, wrt: list[str], returned: str | None,
     """Flow-insensitive activity. ``through(stmt)`` names the operands of ``stmt`` that derivatives
     pass through (its rule differentiates them), or None for all of them. ``extra_edges`` are flows
     the statements do not show, e.g. through a tape: (names read, names written)."""
-    edges: list[tuple[set[str], list[str]]] = list(extra_edges)  # (names read, names written)
+    edges: list[tuple[set[str], list[str]]] = []  # (names read, names written)
+    flags: set[str] = set()  # names some comparison defines
     for stmt in walk_simple(fn.body):
-        if isinstance(stmt, ast.Assign) and not is_test(stmt.value):
+        if isinstance(stmt, ast.Assign) and is_test(stmt.value):
+            flags |= {n.id for n in ast.walk(stmt.targets[0]) if isinstance(n, ast.Name)}
+        elif isinstance(stmt, ast.Assign):
             operands = through(stmt)
             operands = _value_names(stmt.value) if operands is None else operands
             if operands:
                 written = [n.id for n in ast.walk(stmt.targets[0]) if isinstance(n, ast.Name)]
                 edges.append((operands, written))
+    # A flag that only comparisons define stays discrete even when a tape carries it along.
+    flags -= {name for _, written in edges for name in written}
+    edges += [(reads, writes) for reads, writes in extra_edges if not flags.intersection(writes)]
     varied = set(wrt)
     useful = {returned} if returned else set()
     changed = True

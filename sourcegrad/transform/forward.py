@@ -56,7 +56,9 @@ class ForwardTransform:
 
     def function(self, name: str, with_value: bool) -> ast.FunctionDef:
         """``def name(params..., x_dot...)`` returning the output's tangent (and value first)."""
-        body = self.block(self.nf.fn.body[:-1])
+        # a parameter outside wrt can still become active (restored from a tape): its tangent starts at 0
+        start = [self._set(p, ZERO, self.nf.fn.body[0]) for p in self.nf.params if p not in self.wrt and self.active(p)]
+        body = start + self.block(self.nf.fn.body[:-1])
         out = self.returned
         if isinstance(out, ast.Name) and self.active(out.id):
             out_dot: ast.expr = _load(self.tangent(out.id))
