@@ -1,0 +1,426 @@
+"""Higher-order derivatives: Hessians, Hessian-vector products, Jacobians, and derivatives of order
+3 to 6 by composing the generated functions (reverse over reverse, forward over forward, mixed).
+
+Every check is numeric: against autograd on a twin of the same source (``helpers.make``), against
+closed-form derivatives, or against central differences of a generated gradient.
+"""
+
+import inspect
+import math
+import warnings
+
+import autograd
+import numpy as np
+import pytest
+from helpers import make, rand
+
+import sourcegrad as sg
+
+OPTIMIZED = [pytest.param(True, id="optimized"), pytest.param(False, id="unoptimized")]
+
+
+def _quiet(fn, *args):
+    """Call an autograd function, silencing its warning about outputs independent of an input."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Output seems independent of input")
+        return fn(*args)
+
+
+# --- 1. second derivatives of programs with loops and branches -----------------------------------
+
+LOOP_SIN = """
+def f(x, w):
+    for i in range(3):
+        x = np.sin(x) * w
+    return np.sum(x * x)
+"""
+
+BRANCH_IN_LOOP = """
+def f(x, w):
+    h = x
+    for i in range(3):
+        if np.sum(h) > 0:
+            h = np.sin(h) * w
+        else:
+            h = h * h + w
+    return np.sum(h * h * h)
+"""
+
+WHILE_LOOP = """
+def f(x, w):
+    y = x
+    n = 0
+    while np.sum(y * y) < 6.0 and n < 5:
+        y = y * 1.3 + np.tanh(y * w)
+        n = n + 1
+    return np.sum(y * x) + np.sum(np.exp(0.3 * y))
+"""
+
+USER_FUNCTION_IN_LOOP = """
+def layer(h, w):
+    return np.tanh(h * w + np.sin(h))
+
+def f(x, w):
+    h = x
+    for i in range(3):
+        h = layer(h, w)
+    return np.sum(h ** 3 + h * x)
+"""
+
+EARLY_RETURN = """
+def f(x, w):
+    s = np.sum(x * w)
+    if s > 0:
+        return np.sum(np.exp(x) * w) + s * s
+    y = np.sin(x) * np.cos(w * x)
+    return np.sum(y * y * x)
+"""
+
+PROGRAMS = {
+    "loop_sin": LOOP_SIN,
+    "branch_in_loop": BRANCH_IN_LOOP,
+    "while_loop": WHILE_LOOP,
+    "user_function_in_loop": USER_FUNCTION_IN_LOOP,
+    "early_return": EARLY_RETURN,
+}
+
+
+def program_args(rng, name, offset):
+    """(x, w) of shape (3,), x shifted by offset so that branches go one way or the other."""
+    x = rand(rng, (3,)) * 0.3 + offset
+    w = rand(rng, (3,))
+    if name == "early_return":
+        w = np.abs(w) + 0.5  # sign of sum(x * w) follows the sign of offset
+    return x, w
+
+
+CASES = [pytest.param(name, offset, id=f"{name}{offset:+}") for name in PROGRAMS for offset in (0.6, -0.6)]
+
+
+def fd_of_gradient(g, x, rest, v, eps=1e-6):
+    """Central difference of a generated gradient along v: approximately H @ v."""
+    return (np.asarray(g(x + eps * v, *rest)) - np.asarray(g(x - eps * v, *rest))) / (2 * eps)
+
+
+@pytest.mark.parametrize("optimized", OPTIMIZED)
+@pytest.mark.parametrize("name, offset", CASES)
+def test_hessian_matches_autograd(name, offset, optimized, rng):
+    f_np, f_ag = make(PROGRAMS[name])
+    x, w = program_args(rng, name, offset)
+    got = sg.hessian(f_np, optimized=optimized)(x, w)
+    want = _quiet(autograd.hessian(f_ag, 0), x, w)
+    assert got.shape == (3, 3)
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(got, got.T, rtol=1e-9, atol=1e-12, err_msg="the Hessian is symmetric")
+
+
+@pytest.mark.parametrize("optimized", OPTIMIZED)
+@pytest.mark.parametrize("name, offset", CASES)
+def test_hvp_matches_hessian_and_finite_differences(name, offset, optimized, rng):
+    f_np, f_ag = make(PROGRAMS[name])
+    x, w = program_args(rng, name, offset)
+    v = rand(rng, (3,))
+    got = sg.hvp(f_np, optimized=optimized)(x, w, v)
+    hessian = _quiet(autograd.hessian(f_ag, 0), x, w)
+    np.testing.assert_allclose(got, hessian @ v, rtol=1e-9, atol=1e-12, err_msg="vs autograd's Hessian @ v")
+    fd = fd_of_gradient(sg.grad(f_np, optimized=optimized), x, (w,), v)
+    np.testing.assert_allclose(got, fd, rtol=1e-5, atol=1e-7, err_msg="vs differences of the gradient")
+
+
+@pytest.mark.parametrize("name, offset", CASES)
+def test_hvp_with_respect_to_second_argument(name, offset, rng):
+    f_np, f_ag = make(PROGRAMS[name])
+    x, w = program_args(rng, name, offset)
+    v = rand(rng, (3,))
+    got = sg.hvp(f_np, wrt=1)(x, w, v)
+    hessian = _quiet(autograd.hessian(f_ag, 1), x, w)
+    np.testing.assert_allclose(got, hessian @ v, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(sg.hessian(f_np, wrt="w")(x, w), hessian, rtol=1e-9, atol=1e-12)
+
+
+MATRIX_PROGRAM = """
+def f(W, x):
+    h = np.tanh(x @ W)
+    for i in range(2):
+        if np.sum(h) > 0:
+            h = np.tanh(h @ W) * 1.5
+        else:
+            h = np.sin(h @ W)
+    return np.sum(h ** 2) + 0.1 * np.sum(W ** 3)
+"""
+
+
+@pytest.mark.parametrize("optimized", OPTIMIZED)
+def test_hvp_and_hessian_of_a_matrix_argument(optimized, rng):
+    f_np, f_ag = make(MATRIX_PROGRAM)
+    W, x = rand(rng, (3, 3)), rand(rng, (4, 3))
+    V = rand(rng, (3, 3))
+    hessian = _quiet(autograd.hessian(f_ag, 0), W, x)
+    got_h = sg.hessian(f_np, optimized=optimized)(W, x)
+    assert got_h.shape == (3, 3, 3, 3)
+    np.testing.assert_allclose(got_h, hessian, rtol=1e-9, atol=1e-12)
+    got = sg.hvp(f_np, optimized=optimized)(W, x, V)
+    assert got.shape == (3, 3)
+    np.testing.assert_allclose(got, np.tensordot(hessian, V, axes=2), rtol=1e-9, atol=1e-12)
+    fd = fd_of_gradient(sg.grad(f_np, optimized=optimized), W, (x,), V)
+    np.testing.assert_allclose(got, fd, rtol=1e-5, atol=1e-7)
+
+
+# --- 2. Jacobians in both modes ------------------------------------------------------------------
+
+TANH_LAYER = """
+def f(x, W, b):
+    return np.tanh(W @ x + b)
+"""
+
+JAC_LOOP = """
+def f(x, W, b):
+    h = x
+    for i in range(3):
+        h = np.sin(W @ h) + b * h
+    return h
+"""
+
+JAC_BRANCH = """
+def f(x, W, b):
+    z = W @ x + b
+    if np.sum(z) > 0:
+        y = np.tanh(z) * z
+    else:
+        y = np.exp(z) - x
+    return y[:2] * 2.0
+"""
+
+JACOBIANS = {"tanh_layer": TANH_LAYER, "loop": JAC_LOOP, "branch": JAC_BRANCH}
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("wrt", [0, 1, 2])
+@pytest.mark.parametrize("offset", [0.8, -0.8])
+@pytest.mark.parametrize("name", list(JACOBIANS))
+def test_jacobian_matches_autograd(name, offset, wrt, mode, rng):
+    f_np, f_ag = make(JACOBIANS[name])
+    x, W, b = rand(rng, (3,)), rand(rng, (3, 3)), rand(rng, (3,)) * 0.3 + offset
+    args = (x, W, b)
+    got = sg.jacobian(f_np, wrt=wrt, mode=mode)(*args)
+    want = _quiet(autograd.jacobian(f_ag, wrt), *args)
+    out_shape = np.shape(f_np(*args))
+    assert got.shape == out_shape + np.shape(args[wrt])
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+# --- 3. orders 3 to 6 of scalar functions --------------------------------------------------------
+
+
+def _poly_derivative(coefficients, k):
+    """k-th derivative of a polynomial given by coefficients (lowest power first)."""
+    return np.polynomial.polynomial.polyder(coefficients, k) if k else np.asarray(coefficients)
+
+
+def _poly_value(coefficients, x):
+    return float(np.polynomial.polynomial.polyval(x, coefficients)) if len(coefficients) else 0.0
+
+
+def d_sin(n, x):
+    """sin^(n)(x) = sin(x + n pi / 2)."""
+    return math.sin(x + n * math.pi / 2)
+
+
+def d_tanh(n, x):
+    """tanh^(n)(x) = P_n(tanh x) with P_0(t) = t and P_{n+1}(t) = P_n'(t) (1 - t^2)."""
+    p = np.array([0.0, 1.0])
+    for _ in range(n):
+        p = np.polynomial.polynomial.polymul(np.polynomial.polynomial.polyder(p), [1.0, 0.0, -1.0])
+    return _poly_value(p, math.tanh(x))
+
+
+def d_log2(n, x):
+    """n-th derivative of log(x + 2): (-1)^(n-1) (n-1)! / (x + 2)^n for n >= 1."""
+    if n == 0:
+        return math.log(x + 2.0)
+    return (-1) ** (n - 1) * math.factorial(n - 1) / (x + 2.0) ** n
+
+
+def leibniz_x3_sin(k, x):
+    """d^k (x^3 sin x) = sum_j C(k, j) (x^3)^(j) sin^(k-j)(x)."""
+    powers = [x**3, 3 * x**2, 6 * x, 6.0]
+    return sum(math.comb(k, j) * powers[j] * d_sin(k - j, x) for j in range(min(k, 3) + 1))
+
+
+POLY = [-5.0, 1.0, 0.0, -2.0, 3.0, 0.0, 0.5, 0.25]  # -5 + x - 2 x^3 + 3 x^4 + x^6 / 2 + x^7 / 4
+
+SCALAR_FUNCTIONS = {
+    # name: (source, closed-form k-th derivative or None for autograd's nested grad)
+    "x3_sin": ("def f(x):\n    return x ** 3 * np.sin(x)\n", leibniz_x3_sin),
+    "exp_tanh": (
+        "def f(x):\n    return np.exp(0.5 * x) + np.tanh(x)\n",
+        lambda k, x: 0.5**k * math.exp(0.5 * x) + d_tanh(k, x),
+    ),
+    "log_times_x": (
+        "def f(x):\n    return np.log(x + 2.0) * x\n",
+        lambda k, x: x * d_log2(k, x) + k * d_log2(k - 1, x),
+    ),
+    "x_times_log": (
+        "def f(x):\n    return x * np.log(x + 2.0)\n",
+        lambda k, x: x * d_log2(k, x) + k * d_log2(k - 1, x),
+    ),
+    "polynomial": (
+        "def f(x):\n    return 0.25 * x ** 7 + 0.5 * x ** 6 + 3.0 * x ** 4 - 2.0 * x ** 3 + x - 5.0\n",
+        lambda k, x: _poly_value(_poly_derivative(POLY, k), x),
+    ),
+    "exp_sin_damped": (
+        "def f(x):\n    return np.sin(x) * np.exp(-x)\n",
+        # e^{-x} sin x = Im e^{(i - 1) x}, so its k-th derivative is Im (i - 1)^k e^{(i - 1) x}.
+        lambda k, x: ((1j - 1) ** k * np.exp((1j - 1) * x)).imag,
+    ),
+    "loop": (
+        "def f(x):\n    y = x\n    for i in range(3):\n        y = y * x + np.sin(y)\n    return y\n",
+        None,
+    ),
+    "exp_of_sin": ("def f(x):\n    return np.exp(np.sin(x)) / (x * x + 1.0)\n", None),
+}
+
+POINTS = [0.7, -0.4]
+ORDERS = [3, 4, 5, 6]
+
+
+def reference(name, f_ag, k, x):
+    """The closed form where there is one, else autograd.grad applied k times."""
+    closed = SCALAR_FUNCTIONS[name][1]
+    if closed is not None:
+        return float(closed(k, x))
+    g = f_ag
+    for _ in range(k):
+        g = autograd.grad(g)
+    return float(g(x))
+
+
+def call_with_unit_seeds(g, x):
+    """Call a composed generated function with x and 1.0 for every seed and tangent after it."""
+    n = len(inspect.signature(g).parameters)
+    return g(x, *([1.0] * (n - 1)))
+
+
+_MADE = {}
+_COMPOSED = {}
+
+
+def made(name):
+    """(f_np, f_ag) for a scalar function, built once so that compositions can be shared."""
+    if name not in _MADE:
+        _MADE[name] = make(SCALAR_FUNCTIONS[name][0])
+    return _MADE[name]
+
+
+def composed(name, pattern, optimized):
+    """Apply 'R' (sg.grad) and 'F' (forward mode, wrt x) in the order of pattern, innermost first.
+
+    Generating order 6 takes seconds, so each composition is built once and the longer patterns
+    reuse their prefixes (the tests of order k reuse order k - 1)."""
+    key = (name, pattern, optimized)
+    if key not in _COMPOSED:
+        inner = composed(name, pattern[:-1], optimized) if len(pattern) > 1 else made(name)[0]
+        if pattern[-1] == "R":
+            _COMPOSED[key] = sg.grad(inner, wrt=0, optimized=optimized)
+        else:
+            _COMPOSED[key] = sg.autodiff(inner, mode="forward", wrt=0, optimized=optimized)
+    return _COMPOSED[key]
+
+
+def assert_order(name, pattern, optimized, x, got, want):
+    np.testing.assert_allclose(
+        got, want, rtol=1e-7, atol=0,
+        err_msg=f"{name}: order {len(pattern)} by {pattern} (optimized={optimized}) at x={x}",
+    )  # fmt: skip
+
+
+def test_closed_forms_agree_with_autograd():
+    """The hand-derived references are themselves checked against autograd's nested grad."""
+    for name, (src, closed) in SCALAR_FUNCTIONS.items():
+        if closed is None:
+            continue
+        _, f_ag = make(src)
+        g = f_ag
+        for k in range(1, 7):
+            g = autograd.grad(g)
+            for x in POINTS:
+                np.testing.assert_allclose(closed(k, x), g(x), rtol=1e-10, err_msg=f"{name} order {k}")
+
+
+def _nested_grad(name, order, optimized):
+    f_ag = made(name)[1]
+    g = composed(name, "R" * order, optimized)
+    for x in POINTS:
+        assert_order(name, "R" * order, optimized, x, call_with_unit_seeds(g, x), reference(name, f_ag, order, x))
+
+
+NESTED = [(name, order) for name in SCALAR_FUNCTIONS for order in ORDERS if (name, order) not in
+          {("loop", 5), ("loop", 6)}]  # fmt: skip
+
+
+@pytest.mark.parametrize("optimized", OPTIMIZED)
+@pytest.mark.parametrize("name, order", NESTED)
+def test_nested_grad(name, order, optimized):
+    _nested_grad(name, order, optimized)
+
+
+@pytest.mark.parametrize("optimized", OPTIMIZED)
+@pytest.mark.parametrize("order", [5, 6])
+def test_nested_grad_of_the_loop_at_orders_5_and_6(order, optimized):
+    """The same bar as test_nested_grad, kept apart because generating it is slow: each reverse
+    level multiplies the generated code about fourfold (order 6 of the loop is ~47,000 lines
+    unoptimized), and the optimiser's time grows faster than the code."""
+    _nested_grad("loop", order, optimized)
+
+
+@pytest.mark.parametrize("optimized", OPTIMIZED)
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize("name", list(SCALAR_FUNCTIONS))
+def test_forward_over_forward(name, order, optimized):
+    f_ag = made(name)[1]
+    g = composed(name, "F" * order, optimized)
+    for x in POINTS:
+        assert_order(name, "F" * order, optimized, x, call_with_unit_seeds(g, x), reference(name, f_ag, order, x))
+
+
+# Orders 2 to 4 in every arrangement worth telling apart, and one each of orders 5 and 6.
+MIXED = ["FR", "RF", "FRF", "RFR", "FFR", "RRF", "FRFR", "RFRF", "FFRR", "RRFF", "FRRRF", "RFFFRR"]
+
+
+@pytest.mark.parametrize("optimized", OPTIMIZED)
+@pytest.mark.parametrize("pattern", MIXED)
+@pytest.mark.parametrize("name", list(SCALAR_FUNCTIONS))
+def test_mixed_orders(name, pattern, optimized):
+    f_ag = made(name)[1]
+    g = composed(name, pattern, optimized)
+    for x in POINTS:
+        want = reference(name, f_ag, len(pattern), x)
+        assert_order(name, pattern, optimized, x, call_with_unit_seeds(g, x), want)
+
+
+def test_grad_of_grad_of_a_vector_program_is_the_hessian_row_sum(rng):
+    """grad(grad(f)) of a vector argument: the gradient of sum(grad f), i.e. H @ ones."""
+    f_np, f_ag = make(LOOP_SIN)
+    x, w = program_args(rng, "loop_sin", 0.6)
+    got = sg.grad(sg.grad(f_np))(x, w)
+    want = _quiet(autograd.hessian(f_ag, 0), x, w) @ np.ones(3)
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+# --- 4. the second-order code is readable Python -------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(PROGRAMS))
+def test_hvp_source_is_python(name):
+    f_np, _ = make(PROGRAMS[name])
+    text = sg.source(sg.hvp(f_np))
+    compile(text, "<hvp source>", "exec")
+    assert "def " in text
+    assert "_dot" in text
+
+
+def test_nested_grad_source_is_python():
+    g = composed("x3_sin", "RRR", True)
+    text = sg.source(g)
+    compile(text, "<third-order source>", "exec")
+    assert "def " in text
