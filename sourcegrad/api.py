@@ -6,6 +6,7 @@ frontend (source, fence, resolve) -> normal -> transform (reverse, assemble) -> 
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import types
 from collections.abc import Callable, Sequence
@@ -195,11 +196,32 @@ def _bound_like(f: Callable, make: Callable[[Callable, int], Callable]) -> Calla
     ``wrt`` positions count from the first argument after ``self``, as the user sees them."""
     if inspect.ismethod(f):
         return types.MethodType(make(f.__func__, 1), f.__self__)
+    if isinstance(f, functools.partial):
+        return _through_partial(f, make)
     return make(f, 0)
 
 
-def _shifted(positions: tuple[int, ...], shift: int) -> tuple[int, ...]:
-    return tuple(p + shift for p in positions)
+def _through_partial(p: functools.partial, make: Callable) -> Callable:
+    """For ``functools.partial(g, *args, **keywords)``: differentiate ``g`` and fill in the
+    partial's arguments. ``wrt`` counts the partial's own parameters; positional arguments beyond
+    them (a seed, tangents) go after all of ``g``'s."""
+    outer = list(inspect.signature(p).parameters.values())
+    inner = list(inspect.signature(p.func).parameters)
+    df = _bound_like(p.func, lambda g, shift: make(g, lambda i: inner.index(outer[i].name) + _shifted((0,), shift)[0]))
+    count = sum(q.kind in (q.POSITIONAL_ONLY, q.POSITIONAL_OR_KEYWORD) for q in outer)
+
+    def through(*args, **kwargs):
+        bound = inspect.signature(p.func).bind(*p.args, *args[:count], **{**p.keywords, **kwargs})
+        bound.apply_defaults()
+        return df(*bound.args, *args[count:], **bound.kwargs)
+
+    through.__sourcegrad_source__ = df.__sourcegrad_source__
+    through.__sourcegrad_helpers__ = getattr(df, "__sourcegrad_helpers__", ())
+    return through
+
+
+def _shifted(positions: tuple[int, ...], shift: int | Callable[[int], int]) -> tuple[int, ...]:
+    return tuple(shift(p) if callable(shift) else p + shift for p in positions)
 
 
 def _positions(f: Callable, wrt) -> tuple[tuple[int, ...], bool]:
@@ -219,11 +241,39 @@ def _positions(f: Callable, wrt) -> tuple[tuple[int, ...], bool]:
     return tuple(out), single
 
 
+class _Late:
+    """Stands in for a function still being generated: a recursive call's derivative calls the
+    function that its own generation is making (resolved when that generation finishes)."""
+
+    def __init__(self) -> None:
+        self.made: Any = None
+
+    def part(self, index: int | None) -> Callable:
+        return lambda *args: (self.made if index is None else self.made[index])(*args)
+
+
+_pending: dict[tuple, _Late] = {}
+
+
 def _generate(f: Callable, request: _Request, single: bool):
     f = inspect.unwrap(getattr(f, "__func__", f))
     hit = _cache.get(f, request)
     if hit is not None:
         return hit
+    key = (f, request)
+    if key in _pending:  # recursion: f's derivative calls the derivative being made
+        late = _pending[key]
+        return (late.part(0), late.part(1)) if request.mode == "split" else late.part(None)
+    _pending[key] = _Late()
+    try:
+        made = _generate_now(f, request, single)
+    finally:
+        late = _pending.pop(key)
+    late.made = made
+    return made
+
+
+def _generate_now(f: Callable, request: _Request, single: bool):
     src = function_source(f)
     fence.check_supported(src)
     resolver = Resolver(f)

@@ -35,10 +35,8 @@ UNSUPPORTED: dict[type, tuple[str, str]] = {
     ast.ImportFrom:       ("an `import` statement", "import at module level; the function can use the names directly"),
     ast.ClassDef:         ("a class definition", "define the class at module level"),
     ast.NamedExpr:        ("an assignment expression (`:=`, walrus)", "assign on a line of its own first"),
-    ast.ListComp:         ("a list comprehension", "write it as a `for` loop that appends, or use array operations"),
-    ast.SetComp:          ("a set comprehension", "write it as a `for` loop, or use array operations"),
-    ast.DictComp:         ("a dict comprehension", "write it as a `for` loop that fills a dict"),
-    ast.GeneratorExp:     ("a generator expression", "write it as a `for` loop, or use array operations"),
+    ast.SetComp:          ("a set comprehension", "use a list comprehension, or array operations"),
+    ast.DictComp:         ("a dict comprehension", "use a list comprehension and index it, or pass a dict in as an argument"),
     ast.Set:              ("a set display (`{a, b}`)", "use a tuple or list"),
     ast.Match:            ("a `match` statement", "use `if`/`elif` on the value instead"),
 }
@@ -92,7 +90,7 @@ def _node_problems(node: ast.AST) -> Iterator[tuple[ast.AST, str, str]]:
     match node:
         case ast.Assign(targets=[*targets]):
             yield from _target_problems(targets)
-        case ast.For(target=target) | ast.AugAssign(target=target) | ast.AnnAssign(target=target):
+        case ast.For(target=target) | ast.AugAssign(target=target) | ast.AnnAssign(target=target) | ast.comprehension(target=target):
             yield from _target_problems([target])
         case ast.Starred(ctx=ast.Load()):
             yield node, "unpacking with `*` (`f(*a)`, `[*a, *b]`)", _UNPACK

@@ -63,6 +63,6 @@ class Resolver:
         """A name under which the user's function already sees ``obj`` (``np`` for numpy)."""
         for scope in (self.closure, self.globals):
             for name, value in scope.items():
-                if value is obj and not name.startswith("__"):
+                if value is obj and name.isidentifier() and not name.startswith("__"):
                     return name
         return None

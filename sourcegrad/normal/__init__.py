@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import ast
 import copy
+from collections import Counter
 from dataclasses import dataclass
 
 from sourcegrad.frontend.resolve import Resolver
 from sourcegrad.naming import Namer
-from sourcegrad.normal import desugar
+from sourcegrad.normal import comprehensions, desugar
 from sourcegrad.normal.anf import Normaliser, Scope
 from sourcegrad.normal.grammar import assigned_names
 
@@ -24,36 +25,45 @@ class NormalForm:
 
     @property
     def params(self) -> list[str]:
-        return [a.arg for a in self.fn.args.args]
+        """Every parameter, in the order of the signature (``inspect.signature``'s)."""
+        args = self.fn.args
+        return [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
 
 
 def normalise(source, resolver: Resolver, namer: Namer | None = None) -> NormalForm:
     """The user function ``source`` (a FunctionSource) in the core language."""
     fn = copy.deepcopy(source.node)
-    params = [a.arg for a in fn.args.args + fn.args.kwonlyargs]
+    params = [a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
     local_names = frozenset(assigned_names(fn.body)) | frozenset(params)
     namer = namer or Namer()
     for name in local_names | _all_names(fn):
         namer.reserve(name)
     scope = Scope(resolver, namer, source.filename, local_names)
+    fn = comprehensions.lower_comprehensions(fn, namer, scope.resolve, scope.spell, scope.error)
     fn = desugar.inline_local_functions(fn, namer, lambda message, node: scope.error(message, node))
     fn = desugar.AssignmentForms().visit(fn)
     fn = desugar.lower_exits(fn, namer)
-    fn = desugar.loops_over_range(fn, namer, lambda it: _is_range(it, scope))
+    scope.local_names = frozenset(assigned_names(fn.body)) | frozenset(params)
+    fn = desugar.loops_over_range(fn, namer, scope.resolve, scope.spell, scope.error)
+    stores = [n for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
     fn.body = Normaliser(scope).block(fn.body)
+    _check_partials(fn, stores, scope)
     scope.local_names = frozenset(assigned_names(fn.body)) | frozenset(params)
     ast.fix_missing_locations(fn)
     return NormalForm(fn, scope)
 
 
-def _is_range(node: ast.expr, scope: Scope) -> bool:
-    """A range, or a slice of one (``range(n)[::-1]``, ``range(n)[:k]``: ranges again)."""
-    match node:
-        case ast.Call(func=func, keywords=[]):
-            return scope.resolve(func) is range
-        case ast.Subscript(value=inner, slice=ast.Slice()):
-            return _is_range(inner, scope)
-    return False
+def _check_partials(fn: ast.FunctionDef, stores: list[ast.Name], scope: Scope) -> None:
+    """A local ``functools.partial`` is inlined at its calls: it must be bound once, and only called."""
+    bound = Counter(n.id for n in stores)
+    for node in stores:
+        if bound[node.id] > 1 and node.id in scope.partials:
+            raise scope.error(f"the partial '{node.id}' is bound more than once", node,
+                              "give each functools.partial a name of its own")
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name) and node.id in scope.partials:
+            raise scope.error(f"the partial '{node.id}' is used other than by calling it", node,
+                              "call it directly; pass the function and its arguments separately")
 
 
 def _all_names(fn: ast.FunctionDef) -> set[str]:

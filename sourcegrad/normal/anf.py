@@ -9,6 +9,8 @@ arrays (``x.sum(axis=0)``, ``x.T``) become calls of the library function from th
 from __future__ import annotations
 
 import ast
+import builtins
+import functools
 import types
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +39,7 @@ class Scope:
     local_names: frozenset[str]
     bindings: dict[str, Any] = field(default_factory=dict)  # names the transform introduced
     lambdas: dict[str, ast.Lambda] = field(default_factory=dict)  # local lambdas, inlined at calls
+    partials: dict[str, ast.Call] = field(default_factory=dict)  # local functools.partial: its call
 
     def resolve(self, node: ast.expr) -> Any:
         """The object a name or dotted name denotes, the transform's own bindings (``sg``) first."""
@@ -53,6 +56,9 @@ class Scope:
         if isinstance(obj, types.ModuleType):
             name = self.resolver.spelling_of(obj) or self._bind(preferred or obj.__name__.split(".")[-1], obj)
             return ast.Name(name, ast.Load())
+        name = getattr(obj, "__name__", None)
+        if isinstance(name, str) and getattr(builtins, name, None) is obj and self.resolve(ast.Name(name)) is obj:
+            return ast.Name(name, ast.Load())  # len, range, min: by their own names where not shadowed
         module = _module_of(obj)
         if module is not None:
             return ast.Attribute(self.spell(module, module.__name__.split(".")[0]), obj.__name__, ast.Load())
@@ -80,6 +86,9 @@ def _module_of(obj: Any):
 
     name = getattr(obj, "__name__", None)
     module = sys.modules.get(getattr(obj, "__module__", None) or "")
+    if module is not None and module.__name__.startswith("_"):  # operator.concat, not _operator.concat
+        public = sys.modules.get(module.__name__.lstrip("_"))
+        module = public if public is not None and getattr(public, name or "", None) is obj else module
     if module is None and type(obj).__name__ == "ufunc":
         module = sys.modules["numpy"]
     if module is None or name is None or getattr(module, name, None) is not obj:
@@ -105,6 +114,10 @@ class Normaliser:
             case ast.Assign(targets=[ast.Name(id=name)], value=ast.Lambda() as lam):
                 self.scope.lambdas[name] = lam
                 out.append(stmt)
+            case ast.Assign(targets=[ast.Name(id=name)], value=ast.Call() as call) if (
+                self.scope.resolve(call.func) is functools.partial and call.args
+            ):
+                self.partial(name, call, stmt, out)
             case ast.Assign(targets=[ast.Name(id=name)], value=value):
                 self.assign_to(name, value, stmt, out)
             case ast.Assign(targets=[ast.Tuple() | ast.List() as target], value=value):
@@ -253,8 +266,50 @@ class Normaliser:
                 return ast.Tuple([self.index(e, hint, out, where) for e in elts], ast.Load())
         return self.atom(index, hint + "_index", out, where)
 
+    def partial(self, name: str, call: ast.Call, where: ast.stmt, out: list) -> None:
+        """``g = functools.partial(f, a, k=b)``: later calls ``g(x)`` become ``f(a, x, k=b)``, with
+        ``a`` and ``b`` as they were here (Python evaluates them once, when the partial is made)."""
+
+        def kept(value: ast.expr, base: str) -> ast.expr:
+            value = self.atom(value, base, out, where)
+            if isinstance(value, ast.Name) and value.id in self.scope.local_names:
+                copy_name = self.scope.namer.fresh(base)
+                out.append(self._at(_assign(copy_name, value), where))
+                return ast.Name(copy_name, ast.Load())
+            return value
+
+        target, *args = call.args
+        args = [kept(a, f"{name}_arg") for a in args]
+        keywords = [ast.keyword(k.arg, kept(k.value, f"{name}_{k.arg}")) for k in call.keywords]
+        self.scope.partials[name] = ast.Call(target, args, keywords)
+
+    def _through_partial(self, expr: ast.Call) -> ast.Call | None:
+        """A call of a ``functools.partial`` as a call of its function, arguments filled in."""
+        func = expr.func
+        if isinstance(func, ast.Name) and func.id in self.scope.partials:
+            made = self.scope.partials[func.id]
+            target, args, keywords = made.func, made.args, made.keywords
+        else:
+            obj = self.scope.resolve(func)
+            if not isinstance(obj, functools.partial):
+                return None
+            target = self.scope.spell(obj.func)
+            args = [self._value(v, "arg") for v in obj.args]
+            keywords = [ast.keyword(k, self._value(v, k)) for k, v in obj.keywords.items()]
+        given = {k.arg for k in expr.keywords}
+        keywords = [_copy(k) for k in keywords if k.arg not in given] + list(expr.keywords)
+        return ast.copy_location(ast.Call(_copy(target), [_copy(a) for a in args] + list(expr.args), keywords), expr)
+
+    def _value(self, value: Any, base: str) -> ast.expr:
+        if type(value) in (int, float, bool, str, type(None)):
+            return ast.Constant(value)
+        return ast.Name(self.scope.bind(base, value), ast.Load())
+
     def call(self, expr: ast.Call, hint: str, out: list, where) -> ast.expr:
         at = lambda e: self.atom(e, hint, out, where)
+        through = self._through_partial(expr)
+        if through is not None:
+            return self.call(through, hint, out, where)
         func, args = expr.func, list(expr.args)
         if isinstance(func, ast.Name) and func.id in self.scope.lambdas:
             return self.primitive(self._inline_lambda(self.scope.lambdas[func.id], expr), hint, out, where)
@@ -273,7 +328,9 @@ class Normaliser:
         elif self.scope.resolve(func) is MISSING:
             raise self.scope.error(
                 f"cannot tell what '{ast.unparse(func)}' calls at transformation time", expr,
-                "call a module-level function, a library function, or a lambda assigned in this function",
+                "call a module-level function, a library function, a functools.partial, or a lambda or def "
+                "of this function; a function made at run time (returned by a factory) can be given to "
+                "sg.grad itself, but not called inside the differentiated function",
             )
         keywords = [ast.keyword(k.arg, at(k.value)) for k in expr.keywords]
         return ast.Call(func, [at(a) for a in args], keywords)
@@ -313,6 +370,8 @@ def _names_in(expr: ast.expr) -> set[str]:
 
 
 def _copy(node: ast.AST) -> ast.AST:
+    if isinstance(node, ast.keyword):
+        return ast.keyword(node.arg, _copy(node.value))
     return ast.parse(ast.unparse(node), mode="eval").body if isinstance(node, ast.expr) else node
 
 

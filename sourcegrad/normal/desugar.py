@@ -9,9 +9,12 @@ nested; ``anf`` flattens them.
 from __future__ import annotations
 
 import ast
+import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sourcegrad.naming import Namer
+from sourcegrad.normal.grammar import assigned_names
 
 
 def _at(new: ast.AST, old: ast.AST) -> ast.AST:
@@ -186,36 +189,119 @@ def _exit_loop(loop: ast.For | ast.While, state: _Exits) -> list[ast.stmt]:
 # --- loops --------------------------------------------------------------------------------------
 
 
-def loops_over_range(fn: ast.FunctionDef, namer: Namer, is_range) -> ast.FunctionDef:
+@dataclass
+class _Seq:
+    """An iterable the loop indexes: its lengths (the loop runs to the least) and the item at i."""
+
+    lengths: list[ast.expr]
+    item: Callable[[ast.expr], ast.expr]
+
+
+@dataclass
+class _Loops:
+    namer: Namer
+    resolve: Callable[[ast.expr], object]  # a name or call's target, at transformation time
+    spell: Callable[[object], ast.expr]  # an expression for an object in generated code
+    error: Callable  # error(message, node, hint) -> exception
+    out: list[ast.stmt] = field(default_factory=list)  # statements before the loop
+
+    def call(self, fn, *args: ast.expr) -> ast.Call:
+        return ast.Call(self.spell(fn), list(args), [])
+
+    def is_call_of(self, node: ast.expr, *fns) -> bool:
+        return isinstance(node, ast.Call) and any(self.resolve(node.func) is f for f in fns)
+
+    def name_for(self, node: ast.expr, base: str, loop: ast.For, rebound: set[str]) -> ast.Name:
+        """``node`` as a name that keeps its value through the loop (Python evaluates it once)."""
+        if isinstance(node, ast.Name) and node.id not in rebound:
+            return _load(node.id)
+        name = self.namer.fresh(base)
+        self.out.append(_assign(name, node, loop))
+        return _load(name)
+
+    def length(self, seq: _Seq, loop: ast.For, rebound: set[str]) -> ast.expr:
+        if len(seq.lengths) == 1:
+            return seq.lengths[0]
+        return self.call(min, *seq.lengths)
+
+    def view(self, node: ast.expr, loop: ast.For, rebound: set[str]) -> _Seq:
+        """How to index what ``node`` iterates over: zip, enumerate and reversed are looked
+        through; anything else is a sequence (list, tuple, array, range) indexed directly."""
+        if self.is_call_of(node, list, tuple) and len(node.args) == 1 and not node.keywords:
+            inner = node.args[0]
+            if self.is_call_of(inner, zip, enumerate, reversed):
+                return self.view(inner, loop, rebound)
+        if self.is_call_of(node, zip) and not node.keywords and node.args:
+            parts = [self.view(a, loop, rebound) for a in node.args]
+            item = lambda i: ast.Tuple([p.item(copy.deepcopy(i)) for p in parts], ast.Load())
+            return _Seq([n for p in parts for n in p.lengths], item)
+        if self.is_call_of(node, enumerate) and 1 <= len(node.args) + len(node.keywords) <= 2:
+            seq = self.view(node.args[0], loop, rebound)
+            start = node.args[1] if len(node.args) == 2 else next((k.value for k in node.keywords), None)
+            if start is not None and not isinstance(start, ast.Constant):
+                start = self.name_for(start, "start", loop, rebound)
+            count = lambda i: i if start is None else ast.BinOp(i, ast.Add(), copy.deepcopy(start))
+            return _Seq(seq.lengths, lambda i: ast.Tuple([count(i), seq.item(copy.deepcopy(i))], ast.Load()))
+        if self.is_call_of(node, reversed) and len(node.args) == 1 and not node.keywords:
+            seq = self.view(node.args[0], loop, rebound)
+            last = self.name_for(ast.BinOp(self.length(seq, loop, rebound), ast.Sub(), ast.Constant(1)), "last", loop, set())
+            return _Seq(seq.lengths, lambda i: seq.item(ast.BinOp(_load(last.id), ast.Sub(), i)))
+        if self.is_call_of(node, iter, map, filter, zip, enumerate, reversed, dict, set, frozenset):
+            raise self.error(
+                f"a loop over `{ast.unparse(node)}`, which sourcegrad cannot index", node,
+                "iterate over a list, tuple, array or range, or over zip/enumerate/reversed of them",
+            )
+        name = self.name_for(node, "items", loop, rebound)
+        return _Seq([self.call(len, name)], lambda i: ast.Subscript(_load(name.id), i, ast.Load()))
+
+
+def loops_over_range(fn: ast.FunctionDef, namer: Namer, resolve, spell, error) -> ast.FunctionDef:
     """``for x in xs: body`` -> ``for i_x in range(len(xs)): x = xs[i_x]; body``.
 
-    ``is_range(call)`` tells whether an iterable expression is a call of the builtin ``range``.
+    ``zip``, ``enumerate`` and ``reversed`` (and ``list``/``tuple`` of them) are looked through:
+    ``for i, (a, b) in enumerate(zip(xs, ys))`` indexes ``xs`` and ``ys`` with the loop counter.
+    ``resolve(node)`` gives the object a name denotes; ``spell(obj)`` an expression for it.
     Indexing keeps one mechanism for every iterable: the adjoint of ``xs[i]`` scatters into ``dxs``.
     """
+    loops = _Loops(namer, resolve, spell, error)
+
+    def is_range(node: ast.expr) -> bool:
+        match node:
+            case ast.Call(func=func, keywords=[]):
+                return resolve(func) is range
+            case ast.Subscript(value=inner, slice=ast.Slice()):
+                return is_range(inner)
+        return False
 
     class Rewrite(ast.NodeTransformer):
         def visit_For(self, node: ast.For):
             self.generic_visit(node)
-            match node.iter:  # reversed(range(...)) is range(...)[::-1], itself a range
-                case ast.Call(func=ast.Name(id="reversed"), args=[inner], keywords=[]) if is_range(inner):
-                    step = ast.Slice(None, None, ast.UnaryOp(ast.USub(), ast.Constant(1)))
-                    node.iter = _at(ast.Subscript(inner, step, ast.Load()), node.iter)
+            backwards = loops.is_call_of(node.iter, reversed) and len(node.iter.args) == 1
+            if backwards and is_range(node.iter.args[0]):  # reversed(range(...)) is a range itself
+                step = ast.Slice(None, None, ast.UnaryOp(ast.USub(), ast.Constant(1)))
+                node.iter = _at(ast.Subscript(node.iter.args[0], step, ast.Load()), node.iter)
             if is_range(node.iter):
                 return node
-            out = []
-            seq = node.iter
-            if not isinstance(seq, ast.Name):
-                name = namer.fresh("items")
-                out.append(_assign(name, seq, node))
-                seq = _load(name)
-            base = node.target.id if isinstance(node.target, ast.Name) else "item"
-            index = namer.fresh("i_" + base)
-            length = ast.Call(_load("len"), [_load(seq.id)], [])
-            node.iter = _at(ast.Call(_load("range"), [length], []), node)
-            item = ast.Subscript(_load(seq.id), _load(index), ast.Load())
-            node.body = [_at(ast.Assign(targets=[node.target], value=item), node)] + node.body
+            loops.out = []
+            rebound = assigned_names(node.body)
+            target, iterable, index = node.target, node.iter, None
+            match target, iterable:  # for i, x in enumerate(xs): the counter is the loop's own
+                case ast.Tuple(elts=[ast.Name(id=name), rest]), ast.Call(args=[_], keywords=[]) if (
+                    loops.is_call_of(iterable, enumerate) and name not in rebound
+                ):
+                    index, target, iterable = name, rest, iterable.args[0]
+            if backwards:
+                iterable = iterable.args[0]
+            seq = loops.view(iterable, node, rebound)
+            base = target.id if isinstance(target, ast.Name) else "item"
+            index = index or namer.fresh("i_" + base)
+            steps = ast.Call(spell(range), [loops.length(seq, node, rebound)], [])
+            if backwards:
+                steps = ast.Subscript(steps, ast.Slice(None, None, ast.Constant(-1)), ast.Load())
+            node.iter = _at(steps, node)
+            node.body = [_at(ast.Assign(targets=[target], value=seq.item(_load(index))), node)] + node.body
             node.target = _at(ast.Name(index, ast.Store()), node)
-            return out + [node]
+            return loops.out + [node]
 
     return Rewrite().visit(fn)
 

@@ -135,4 +135,16 @@ def _(y, x, idx):
 def _(y, x, idx):
     d[y] = d[x][idx]
 
+
+# --- sequences: comprehensions build their lists with concat (normal/comprehensions.py) ---
+@adjoint(operator.concat)
+def _(z, x, y):
+    d[x] = d[z][:len(x)]
+    d[y] = d[z][len(x):]
+
+
+@tangent(operator.concat)
+def _(z, x, y):
+    d[z] = operator.concat(d[x], d[y])
+
 # fmt: on

@@ -59,7 +59,7 @@ def _lowered(rc: ReverseCode, stmts: list[ast.stmt], sg: ast.expr, adjoint, para
 def joint(rc: ReverseCode, fn: ast.FunctionDef, name: str, wrt: list[str], adjoint, sg: ast.expr,
           result: str | None, order: str, single: bool) -> ast.FunctionDef:
     """The gradient in one function. ``order``: 'grad', 'grad_value' or 'value_grad'."""
-    params = [a.arg for a in fn.args.args]
+    params = [a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
     grads = _gradients(rc, wrt, adjoint, single)
     body = _head(rc, sg) + list(rc.primal)
     if order != "grad":
@@ -81,7 +81,7 @@ def joint(rc: ReverseCode, fn: ast.FunctionDef, name: str, wrt: list[str], adjoi
 def split(rc: ReverseCode, fn: ast.FunctionDef, names: tuple[str, str], wrt: list[str], adjoint,
           sg: ast.expr, residual_name: str) -> tuple[ast.FunctionDef, ast.FunctionDef]:
     """The forward function returning (value, residuals) and the backward one taking them."""
-    params = [a.arg for a in fn.args.args]
+    params = [a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
     grads = _gradients(rc, wrt, adjoint)
     adjoint_part = _lowered(rc, list(rc.adjoint) + [ast.Return(grads)], sg, adjoint, params)
     local = set(params) | {n.id for s in rc.primal for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}

@@ -146,7 +146,8 @@ class ForwardTransform:
         name = self.scope.spell(jvp, fn.__name__ + "_jvp")
         targets = ast.Tuple([ast.Name(target, ast.Store()), ast.Name(self.tangent(target), ast.Store())], ast.Store())
         tangents = [_load(self.tangent(args[i].id)) for i in active]
-        return [_at(ast.Assign([targets], ast.Call(name, args + tangents, [])), stmt)]
+        positional, keywords = primitives.call_arguments(fn, args)
+        return [_at(ast.Assign([targets], ast.Call(name, positional + tangents, keywords)), stmt)]
 
     def _is(self, call: ast.Call, fn: Any) -> bool:
         return self.scope.resolve(call.func) is fn

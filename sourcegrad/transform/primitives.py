@@ -82,6 +82,15 @@ def bind_call(fn: Any, call: ast.Call, stmt: ast.stmt, scope) -> list[ast.expr]:
     return out
 
 
+def call_arguments(fn: Any, args: list[ast.expr]) -> tuple[list[ast.expr], list[ast.keyword]]:
+    """``bind_call``'s arguments as a call of a function with ``fn``'s parameters: keyword-only
+    parameters by keyword, the others by position."""
+    params = list(inspect.signature(fn).parameters.values())
+    positional = [a for p, a in zip(params, args) if p.kind is not p.KEYWORD_ONLY]
+    keywords = [ast.keyword(p.name, a) for p, a in zip(params, args) if p.kind is p.KEYWORD_ONLY]
+    return positional, keywords
+
+
 def differentiated_operands(value: ast.expr, scope, template) -> set[str] | None:
     """Names of the operands ``template`` gives a derivative for (not ``d[x] = 0.0``), None if all."""
     if template is None:

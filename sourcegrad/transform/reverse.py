@@ -222,7 +222,7 @@ class ReverseTransform:
         fwd_name, bwd_name = self.scope.spell(fwd, base + "_fwd"), self.scope.spell(bwd, base + "_bwd")
         residual = self.namer.fresh(base + "_res")
         primal = ast.Assign([ast.Tuple([ast.Name(target, ast.Store()), ast.Name(residual, ast.Store())], ast.Store())],
-                            ast.Call(fwd_name, args, []))
+                            ast.Call(fwd_name, *primitives.call_arguments(fn, args)))
         self.primal_forms[id(stmt)] = ast.fix_missing_locations(ast.copy_location(primal, stmt))
         parts = [self.namer.fresh(f"{self.adjoint(args[i].id)}_{base}") for i in active]
         self.call_adjoints |= set(parts)

@@ -134,6 +134,7 @@ row(operator.getitem,
     case(A(4, 3), K(np.array([0, 2, 2]))), case(A(4, 3), K(np.array([True, False, True, True]))),
     case(A(4, 3), K((np.array([0, 0, 3]), np.array([1, 1, 2])))),
     case(T(A(3), F, A(2, 2)), K(1)), case(T(A(3), F, A(2, 2)), K(slice(0, 2))))
+row(operator.concat, case(T(A(3), F), T(A(2, 2))), case(T(), T(A(2), A(2))), autograd=False)
 
 # --- math ---
 row([math.exp, math.expm1, math.sin, math.cos, math.atan, math.sinh, math.cosh, math.tanh,

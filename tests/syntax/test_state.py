@@ -1,0 +1,200 @@
+"""Global and closure state: module constants, closures over arrays, functions returned by factories,
+``functools.partial`` of a user function, passed to ``sg.grad`` or called inside.
+
+Programs are written once as source text (a module of their own) and compared with finite
+differences (both modes) and with autograd.
+"""
+
+import functools
+
+import numpy as np
+import pytest
+from helpers import check_grad, check_pair, rand
+
+import sourcegrad as sg
+
+MODULE = """
+import functools
+
+SCALE = 1.5
+OFFSETS = np.array([0.1, -0.2, 0.3])
+TABLE = (0.5, 2.0)
+
+def penalty(x, strength, power=2):
+    return strength * np.sum(np.abs(x) ** power)
+
+def reads_constants(x):
+    return np.sum(np.tanh(x * SCALE + OFFSETS)) * TABLE[1] + penalty(x, TABLE[0])
+
+def make_loss(data, targets):
+    def loss(w):
+        predictions = np.tanh(data @ w)
+        return np.mean((predictions - targets) ** 2)
+    return loss
+
+def make_layer(W):
+    scale = np.sum(W * W)
+    def layer(x):
+        return np.tanh(W @ x) * scale
+    return layer
+
+def two_layers(x, W1, W2):
+    first = make_layer(W1)
+    return np.sum(first(x) * x)
+
+def calls_partial(x, w):
+    reg = functools.partial(penalty, strength=0.3)
+    return np.sum(np.sin(x * w)) + reg(w) + reg(x, power=3)
+
+small_penalty = functools.partial(penalty, strength=0.1, power=4)
+
+def calls_module_partial(x):
+    return small_penalty(x) + np.sum(x * x)
+"""
+
+
+@pytest.fixture(scope="module")
+def module():
+    ns_np = sg.exec_source(MODULE, {"np": np})
+    import autograd.numpy as anp
+
+    ns_ag = {"np": anp}
+    exec(compile(MODULE, "<autograd twin>", "exec"), ns_ag)  # noqa: S102  (the twin)
+    return ns_np, ns_ag
+
+
+@pytest.mark.parametrize(
+    "name, shapes, wrt",
+    [
+        ("reads_constants", [(3,)], 0),
+        ("calls_partial", [(3,), (3,)], (0, 1)),
+        ("calls_module_partial", [(3,)], 0),
+    ],
+)
+def test_module_function(module, name, shapes, wrt, rng):
+    """Module constants; a partial made inside, and one made at module level, called inside."""
+    ns_np, ns_ag = module
+    check_pair(ns_np[name], ns_ag[name], tuple(rand(rng, shape) for shape in shapes), wrt=wrt)
+
+
+def test_rebinding_a_module_constant_regenerates(module, rng):
+    ns_np, _ = module
+    x = rand(rng, (3,))
+    f = ns_np["reads_constants"]
+    before = sg.grad(f)(x)
+    ns_np["SCALE"] = 3.0
+    try:
+        after = check_grad(f, (x,))
+    finally:
+        ns_np["SCALE"] = 1.5
+    assert not np.allclose(before, after)
+
+
+def test_closure_from_a_factory_passed_to_grad(module, rng):
+    ns_np, ns_ag = module
+    data, targets = rand(rng, (5, 3)), rand(rng, (5,))
+    w = rand(rng, (3,))
+    check_pair(ns_np["make_loss"](data, targets), ns_ag["make_loss"](data, targets), (w,))
+    other = ns_np["make_loss"](data * 2.0, targets)
+    assert not np.allclose(sg.grad(other)(w), sg.grad(ns_np["make_loss"](data, targets))(w))
+
+
+def test_closure_capturing_an_array_and_a_derived_value(module, rng):
+    ns_np, ns_ag = module
+    W = rand(rng, (3, 3))
+    check_pair(ns_np["make_layer"](W), ns_ag["make_layer"](W), (rand(rng, (3,)),))
+
+
+def test_function_made_by_a_factory_inside_is_an_error(module):
+    """Left out (docs/python-subset.md): what `first` is exists only when the function runs."""
+    ns_np, _ = module
+    with pytest.raises(sg.SourcegradError) as err:
+        sg.grad(ns_np["two_layers"])
+    assert "cannot tell what 'first' calls" in str(err.value) and "factory" in str(err.value)
+    assert err.value.location.lineno == 28
+
+
+def test_partial_passed_to_grad(module, rng):
+    ns_np, ns_ag = module
+    x = rand(rng, (3,))
+    f_np = functools.partial(ns_np["penalty"], strength=0.7, power=3)
+    f_ag = functools.partial(ns_ag["penalty"], strength=0.7, power=3)
+    check_pair(f_np, f_ag, (x,))
+
+
+def test_partial_with_a_bound_array_passed_to_grad(module, rng):
+    ns_np, _ = module
+    x, w = rand(rng, (3,)), rand(rng, (3,))
+    loss = functools.partial(ns_np["calls_partial"], w=w)
+    check_grad(loss, (x,))
+    bound_first = functools.partial(ns_np["calls_partial"], x)
+    check_grad(bound_first, (w,))
+
+
+def test_closure_cell_rebound_after_grad(rng):
+    src = """
+def make():
+    state = np.ones(3)
+    def f(x):
+        return np.sum(np.sin(x) * state)
+    def set_state(v):
+        nonlocal state
+        state = v
+    return f, set_state
+"""
+    ns = sg.exec_source(src, {"np": np})
+    f, set_state = ns["make"]()
+    x = rand(rng, (3,))
+    np.testing.assert_allclose(sg.grad(f)(x), np.cos(x), rtol=1e-12)
+    set_state(np.full(3, 2.0))
+    np.testing.assert_allclose(check_grad(f, (x,)), 2.0 * np.cos(x), rtol=1e-9)
+
+
+def raises_at(src, words, lines):
+    """sg.grad of `f` in `src` raises a SourcegradError saying `words` at one of `lines`."""
+    ns = sg.exec_source(src, {"np": np})
+    with pytest.raises(sg.SourcegradError) as err:
+        sg.grad(ns["f"])
+    assert words in str(err.value)
+    assert err.value.location is not None and err.value.location.lineno in lines
+
+
+def test_global_statement_is_an_error():
+    src = """
+COUNT = 0
+
+def f(x):
+    global COUNT
+    COUNT = COUNT + 1
+    return np.sum(x)
+"""
+    raises_at(src, "global", (5,))
+
+
+def test_calling_a_factorys_result_directly_is_an_error():
+    src = """
+def make_model(W):
+    def model(x):
+        return np.sum(np.tanh(x @ W))
+    return model
+
+def f(x, W):
+    return make_model(W)(x)
+"""
+    raises_at(src, "make_model(W)", (8,))
+
+
+def test_local_partial_rebound_is_an_error():
+    src = """
+import functools
+
+def scaled(x, k):
+    return x * k
+
+def f(x):
+    g = functools.partial(scaled, k=2.0)
+    if np.sum(x) > 0:
+        g = functools.partial(scaled, k=3.0)
+    return np.sum(g(x))
+"""
+    raises_at(src, "partial", (8, 10))
