@@ -6,7 +6,9 @@ you can print (``sourcegrad.source``), read and step through, that computes the 
 
 from sourcegrad import rules as _rules  # noqa: F401  (registers the built-in rule tables)
 from sourcegrad.api import autodiff, grad, hessian, hvp, jacobian, jvp, source, value_and_grad, vjp
+from sourcegrad.checking import GradCheckReport, check_grads
 from sourcegrad.errors import (
+    GradientCheckError,
     NoRule,
     SourcegradError,
     SourceUnavailable,
@@ -17,6 +19,8 @@ from sourcegrad.frontend.source import exec_source
 from sourcegrad.rules.table import adjoint, elementwise, linear, nondifferentiable, tangent
 
 __all__ = [
+    "GradCheckReport",
+    "GradientCheckError",
     "NoRule",
     "SourceUnavailable",
     "SourcegradError",
@@ -24,9 +28,14 @@ __all__ = [
     "UnsupportedSyntax",
     "adjoint",
     "autodiff",
+    "check_grads",
     "elementwise",
     "exec_source",
     "grad",
+    "hessian",
+    "hvp",
+    "jacobian",
+    "jvp",
     "linear",
     "nondifferentiable",
     "source",

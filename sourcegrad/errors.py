@@ -8,12 +8,16 @@ This module is a leaf: it imports only the standard library.
       NoRule                   a call to a function with no derivative rule
       SourceUnavailable        no Python source to transform
       TransformError           any other code that cannot be differentiated
+      GradientCheckError       also an AssertionError: `check_grads` found a wrong derivative
 """
 
 from __future__ import annotations
 
 import ast
+import inspect
 import linecache
+import os
+import sys
 from dataclasses import dataclass
 
 
@@ -38,6 +42,42 @@ class Location:
         end = start + 1 if self.end_col is None else min(self.end_col - indent, len(code))
         carets = "^" * max(end - start, 1)
         return f"{head}\n    {code}\n    {' ' * start}{carets}"
+
+
+def location_of_function(fn: object) -> Location | None:
+    """The Location of a Python function's `def` (or `lambda`), its name underlined; else None."""
+    code = getattr(inspect.unwrap(getattr(fn, "__func__", fn)), "__code__", None)
+    if code is None:
+        return None
+    filename, first = code.co_filename, code.co_firstlineno
+    word = "lambda" if code.co_name == "<lambda>" else code.co_name
+    for lineno in range(first, first + 20):  # past any decorators
+        text = linecache.getline(filename, lineno).rstrip("\r\n")
+        if not text:
+            break
+        col = text.find(word, text.find("def ") + 4 if word != "lambda" else 0)
+        if (word == "lambda" or text.lstrip().startswith(("def ", "async def "))) and col >= 0:
+            return Location(filename, lineno, col, col + len(word), text)
+    return Location(filename, first, 0, None, linecache.getline(filename, first).rstrip("\r\n"))
+
+
+def caller_location() -> Location | None:
+    """The Location of the innermost call from outside sourcegrad: the user's line that called the
+    public function now raising (on 3.11+ the call itself is underlined, as tracebacks do)."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame = sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    filename, lineno = frame.f_code.co_filename, frame.f_lineno
+    text = linecache.getline(filename, lineno, frame.f_globals).rstrip("\r\n")
+    col, end = len(text) - len(text.lstrip()), None
+    if hasattr(frame.f_code, "co_positions") and frame.f_lasti >= 0:
+        positions = list(frame.f_code.co_positions())[frame.f_lasti // 2]
+        if positions[0] == positions[1] == lineno and positions[2] is not None and text:
+            col, end = _char_col(text, positions[2]), _char_col(text, positions[3])
+    return Location(filename, lineno, col, end, text)
 
 
 def _char_col(text: str, byte_col: int) -> int:
@@ -66,10 +106,13 @@ class SourcegradError(Exception):
     """Base class of every error sourcegrad raises on purpose.
 
     `str(err)` is the message, then the location block, then a line starting 'What to do: '.
+    Without a location, the error points at the user's line that called into sourcegrad.
     """
 
     def __init__(self, message: str, location: Location | None = None, hint: str | None = None):
         super().__init__(message)
+        if location is None:
+            location = caller_location()
         self.message = message
         self.location = location
         self.hint = hint
@@ -145,3 +188,17 @@ class SourceUnavailable(SourcegradError):
 
 class TransformError(SourcegradError):
     """This code cannot be differentiated; the message and hint say why and what to do."""
+
+
+class GradientCheckError(SourcegradError, AssertionError):
+    """`sourcegrad.check_grads` found derivatives that differ from finite differences.
+
+    Also an `AssertionError`, so a test that calls `check_grads` fails rather than errors.
+    `report` holds every comparison made (see `sourcegrad.checking.GradCheckReport`).
+    """
+
+    def __init__(self, message: str, report: object, location: Location | None = None,
+                 hint: str | None = None):
+        super().__init__(message, location, hint)
+        self.report = report
+        self.args = (message, report, location, hint)

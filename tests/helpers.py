@@ -34,6 +34,15 @@ def positive(rng, shape=()):
     return rand(rng, shape, 0.5, 2.0)
 
 
+def line_of(fn, text):
+    """The absolute line number in its file of the first line of fn that starts with text."""
+    lines, first = inspect.getsourcelines(fn)
+    for offset, line in enumerate(lines):
+        if line.strip().startswith(text):
+            return first + offset
+    raise AssertionError(f"{text!r} not in {fn.__name__}")
+
+
 # --- wrt handling ------------------------------------------------------------------------------
 
 

@@ -1,7 +1,6 @@
 """The public API: grad and its options, value_and_grad, vjp, autodiff, source, exec_source,
 caching, and the errors a user sees."""
 
-import inspect
 import os
 import traceback
 import warnings
@@ -12,6 +11,7 @@ import pytest
 from helpers import (
     assert_grad_close,
     check_grad,
+    line_of,
     make,
     numeric_grad,
     positive,
@@ -27,15 +27,6 @@ def predict(W, b, x):
 
 def predict_args(rng):
     return rand(rng, (3, 2)), rand(rng, (2,)), rand(rng, (4, 3))
-
-
-def line_of(fn, text):
-    """The absolute line number in this file of the first line of fn that starts with text."""
-    lines, first = inspect.getsourcelines(fn)
-    for offset, line in enumerate(lines):
-        if line.strip().startswith(text):
-            return first + offset
-    raise AssertionError(f"{text!r} not in {fn.__name__}")
 
 
 # --- wrt ---------------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ class Cache:
         self._entries: dict[tuple, tuple[Any, dict[str, Any], Any]] = {}
 
     def get(self, fn, request) -> Any:
-        entry = self._entries.get((fn.__code__, request))
+        code = getattr(fn, "__code__", None)  # None: not a Python function (the frontend says so)
+        entry = self._entries.get((code, request)) if code is not None else None
         if entry is None:
             return None
         made, used, globals_, defaults = entry

@@ -5,6 +5,11 @@ names denote. Output: the compiled function; its source is registered in ``linec
 deterministic pseudo-filename (``<sourcegrad dloss model.py:12>``) and kept on the function as
 ``__sourcegrad_source__``. The function's globals are a fresh dict of exactly those objects:
 nothing is written into the user's module.
+
+An exception that leaves a generated function gets a note (3.11+) naming the user's line the
+failing generated line came from, as a traceback entry: ``File "model.py", line 7``. The text that
+tracebacks and pdb show is the text ``sourcegrad.source`` returns; only the compiled code holds an
+extra ``try``/``except`` around the body that adds the note and re-raises.
 """
 
 from __future__ import annotations
@@ -13,7 +18,32 @@ import ast
 import builtins
 import linecache
 import os
+import textwrap
+from dataclasses import dataclass
 from typing import Any
+
+from sourcegrad.emit import display
+
+NOTE = "__sourcegrad_note__"  # the note helper, in a generated function's globals
+_CAUGHT = "__sourcegrad_error__"  # the exception, in its except clause
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a generated line comes from: a line of the user's file; ``adjoint`` when the
+    generated line belongs to the backward pass (after the first ``# line N:`` comment)."""
+
+    filename: str
+    lineno: int
+    adjoint: bool
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Generated source text, and for each of its lines (1-based) the user line it comes from."""
+
+    text: str
+    origins: dict[int, Origin]
 
 
 class _NegativeConstants(ast.NodeTransformer):
@@ -26,60 +56,166 @@ class _NegativeConstants(ast.NodeTransformer):
         return node
 
 
-def render(fn: ast.FunctionDef, user_file: str, comment_lines: set[int] | None = None) -> str:
+def render(fn: ast.FunctionDef, user_file: str, comment_lines: set[int] | None = None) -> Rendered:
     """Source text of ``fn``; statements from ``comment_lines`` blocks get a ``# line N: ...`` comment."""
     for stmt in fn.body:
         _NegativeConstants().visit(stmt)
     stub = ast.FunctionDef(fn.name, fn.args, [ast.Pass()], [], None, None, **_type_params())
     header = ast.unparse(ast.fix_missing_locations(ast.copy_location(stub, fn)))
-    lines = [header.splitlines()[0]]
-    _block(fn.body, 1, lines, user_file, comment_lines or set(), [None])
-    return "\n".join(lines) + "\n"
+    out = _Lines(user_file, comment_lines or set())
+    out.lines.append(header.splitlines()[0])
+    out.block(fn.body, 1)
+    return Rendered("\n".join(out.lines) + "\n", out.origins)
 
 
 def _type_params() -> dict:
     return {"type_params": []} if "type_params" in ast.FunctionDef._fields else {}
 
 
-def _block(stmts, depth: int, lines: list[str], user_file: str, commented: set[int], last: list) -> None:
-    pad = "    " * depth
-    for stmt in stmts:
+class _Lines:
+    """The lines of a function body being rendered, and the user line each one comes from."""
+
+    def __init__(self, user_file: str, commented: set[int]):
+        self.user_file, self.commented = user_file, commented
+        self.lines: list[str] = []
+        self.origins: dict[int, Origin] = {}
+        self.last: int | None = None  # the user line of the last comment
+
+    def add(self, text: str, stmt: ast.stmt | None = None) -> None:
+        self.lines.append(text)
         line = getattr(stmt, "lineno", None)
-        if id(stmt) in commented and line != last[0] and line and not isinstance(stmt, ast.Return):
-            text = linecache.getline(user_file, line).strip() if line else ""
-            lines.append(f"{pad}# line {line}: {text}")
-            last[0] = line
-        match stmt:
-            case ast.If(test=test, body=body, orelse=orelse):
-                lines.append(f"{pad}if {ast.unparse(test)}:")
-                _block(body, depth + 1, lines, user_file, commented, last)
-                if orelse:
-                    lines.append(f"{pad}else:")
-                    _block(orelse, depth + 1, lines, user_file, commented, last)
-            case ast.For(target=target, iter=iterable, body=body):
-                lines.append(f"{pad}for {ast.unparse(target)} in {ast.unparse(iterable)}:")
-                _block(body, depth + 1, lines, user_file, commented, last)
-            case ast.While(test=test, body=body):
-                lines.append(f"{pad}while {ast.unparse(test)}:")
-                _block(body, depth + 1, lines, user_file, commented, last)
-            case _:
-                for text in ast.unparse(stmt).splitlines():
-                    lines.append(pad + text)
+        if line:
+            self.origins[len(self.lines)] = Origin(self.user_file, line, id(stmt) in self.commented)
+
+    def block(self, stmts, depth: int) -> None:
+        pad = "    " * depth
+        for stmt in stmts:
+            line = getattr(stmt, "lineno", None)
+            if id(stmt) in self.commented and line and line != self.last and not isinstance(stmt, ast.Return):
+                self.lines.append(f"{pad}# line {line}: {primal_text(self.user_file, stmt)}")
+                self.last = line
+            match stmt:
+                case ast.If(test=test, body=body, orelse=orelse):
+                    self.add(f"{pad}if {ast.unparse(test)}:", stmt)
+                    self.block(body, depth + 1)
+                    if orelse:
+                        self.add(f"{pad}else:", stmt)
+                        self.block(orelse, depth + 1)
+                case ast.For(target=target, iter=iterable, body=body):
+                    self.add(f"{pad}for {ast.unparse(target)} in {ast.unparse(iterable)}:", stmt)
+                    self.block(body, depth + 1)
+                case ast.While(test=test, body=body):
+                    self.add(f"{pad}while {ast.unparse(test)}:", stmt)
+                    self.block(body, depth + 1)
+                case _:
+                    for text in ast.unparse(stmt).splitlines():
+                        self.add(pad + text, stmt)
+
+
+def primal_text(user_file: str, stmt: ast.stmt) -> str:
+    """The user's statement at ``stmt``'s position, on one line.
+
+    A block statement (``for``, ``if``) shows its header line. A simple statement written over
+    several lines is re-printed from its parsed form, so the comment shows all of it.
+    """
+    first = linecache.getline(user_file, stmt.lineno).strip()
+    end = getattr(stmt, "end_lineno", None) or stmt.lineno
+    if end <= stmt.lineno or first.endswith(":"):
+        return first
+    lines = [linecache.getline(user_file, n) for n in range(stmt.lineno, end + 1)]
+    try:
+        (whole,) = ast.parse(textwrap.dedent("".join(lines))).body
+    except (SyntaxError, ValueError):  # not one whole statement: keep what the line shows
+        return first
+    return ast.unparse(whole) if "\n" not in ast.unparse(whole) else first
+
+
+def normal_form_text(fn: ast.FunctionDef, src) -> str:
+    """The normal form ``fn`` of the user function ``src`` (a FunctionSource), each statement
+    under a ``# line N:`` comment naming the user line it comes from."""
+    every = {id(n) for n in ast.walk(fn) if isinstance(n, ast.stmt)}
+    where = f"{os.path.basename(src.filename)}:{src.node.lineno}"
+    head = f"# normal form of {src.qualname} ({where}): the code sourcegrad differentiates\n"
+    return head + render(fn, src.filename, every).text
 
 
 def pseudo_filename(name: str, user_file: str, lineno: int) -> str:
     return f"<sourcegrad {name} {os.path.basename(user_file)}:{lineno}>"
 
 
-def compile_function(source: str, name: str, filename: str, namespace: dict[str, Any]):
-    """Compile ``source`` (one ``def``) under ``filename`` and return the function it defines."""
+def compile_function(rendered: Rendered, name: str, filename: str, namespace: dict[str, Any]):
+    """Compile ``rendered`` (one ``def``) under ``filename`` and return the function it defines."""
+    source = rendered.text
     lines = source.splitlines(keepends=True)
-    linecache.cache[filename] = (len(source), None, lines, filename)
-    scope = {"__builtins__": builtins, "__name__": "sourcegrad.generated", **namespace}
-    exec(compile(source, filename, "exec"), scope)  # noqa: S102  (running generated code is the point)
+    filename = _unclaimed(filename, lines)
+    entry = (len(source), None, lines, filename)
+    linecache.cache[filename] = entry
+    note = _Note(name, filename, entry, rendered.origins)
+    scope = {"__builtins__": builtins, "__name__": "sourcegrad.generated", **namespace, NOTE: note}
+    exec(compile(_noting(ast.parse(source, filename)), filename, "exec"), scope)  # noqa: S102  (running generated code is the point)
     fn = scope[name]
     fn.__sourcegrad_source__ = source
+    fn._repr_html_ = lambda: display.as_html(full_source(fn))
     return fn
+
+
+def _unclaimed(filename: str, lines: list[str]) -> str:
+    """``filename``, or a numbered variant if other text holds it (the optimized and unoptimized
+    gradients of one function share a name): generated source is read back from linecache to be
+    transformed again, so two texts must never share a name."""
+    base, n = filename, 1
+    while filename in linecache.cache and linecache.cache[filename][2] != lines:
+        n += 1
+        filename = f"{base[:-1]} #{n}>"
+    return filename
+
+
+def full_source(fn) -> str:
+    """The source of a generated function followed by that of the generated functions it calls."""
+    parts = [fn.__sourcegrad_source__]
+    for helper in getattr(fn, "__sourcegrad_helpers__", ()):
+        parts.append(full_source(helper))
+    return "\n\n".join(dict.fromkeys(parts))
+
+
+def _noting(module: ast.Module) -> ast.Module:
+    """Wrap the function's body in ``try: ... except Exception as e: note(e); raise``.
+
+    The ``try`` takes the first statement's line (so stepping in pdb shows no extra line), the
+    handler the ``def`` line (an exception leaving the function passes through it).
+    """
+    (fn,) = module.body
+    caught = ast.Name(_CAUGHT, ast.Load())
+    call = ast.Expr(ast.Call(ast.Name(NOTE, ast.Load()), [caught], []))
+    handler = ast.ExceptHandler(ast.Name("Exception", ast.Load()), _CAUGHT, [call, ast.Raise()])
+    for node in ast.walk(handler):
+        if isinstance(node, (ast.stmt, ast.expr, ast.excepthandler)):
+            ast.copy_location(node, fn)
+    wrapped = ast.copy_location(ast.Try(fn.body, [handler], [], []), fn.body[0])
+    fn.body = [wrapped]
+    return module
+
+
+class _Note:
+    """Adds to an exception leaving a generated function the user line its generated line is for."""
+
+    def __init__(self, name: str, filename: str, entry: tuple, origins: dict[int, Origin]):
+        self.name, self.filename, self.entry, self.origins = name, filename, entry, origins
+
+    def __call__(self, error: BaseException) -> None:
+        # The source may have been dropped (linecache.clearcache()); the traceback needs it.
+        linecache.cache.setdefault(self.filename, self.entry)
+        tb = error.__traceback__
+        origin = self.origins.get(tb.tb_lineno) if tb is not None else None
+        if origin is None or not hasattr(error, "add_note"):  # add_note: Python 3.11+
+            return
+        sweep = "the backward pass" if origin.adjoint else "the forward sweep"
+        text = linecache.getline(origin.filename, origin.lineno).strip()
+        where = f'  File "{origin.filename}", line {origin.lineno}'
+        error.add_note(
+            f"sourcegrad: line {tb.tb_lineno} of the generated `{self.name}` ({sweep}) comes from\n"
+            + (f"{where}\n    {text}" if text else where)
+        )
 
 
 def free_names(fn: ast.FunctionDef) -> set[str]:
