@@ -152,7 +152,7 @@ class Normaliser:
             case ast.Expr() | ast.Assert() | ast.Pass() | ast.Break():
                 out.append(stmt)
             case _:
-                raise self.scope.error(f"{type(stmt).__name__} statement is not supported here", stmt)
+                raise self.scope.error(f"{type(stmt).__name__} statement is not supported here", stmt, "write it as a plain assignment, `if`, `for`, `while` or `return` (an annotated `y: float = v` as `y = v`)")
         return out
 
     def range_expression(self, node: ast.expr, out: list, where: ast.stmt) -> ast.expr:
@@ -202,7 +202,7 @@ class Normaliser:
             return
         source = self.atom(value, "_".join(names) or "items", out, where)
         if not isinstance(source, ast.Name):
-            raise self.scope.error("cannot unpack a constant", where)
+            raise self.scope.error("cannot unpack a constant", where, "unpack a tuple, list or array, or assign the names one by one")
         flat = []
         for t in target.elts:
             if isinstance(t, ast.Name):
@@ -255,7 +255,7 @@ class Normaliser:
                 return type(expr)([at(e) for e in elts], ast.Load())
             case ast.IfExp() | ast.Compare() | ast.BoolOp():
                 return at(expr)
-        raise self.scope.error(f"{type(expr).__name__} expression is not supported here", expr)
+        raise self.scope.error(f"{type(expr).__name__} expression is not supported here", expr, "compute it outside the differentiated function and pass it in, or write it with arithmetic, calls, subscripts, tuples and lists")
 
     def index(self, index: ast.expr, hint: str, out: list, where) -> ast.expr:
         match index:
@@ -341,7 +341,7 @@ class Normaliser:
         given = dict(zip(params, call.args)) | {k.arg: k.value for k in call.keywords}
         missing = [p for p in params if p not in given and p not in defaults]
         if missing or len(call.args) > len(params) or lam.args.vararg or lam.args.kwarg:
-            raise self.scope.error("this call does not match the lambda's parameters", call)
+            raise self.scope.error("this call does not match the lambda's parameters", call, "pass one value per parameter of the lambda (no *args or **kwargs)")
         values = {p: given.get(p, defaults.get(p)) for p in params}
 
         class Substitute(ast.NodeTransformer):

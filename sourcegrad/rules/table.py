@@ -232,7 +232,7 @@ def _from_def(fn, template_fn, mode: str) -> Template:
     """A Template from a decorated `def`: its source, parameters, defaults and globals."""
     code = getattr(template_fn, "__code__", None)
     if code is None:
-        raise SourcegradError(f"@{mode}({qualified_name(fn)}) must decorate a plain `def`")
+        raise SourcegradError(f"@{mode}({qualified_name(fn)}) must decorate a plain `def`", hint=f"write `@sourcegrad.{mode}({qualified_name(fn)})` on the line above a `def _(y, x): ...` template")
     try:
         lines, start = inspect.getsourcelines(template_fn)
     except (OSError, TypeError) as err:
@@ -372,7 +372,7 @@ def _rule_error(message: str, node: ast.AST | None, filename: str, lineno: int |
     return SourcegradError(
         f"{message} ({filename}:{location.lineno})",
         location,
-        "see STYLE.md §3 for the shape of rule templates",
+        "write the rule as `@sourcegrad.adjoint(fn)` over `def _(y, x): d[x] = d[y] * ...` (the result first, one `d[arg] = ...` per argument), or `@sourcegrad.tangent(fn)` over `def _(y, x): d[y] = d[x] * ...`; constant defaults only",
     )
 
 
@@ -423,7 +423,7 @@ def _lambda_node(fn) -> tuple[ast.Lambda, str, ast.Call | None]:
     """
     code = getattr(fn, "__code__", None)
     if code is None:
-        raise SourcegradError(f"expected a lambda, got {fn!r}")
+        raise SourcegradError(f"expected a lambda, got {fn!r}", hint="pass the derivative as a lambda written in the call: `elementwise(fn, lambda x, y: ...)`")
     filename = code.co_filename
     lines = linecache.getlines(filename, getattr(fn, "__globals__", None))
     if not lines:

@@ -68,11 +68,11 @@ def bind_call(fn: Any, call: ast.Call, stmt: ast.stmt, scope) -> list[ast.expr]:
     try:
         bound = signature.bind(*call.args, **{k.arg: k.value for k in call.keywords})
     except TypeError as err:
-        raise TransformError(f"call of {fn.__qualname__} does not match its signature: {err}", where) from None
+        raise TransformError(f"call of {fn.__qualname__} does not match its signature: {err}", where, hint=f"call it with the parameters of {fn.__qualname__}{signature}") from None
     out = []
     for name, param in signature.parameters.items():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            raise TransformError(f"{fn.__qualname__} takes *args/**kwargs: not supported yet", where)
+            raise TransformError(f"{fn.__qualname__} takes *args/**kwargs: not supported yet", where, hint="give it explicit parameters (a tuple or dict argument is fine)")
         if name in bound.arguments:
             out.append(bound.arguments[name])
         elif isinstance(param.default, (int, float, bool, str, type(None))):

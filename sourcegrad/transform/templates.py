@@ -34,7 +34,7 @@ def bind(template: Template, site: Site) -> dict[str, ast.expr]:
     """Template parameter -> the statement's atom (or the default, as a constant)."""
     result, *params = template.params
     if len(site.args) > len(params):
-        raise _error(f"too many arguments for the rule of {_name(template.primal)}", site)
+        raise _error(f"too many arguments for the rule of {_name(template.primal)}", site, "pass only the arguments the rule covers, or register a rule that takes them")
     binding: dict[str, ast.expr] = {result: ast.Name(site.target, ast.Load())}
     binding.update(zip(params, site.args))
     for key, value in site.keywords.items():
@@ -45,7 +45,7 @@ def bind(template: Template, site: Site) -> dict[str, ast.expr]:
     for param in params:
         if param not in binding:
             if param not in template.defaults:
-                raise _error(f"missing argument '{param}' for the rule of {_name(template.primal)}", site)
+                raise _error(f"missing argument '{param}' for the rule of {_name(template.primal)}", site, f"pass '{param}' as the function requires")
             binding[param] = ast.parse(repr(template.defaults[param]), mode="eval").body
     return binding
 
