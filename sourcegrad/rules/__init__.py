@@ -5,6 +5,21 @@ sourcegrad's own runtime helpers (so generated code can be differentiated again)
 A leaf of the package: it imports `runtime` and `errors`, never the pipeline.
 """
 
-from sourcegrad.rules import math, numpy, numpy_arrays, numpy_linalg, operators, runtime, table  # noqa: F401 - registration on import
+import numpy as _np
+
+from sourcegrad.rules import (  # noqa: F401 - registration on import
+    math,
+    numpy,
+    numpy_arrays,
+    numpy_linalg,
+    numpy_signal,
+    numpy_stats,
+    operators,
+    runtime,
+    table,
+)
+
+if int(_np.__version__.split(".")[0]) >= 2:
+    from sourcegrad.rules import numpy2  # noqa: F401 - NumPy 2's array-API names
 
 __all__ = ["table"]

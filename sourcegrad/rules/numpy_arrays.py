@@ -29,6 +29,12 @@ linear(np.diag,        lambda g, x, k=0: sg.undiag(g, x, k))
 linear(np.diagonal,    lambda g, x, offset=0, axis1=0, axis2=1: sg.undiagonal(g, x, offset, axis1, axis2))
 linear(np.take,        lambda g, x, indices, axis=None: sg.untake(g, x, indices, axis))
 linear(np.take_along_axis, lambda g, x, indices, axis: sg.untake_along_axis(g, x, indices, axis))
+linear(np.diagflat,    lambda g, x, k=0: np.reshape(np.diagonal(g, k), np.shape(x)))
+linear(np.rollaxis,    lambda g, x, axis, start=0: np.moveaxis(g, sg.rollaxis_destination(np.ndim(x), axis, start), axis))
+linear(np.resize,      lambda g, x, new_shape: sg.unresize(g, x))
+linear(np.delete,      lambda g, x, obj, axis=None: sg.undelete(g, x, obj, axis))
+linear(np.asfortranarray, lambda g, x, dtype=None: sg.unarray(g, x))
+linear(np.asarray_chkfinite, lambda g, x, dtype=None, order=None: sg.unarray(g, x))
 
 # --- joins and splits ---
 linear(np.hstack,      lambda g, xs: sg.unjoin(g, xs, 0 if np.ndim(xs[0]) <= 1 else 1, np.atleast_1d))
@@ -36,6 +42,87 @@ linear(np.vstack,      lambda g, xs: sg.unjoin(g, xs, 0, np.atleast_2d))
 linear(np.dstack,      lambda g, xs: sg.unjoin(g, xs, 2, np.atleast_3d))
 linear(np.split,       lambda g, x, indices_or_sections, axis=0: np.concatenate(g, axis))
 linear(np.array_split, lambda g, x, indices_or_sections, axis=0: np.concatenate(g, axis))
+linear(np.hsplit,      lambda g, x, indices_or_sections: np.concatenate(g, 1 if np.ndim(x) > 1 else 0))
+linear(np.vsplit,      lambda g, x, indices_or_sections: np.concatenate(g, 0))
+linear(np.dsplit,      lambda g, x, indices_or_sections: np.concatenate(g, 2))
+linear(np.column_stack, lambda g, xs: sg.unjoin(g, xs, 1, sg.as_columns))
+
+
+@adjoint(np.append)                     # axis None: both flattened
+def _(y, x, values, axis=None):
+    d[x] = sg.unappend(d[y], x, values, axis, 0)
+    d[values] = sg.unappend(d[y], x, values, axis, 1)
+
+
+@tangent(np.append)
+def _(y, x, values, axis=None):
+    d[y] = sg.append_tangent(d[x], d[values], x, values, axis)
+
+
+@adjoint(np.insert)                     # values broadcast into the inserted places
+def _(y, x, obj, values, axis=None):
+    d[x] = sg.uninsert(d[y], x, obj, values, axis, 0)
+    d[values] = sg.uninsert(d[y], x, obj, values, axis, 1)
+
+
+@tangent(np.insert)
+def _(y, x, obj, values, axis=None):
+    d[y] = sg.insert_tangent(d[x], d[values], x, obj, values, axis)
+
+
+@adjoint(np.broadcast_arrays)           # up to three arrays
+def _(y, a, b=None, c=None):
+    d[a] = sg.unbroadcast(d[y][0], a)
+    d[b] = sg.unbroadcast(d[y][1], b)
+    d[c] = sg.unbroadcast(d[y][2], c)
+
+
+@tangent(np.broadcast_arrays)
+def _(y, a, b=None, c=None):
+    d[y] = sg.broadcast_tangents(y, d[a], d[b], d[c])
+
+
+@adjoint(np.meshgrid)                   # up to three 1-D (or flattened) inputs
+def _(y, x1, x2=None, x3=None, copy=True, sparse=False, indexing="xy"):
+    d[x1] = sg.unmeshgrid(d[y][0], x1, 0, len(y), indexing)
+    d[x2] = sg.unmeshgrid(d[y][1], x2, 1, len(y), indexing)
+    d[x3] = sg.unmeshgrid(d[y][2], x3, 2, len(y), indexing)
+
+
+@tangent(np.meshgrid)
+def _(y, x1, x2=None, x3=None, copy=True, sparse=False, indexing="xy"):
+    d[y] = sg.meshgrid_tangent((d[x1], d[x2], d[x3]), y, indexing)
+
+
+# --- picking: the condition or index array carries no derivative ---
+@adjoint(np.compress)
+def _(y, condition, x, axis=None):
+    d[x] = sg.untake(d[y], x, np.flatnonzero(condition), axis)
+
+
+@tangent(np.compress)
+def _(y, condition, x, axis=None):
+    d[y] = np.compress(condition, d[x], axis)
+
+
+@adjoint(np.extract)
+def _(y, condition, x):
+    d[x] = np.reshape(sg.untake(d[y], np.ravel(x), np.flatnonzero(condition)), np.shape(x))
+
+
+@tangent(np.extract)
+def _(y, condition, x):
+    d[y] = np.extract(condition, d[x])
+
+
+@adjoint(np.choose)                     # the index array a picks among the choices
+def _(y, a, choices, mode="raise"):
+    d[choices] = sg.unchoose(d[y], a, choices, mode)
+
+
+@tangent(np.choose)
+def _(y, a, choices, mode="raise"):
+    d[y] = np.choose(a, d[choices], mode=mode)
 
 
 @adjoint(np.pad)                        # linear modes: constant (the constant is not a variable), edge, reflect, symmetric, wrap

@@ -133,4 +133,45 @@ def _(y, x, ord=None, axis=None, keepdims=False):
 def _(y, x, ord=None, axis=None, keepdims=False):
     d[y] = np.sum(d[x] * sg.norm_grad(x, y, ord, axis, keepdims), axis=axis, keepdims=keepdims)
 
+
+@adjoint(np.linalg.cond)                # p None, 2, -2: extreme singular values (distinct); else norm(x) norm(inv(x))
+def _(y, x, p=None):
+    d[x] = np.expand_dims(d[y], (-2, -1)) * sg.cond_grad(x, y, p)
+
+
+@tangent(np.linalg.cond)
+def _(y, x, p=None):
+    d[y] = np.sum(d[x] * sg.cond_grad(x, y, p), axis=(-2, -1))
+
+
+@adjoint(np.linalg.lstsq)               # y = (x, residuals, rank, s); a of full rank
+def _(y, a, b, rcond=None):
+    d[a] = sg.lstsq_adjoint(d[y], a, b, y, 0)
+    d[b] = sg.lstsq_adjoint(d[y], a, b, y, 1)
+
+
+@tangent(np.linalg.lstsq)
+def _(y, a, b, rcond=None):
+    d[y] = sg.lstsq_tangent(d[a], d[b], a, b, y)
+
+
+@adjoint(np.linalg.multi_dot)           # a list of matrices; the first and last may be 1-D
+def _(y, arrays):
+    d[arrays] = sg.multi_dot_adjoint(d[y], arrays)
+
+
+@tangent(np.linalg.multi_dot)
+def _(y, arrays):
+    d[y] = sg.multi_dot_tangent(arrays, d[arrays])
+
+
+@adjoint(np.linalg.tensorinv)
+def _(y, x, ind=2):
+    d[x] = sg.tensorinv_adjoint(d[y], x, y, ind)
+
+
+@tangent(np.linalg.tensorinv)
+def _(y, x, ind=2):
+    d[y] = sg.tensorinv_tangent(d[x], x, y, ind)
+
 # fmt: on

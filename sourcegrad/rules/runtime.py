@@ -11,7 +11,7 @@ import numpy as np
 from sourcegrad import runtime as sg
 from sourcegrad.rules.table import adjoint, d, nondifferentiable, tangent
 
-nondifferentiable(sg.Tape, sg.zeros_like, sg.push, sg.pop)
+nondifferentiable(sg.Tape, sg.zeros_like, sg.push, sg.pop, sg.permutation_of, sg.rollaxis_destination)
 
 
 # --- linear in the cotangent; the other operand gives the shape -------------------------------------

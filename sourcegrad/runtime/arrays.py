@@ -2,7 +2,6 @@
 
     unarray(g, x)                     the cotangent of `np.array(x)` for a (nested) list or tuple `x`
     ties(x, m, axis)                  where `x` attains its reduced extremum `m`, shared among ties
-    norm_grad(x, y, ord, axis, keepdims)      d norm / d x, the shape of x (vector and matrix norms)
     average_adjoint(g, x, weights, y, axis, keepdims)  d[weights] of `np.average`
     einsum_vjp(g, subscripts, operands, i)    the cotangent of operand i of `np.einsum`
     einsum_jvp(subscripts, operands, *tangents) the tangent of `np.einsum`
@@ -38,6 +37,16 @@ def unarray(g, x):
     return g[()] if isinstance(g, np.ndarray) and g.ndim == 0 else g
 
 
+def cast_derivative(g, to, through):
+    """`g` in `to`'s shape and dtype, the derivative of a cast (`np.astype`): zeros when `through`
+    (the cast's result) has an integer or bool dtype, since rounding has no derivative."""
+    to_dtype = np.result_type(to)
+    if np.result_type(through).kind not in "fc":
+        return np.zeros(np.shape(to))
+    g = np.reshape(g, np.shape(to))
+    return g.astype(to_dtype) if to_dtype.kind in "fc" else g
+
+
 def ties(x, m, axis=None):
     """`(x == m)` divided by how many entries attain `m` along `axis` (`m` has keepdims shape).
 
@@ -47,57 +56,12 @@ def ties(x, m, axis=None):
     return mask / np.sum(mask, axis=axis, keepdims=True)
 
 
-def _axes(axis, ndim):
+def normalize_axes(axis, ndim) -> tuple:
+    """A reduction's `axis` (None, an int or a tuple, negative allowed) as a tuple of axes >= 0."""
     if axis is None:
         return tuple(range(ndim))
     axes = axis if isinstance(axis, tuple) else (axis,)
     return tuple(a % ndim for a in axes)
-
-
-def norm_grad(x, y, ord=None, axis=None, keepdims=False):
-    """The derivative of `y = np.linalg.norm(x, ord, axis, keepdims)`: an array J of x's shape such
-    that a tangent `dx` gives `dy = sum(J * dx)` over the reduced axes.
-
-    Vector norms (ord None, 2, 1, inf, -inf, any p > 0) and matrix norms (None/'fro', 'nuc',
-    2, -2, 1, -1, inf, -inf). Where the norm is not differentiable (x = 0 for ord 2, ties for
-    inf) the result is a subgradient.
-    """
-    x = np.asarray(x)
-    axes = _axes(axis, x.ndim)
-    matrix = (axis is None and x.ndim == 2 and ord is not None) or len(axes) == 2 and axis is not None
-    yk = np.asarray(y)
-    if not keepdims:
-        yk = np.expand_dims(yk, axes) if axes else yk
-    if ord in (None, "fro") or (ord == 2 and not matrix):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(yk == 0, 0.0, x / yk)
-    if not matrix:
-        if ord == np.inf or ord == -np.inf:
-            return np.sign(x) * ties(np.abs(x), yk, axes)
-        if ord == 1:
-            return np.sign(x)
-        if ord == 0:
-            raise ValueError("np.linalg.norm(x, ord=0) counts nonzeros: it has no derivative")
-        return np.sign(x) * (np.abs(x) / yk) ** (ord - 1)
-    a0, a1 = axes
-    xm = np.moveaxis(x, (a0, a1), (-2, -1))
-    if ord in ("nuc", 2, -2):
-        u, s, vt = np.linalg.svd(xm, full_matrices=False)
-        if ord == "nuc":
-            jm = u @ vt
-        else:
-            k = 0 if ord == 2 else -1
-            jm = u[..., :, k, None] * vt[..., k, None, :]
-        return np.moveaxis(jm, (-2, -1), (a0, a1))
-    if ord in (1, -1, np.inf, -np.inf):
-        sums_axis = -2 if ord in (1, -1) else -1  # column sums for 1, row sums for inf
-        sums = np.sum(np.abs(xm), axis=sums_axis, keepdims=True)
-        pick = np.max(sums, axis=-1 if sums_axis == -2 else -2, keepdims=True)
-        if ord in (-1, -np.inf):
-            pick = np.min(sums, axis=-1 if sums_axis == -2 else -2, keepdims=True)
-        share = ties(sums, pick, -1 if sums_axis == -2 else -2)
-        return np.moveaxis(np.sign(xm) * share, (-2, -1), (a0, a1))
-    raise ValueError(f"np.linalg.norm: no derivative for ord={ord!r}")
 
 
 def _full_weights(x, w, axes):
@@ -110,7 +74,7 @@ def _full_weights(x, w, axes):
 
 def average_weights(x, weights, axis=None):
     """d y / d x of `y = np.average(x, axis, weights)`: the normalised weights in x's shape."""
-    axes = _axes(axis, np.ndim(x))
+    axes = normalize_axes(axis, np.ndim(x))
     if weights is None:
         return 1.0 / max(1, int(np.prod([np.shape(x)[a] for a in axes])))
     w = _full_weights(x, weights, axes)
@@ -120,7 +84,7 @@ def average_weights(x, weights, axis=None):
 def average_adjoint(g, x, weights, y, axis=None, keepdims=False):
     """The cotangent of `weights` in `y = np.average(x, axis, weights)` (x's shape or 1-D)."""
     x = np.asarray(x)
-    axes = _axes(axis, x.ndim)
+    axes = normalize_axes(axis, x.ndim)
     gk, yk = np.asarray(g), np.asarray(y)
     if not keepdims and axes:
         gk, yk = np.expand_dims(gk, axes), np.expand_dims(yk, axes)
@@ -137,7 +101,7 @@ def average_tangent(dw, x, weights, y, axis=None, keepdims=False):
     if weights is None or (type(dw) in (int, float) and dw == 0):
         return 0.0
     x = np.asarray(x)
-    axes = _axes(axis, x.ndim)
+    axes = normalize_axes(axis, x.ndim)
     yk = np.expand_dims(np.asarray(y), axes) if not keepdims and axes else np.asarray(y)
     total = np.sum(_full_weights(x, weights, axes), axis=axes, keepdims=True)
     out = np.sum(_full_weights(x, dw, axes) * (x - yk) / total, axis=axes, keepdims=True)
@@ -147,7 +111,7 @@ def average_tangent(dw, x, weights, y, axis=None, keepdims=False):
 def median_weights(x, axis=None):
     """d median / d x along `axis`: 1 at the middle entry, or 1/2 at each of the middle two."""
     x = np.asarray(x)
-    axes = _axes(axis, x.ndim)
+    axes = normalize_axes(axis, x.ndim)
     moved = np.moveaxis(x, axes, tuple(range(x.ndim - len(axes), x.ndim)))
     flat = moved.reshape(moved.shape[: x.ndim - len(axes)] + (-1,))
     n = flat.shape[-1]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sourcegrad.runtime.arrays import normalize_axes, ties
 from sourcegrad.runtime.broadcast import unbroadcast
 
 
@@ -215,3 +216,190 @@ def matrix_power_tangent(dA, a, n):
         return matrix_power_tangent(-inv @ dA @ inv, inv, -n)
     p = _powers(a, n)
     return sum(p[k] @ dA @ p[n - 1 - k] for k in range(n))
+
+
+# --- norms ------------------------------------------------------------------------------------
+
+
+def _expand_reduced(y, axes, keepdims):
+    yk = np.asarray(y)
+    return np.expand_dims(yk, axes) if not keepdims and axes else yk
+
+
+def vector_norm_grad(x, y, ord=2, axis=None, keepdims=False):
+    """The derivative of the vector norm `y` of `x` over `axis` (None: every axis): an array J of
+    x's shape with `dy = sum(J * dx)` over the reduced axes. Any p > 0, inf and -inf; at x = 0
+    (ord 2) and at ties (inf) the result is a subgradient."""
+    x = np.asarray(x)
+    axes = normalize_axes(axis, x.ndim)
+    yk = _expand_reduced(y, axes, keepdims)
+    if ord is None or ord == 2:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(yk == 0, 0.0, x / yk)
+    if ord == np.inf or ord == -np.inf:
+        return np.sign(x) * ties(np.abs(x), yk, axes)
+    if ord == 1:
+        return np.sign(x)
+    if ord == 0:
+        raise ValueError("the vector norm with ord=0 counts nonzeros: it has no derivative")
+    return np.sign(x) * (np.abs(x) / yk) ** (ord - 1)
+
+
+def matrix_norm_grad(x, y, ord="fro", axis=(-2, -1), keepdims=False):
+    """The derivative of the matrix norm `y` of `x` over the two axes `axis`: an array of x's
+    shape (ord 'fro', 'nuc', 2, -2, 1, -1, inf, -inf; subgradients at ties)."""
+    x = np.asarray(x)
+    axes = normalize_axes(axis, x.ndim)
+    if ord in (None, "fro"):
+        return vector_norm_grad(x, y, 2, axes, keepdims)
+    a0, a1 = axes
+    xm = np.moveaxis(x, (a0, a1), (-2, -1))
+    if ord in ("nuc", 2, -2):
+        u, _, vt = np.linalg.svd(xm, full_matrices=False)
+        if ord == "nuc":
+            jm = u @ vt
+        else:
+            k = 0 if ord == 2 else -1
+            jm = u[..., :, k, None] * vt[..., k, None, :]
+        return np.moveaxis(jm, (-2, -1), (a0, a1))
+    if ord in (1, -1, np.inf, -np.inf):
+        sums_axis = -2 if ord in (1, -1) else -1  # column sums for 1, row sums for inf
+        other = -1 if sums_axis == -2 else -2
+        sums = np.sum(np.abs(xm), axis=sums_axis, keepdims=True)
+        extreme = np.max if ord in (1, np.inf) else np.min
+        share = ties(sums, extreme(sums, axis=other, keepdims=True), other)
+        return np.moveaxis(np.sign(xm) * share, (-2, -1), (a0, a1))
+    raise ValueError(f"no derivative for the matrix norm with ord={ord!r}")
+
+
+def norm_grad(x, y, ord=None, axis=None, keepdims=False):
+    """The derivative of `y = np.linalg.norm(x, ord, axis, keepdims)`: an array J of x's shape such
+    that a tangent `dx` gives `dy = sum(J * dx)` over the reduced axes.
+
+    Vector norms (ord None, 2, 1, inf, -inf, any p > 0) and matrix norms (None/'fro', 'nuc',
+    2, -2, 1, -1, inf, -inf). Where the norm is not differentiable (x = 0 for ord 2, ties for
+    inf) the result is a subgradient.
+    """
+    ndim = np.ndim(x)
+    matrix = (axis is None and ndim == 2 and ord is not None) or (
+        axis is not None and len(normalize_axes(axis, ndim)) == 2
+    )
+    if not matrix:
+        return vector_norm_grad(x, y, ord, axis, keepdims)
+    return matrix_norm_grad(x, y, ord, (0, 1) if axis is None else axis, keepdims)
+
+
+def cond_grad(x, y, p=None):
+    """The derivative of `y = np.linalg.cond(x, p)`, x's shape (batched): for p None, 2, -2 the
+    ratio of extreme singular values; otherwise `norm(x, p) * norm(inv(x), p)`."""
+    x = np.asarray(x)
+    if p in (None, 2, -2):
+        u, s, vh = np.linalg.svd(x, full_matrices=False)
+        big, small = (0, -1) if p != -2 else (-1, 0)
+        top = u[..., :, big, None] * vh[..., big, None, :]
+        bottom = u[..., :, small, None] * vh[..., small, None, :]
+        sb, ss = s[..., big, None, None], s[..., small, None, None]
+        return top / ss - sb / ss**2 * bottom
+    inv = np.linalg.inv(x)
+    nx = np.linalg.norm(x, p, axis=(-2, -1), keepdims=True)
+    ni = np.linalg.norm(inv, p, axis=(-2, -1), keepdims=True)
+    gi = matrix_norm_grad(inv, ni, p, (-2, -1), True)
+    return ni * matrix_norm_grad(x, nx, p, (-2, -1), True) - nx * (_T(inv) @ gi @ _T(inv))
+
+
+# --- singular values, least squares, chains of products ------------------------------------------
+
+
+def svdvals_adjoint(g, x):
+    """The cotangent of `A` in `s = np.linalg.svd(A, compute_uv=False)`: `U diag(g) Vh`."""
+    u, _, vh = np.linalg.svd(x, full_matrices=False)
+    return (u * np.asarray(g)[..., None, :]) @ vh
+
+
+def svdvals_tangent(dA, x):
+    """The tangent of the singular values of `A`: the diagonal of `U.T dA V`."""
+    u, _, vh = np.linalg.svd(x, full_matrices=False)
+    return np.diagonal(_T(u) @ dA @ _T(vh), 0, -2, -1)
+
+
+def _lstsq_parts(a, b, y):
+    """Columns: b, the solution and the residual as matrices (1-D b as one column)."""
+    x = y[0]
+    if np.ndim(b) == 1:
+        b, x = np.asarray(b)[:, None], np.asarray(x)[:, None]
+    return b, x, b - a @ x
+
+
+def lstsq_adjoint(g, a, b, y, i):
+    """The cotangent of `a` (i = 0) or `b` (i = 1) in `y = np.linalg.lstsq(a, b)`, from the
+    cotangents of the solution, the residuals and the singular values (a of full rank)."""
+    gx, gres, _, gs = g
+    bm, xm, r = _lstsq_parts(a, b, y)
+    p = np.linalg.pinv(a)
+    gxm = np.zeros(xm.shape) if _is_zero(gx) else np.reshape(gx, xm.shape)
+    # residuals (m > n, full rank) are |b - a x|^2 per column; x is optimal, so only b and a move
+    gr = 2.0 * r * np.reshape(gres, (1, -1)) if not _is_zero(gres) and np.size(y[1]) else 0.0 * r
+    if i == 1:
+        return np.reshape(_T(p) @ gxm + gr, np.shape(b))
+    out = pinv_adjoint(gxm @ _T(bm), a, p) - gr @ _T(xm)
+    return out if _is_zero(gs) else out + svdvals_adjoint(gs, a)
+
+
+def lstsq_tangent(da, db, a, b, y):
+    """The tangent `(dx, dresiduals, 0, ds)` of `y = np.linalg.lstsq(a, b)` (a of full rank)."""
+    bm, xm, r = _lstsq_parts(a, b, y)
+    p = np.linalg.pinv(a)
+    da = np.zeros(np.shape(a)) if _is_zero(da) else da
+    dbm = np.zeros(bm.shape) if _is_zero(db) else np.reshape(db, bm.shape)
+    dx = pinv_tangent(da, a, p) @ bm + p @ dbm
+    dres = 2.0 * np.sum(r * (dbm - da @ xm), axis=0) if np.size(y[1]) else np.zeros(np.shape(y[1]))
+    return np.reshape(dx, np.shape(y[0])), dres, 0.0, svdvals_tangent(da, a)
+
+
+def _chain(arrays):
+    """multi_dot's operands as matrices: a 1-D first operand is a row, a 1-D last one a column."""
+    mats = [np.asarray(m) for m in arrays]
+    if mats[0].ndim == 1:
+        mats[0] = mats[0][None, :]
+    if mats[-1].ndim == 1:
+        mats[-1] = mats[-1][:, None]
+    return mats
+
+
+def multi_dot_adjoint(g, arrays):
+    """The cotangents (a tuple) of the operands of `np.linalg.multi_dot(arrays)`."""
+    mats = _chain(arrays)
+    gm = np.reshape(g, (mats[0].shape[0], mats[-1].shape[1]))
+    left = [np.eye(mats[0].shape[0])]
+    for m in mats[:-1]:
+        left.append(left[-1] @ m)
+    right = [np.eye(mats[-1].shape[1])]
+    for m in reversed(mats[1:]):
+        right.append(m @ right[-1])
+    right.reverse()
+    return tuple(
+        np.reshape(_T(lhs) @ gm @ _T(rhs), np.shape(a)) for lhs, rhs, a in zip(left, right, arrays)
+    )
+
+
+def multi_dot_tangent(arrays, tangents):
+    """The tangent of `np.linalg.multi_dot(arrays)`: one term per operand with a tangent."""
+    out = 0.0
+    for i, t in enumerate(tangents):
+        if not _is_zero(t):
+            out = out + np.linalg.multi_dot([t if j == i else a for j, a in enumerate(arrays)])
+    return out
+
+
+def tensorinv_adjoint(g, x, y, ind=2):
+    """The cotangent of `a` in `y = np.linalg.tensorinv(a, ind)`: inv's adjoint, as matrices."""
+    rows = int(np.prod(np.shape(x)[:ind]))
+    inv = np.reshape(y, (-1, rows))
+    return np.reshape(-_T(inv) @ np.reshape(g, inv.shape) @ _T(inv), np.shape(x))
+
+
+def tensorinv_tangent(dx, x, y, ind=2):
+    """The tangent of `y = np.linalg.tensorinv(a, ind)`."""
+    rows = int(np.prod(np.shape(x)[:ind]))
+    inv = np.reshape(y, (-1, rows))
+    return np.reshape(-inv @ np.reshape(dx, (rows, -1)) @ inv, np.shape(y))

@@ -324,3 +324,41 @@ row(np.linalg.norm, case(A(3)), case(A(2, 3)), case(A(2, 3, 4)), case(A(2, 3), a
     case(A(3, 4), K(1)), case(A(3, 4), K(np.inf)), case(A(3, 4), K(-1)), case(A(2, 3, 4), K(None), K((1, 2))),
     case(A(2, 3, 4), K(2), K((2, 1))), beyond_autograd(case(A(2, 3), K(1), K(1), K(True))))
 # fmt: on
+# fmt: off
+row(np.linalg.cond, case(M("inv", 3)), case(M("inv", 3), K(-2)), case(M("inv", 3, (2,)), K("fro")),
+    case(M("inv", 3), K("nuc")), case(M("inv", 3), K(1)), case(M("inv", 3), K(-np.inf)), autograd=False)
+row(np.linalg.lstsq, case(A(4, 3), A(4)), case(A(4, 3), A(4, 2)), case(A(3, 3), A(3)), case(A(2, 4), A(2, 3)),
+    case(A(4, 3), K(np.ones(4))), autograd=False)
+row(np.linalg.multi_dot, case(T(A(2, 3), A(3, 4))), case(T(A(3), A(3, 4), A(4, 2), A(2))),
+    case(T(A(2, 3), A(3, 3), A(3))), autograd=False)
+row(np.linalg.tensorinv, case(M("inv", 4), K(1)), case(A(2, 3, 6, low=-0.3, high=0.3), K(2)), autograd=False)
+# fmt: on
+
+# --- numpy: more shapes, joins and picks ---
+# fmt: off
+row(np.diagflat, case(A(3)), case(A(2, 2), K(1)), case(A(3), k=-1))
+row(np.rollaxis, case(A(2, 3, 4), K(2)), case(A(2, 3, 4), K(0), K(2)), case(A(2, 3, 4), K(-1), K(1)),
+    case(A(2, 3, 4), K(1), start=-1), autograd=False)
+row(np.resize, case(A(3), K(7)), case(A(2, 3), K((3, 3))), case(A(2, 3), K(4)), autograd=False)
+row(np.delete, case(A(5), K(1)), case(A(3, 4), K([0, 2]), axis=1), case(A(3, 4), K(slice(0, 2)), axis=0),
+    case(A(3, 4), K(np.array([1, 5, 6]))), autograd=False)
+row([np.asfortranarray, np.asarray_chkfinite], case(A(2, 3)), case(T(F, F)), autograd=False)
+row([np.hsplit, np.vsplit], case(A(4, 4), K(2)), case(A(4, 6), K([1, 3])), autograd=False)
+row(np.hsplit, case(A(6), K(3)), autograd=False)
+row(np.dsplit, case(A(2, 3, 4), K(2)), case(A(2, 3, 4), K([1])), autograd=False)
+row(np.column_stack, case(T(A(3), A(3, 2))), case(T(A(3), A(3))), autograd=False)
+row(np.append, case(A(3), A(2)), case(A(2, 3), A(2, 2), axis=1), case(A(2, 3), A(2, 3)), case(A(2, 3), F),
+    case(A(3), K(np.array([1.0, 2.0]))), autograd=False)
+row(np.insert, case(A(5), K(1), F), case(A(5), K([0, 2, 2]), A(3)), case(A(3, 4), K(1), A(4), axis=0),
+    case(A(3, 4), K(2), A(3), axis=1), case(A(3, 4), K([1, 3]), A(3, 1), axis=1), case(A(2, 3), K(2), A(2)),
+    case(A(3, 2), K(1), F, axis=1), case(A(4), K(slice(0, 2)), K(0.5)), autograd=False)
+row(np.broadcast_arrays, case(A(3), A(2, 3)), case(A(2, 1), A(3), A()), case(A(4)), autograd=False)
+row(np.meshgrid, case(A(3), A(4)), case(A(3), A(4), indexing="ij"), case(A(2), A(3), A(4)), case(A(3)),
+    case(A(3), A(2), sparse=True), case(A(2, 2), A(3)), case(A(2), A(3), A(2), indexing="ij"), autograd=False)
+row(np.compress, case(K(np.array([True, False, True])), A(3)), case(K([False, True]), A(2, 3), axis=0),
+    case(K([True, False, True]), A(2, 3), axis=1), case(K([True, True, False, True]), A(2, 3)), autograd=False)
+row(np.extract, case(K(MASK), A(2, 3)), autograd=False)
+row(np.choose, case(K(np.array([0, 1, 1, 0])), T(A(4), A(4))), case(K(np.array([[0, 2, 1]])), T(A(2, 3), A(3), F)),
+    case(K(np.array([0, 3, -1])), T(A(3), A(3)), mode="wrap"), case(K(np.array([0, 5])), T(A(2), A(2)), mode="clip"),
+    case(K(np.array([1, 0, 1])), A(2, 3)), autograd=False)
+# fmt: on

@@ -1,0 +1,138 @@
+"""Transposes of NumPy's shape and join functions that have no single NumPy call.
+
+    unappend(g, x, values, axis, i), append_tangent(dx, dvalues, x, values, axis)
+    uninsert(g, x, obj, values, axis, i), insert_tangent(dx, dvalues, x, obj, values, axis)
+    undelete(g, x, obj, axis), unresize(g, x), unchoose(g, a, choices, mode)
+    unmeshgrid(g, x, i, indexing), meshgrid_tangent(tangents, y, indexing)
+    broadcast_tangents(y, *tangents), rollaxis_destination(ndim, axis, start), as_columns(x)
+
+Tangent helpers take a tangent of `0.0` for an operand that has none (a symbolic zero), so the
+forward rule of a function of several arrays can be one call. A leaf of the package.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sourcegrad.runtime.broadcast import unbroadcast
+
+
+def _full(t, x):
+    """A tangent in x's shape: `0.0` (no tangent) becomes zeros."""
+    if type(t) in (int, float) and t == 0:
+        return np.zeros(np.shape(x))
+    return t
+
+
+def as_columns(x):
+    """`x` as `np.column_stack` reads it: a 1-D array as one column."""
+    return np.reshape(x, (np.shape(x)[0], -1))
+
+
+def rollaxis_destination(ndim, axis, start=0):
+    """Where `np.rollaxis(x, axis, start)` puts `axis` (so `np.moveaxis` can undo it)."""
+    axis, start = axis % ndim, start + ndim if start < 0 else start
+    return start - 1 if axis < start else start
+
+
+def unappend(g, x, values, axis=None, i=0):
+    """The cotangent of `x` (i = 0) or `values` (i = 1) in `np.append(x, values, axis)`."""
+    if axis is None:
+        parts = np.split(np.ravel(g), [np.size(x)])
+    else:
+        parts = np.split(g, [np.shape(x)[axis]], axis)
+    return np.reshape(parts[i], np.shape(values if i else x))
+
+
+def append_tangent(dx, dvalues, x, values, axis=None):
+    """The tangent of `np.append(x, values, axis)`."""
+    return np.append(_full(dx, x), _full(dvalues, values), axis)
+
+
+def _block_shape(x, obj, values, axis):
+    """How `np.insert` shapes `values` before writing them (NumPy's own steps)."""
+    v = np.array(values, ndmin=1 if axis is None else np.ndim(x))
+    return np.moveaxis(v, 0, axis or 0).shape if np.ndim(obj) == 0 else v.shape
+
+
+def _inserted(x, obj, values, axis):
+    """A mask along the (flattened, for axis None) axis of `np.insert`'s result: True where an
+    inserted value lies (a scalar `obj` inserts as many as `values` has along the axis)."""
+    n = np.size(x) if axis is None else np.shape(x)[axis]
+    new = np.ones(_block_shape(x, obj, values, axis)[axis or 0], bool) if np.ndim(obj) == 0 else True
+    return np.insert(np.zeros(n, bool), obj, new)
+
+
+def uninsert(g, x, obj, values, axis=None, i=0):
+    """The cotangent of `x` (i = 0) or `values` (i = 1) in `np.insert(x, obj, values, axis)`."""
+    mask = _inserted(x, obj, values, axis)
+    g = np.ravel(g) if axis is None else g
+    ax = axis or 0
+    if i == 0:
+        return np.reshape(np.compress(~mask, g, ax), np.shape(x))
+    block = np.compress(mask, g, ax)
+    shaped = unbroadcast(block, np.empty(_block_shape(x, obj, values, axis)))
+    if np.ndim(obj) == 0:
+        shaped = np.moveaxis(shaped, ax, 0)
+    return np.reshape(shaped, np.shape(values))
+
+
+def insert_tangent(dx, dvalues, x, obj, values, axis=None):
+    """The tangent of `np.insert(x, obj, values, axis)`."""
+    return np.insert(_full(dx, x), obj, _full(dvalues, values), axis)
+
+
+def undelete(g, x, obj, axis=None):
+    """The cotangent of `np.delete(x, obj, axis)`: `g` back at the kept places, zeros elsewhere."""
+    if axis is None:
+        out = np.zeros(np.size(x), np.result_type(g, float))
+        out[np.delete(np.arange(np.size(x)), obj)] = np.ravel(g)
+        return np.reshape(out, np.shape(x))
+    out = np.zeros(np.shape(x), np.result_type(g, float))
+    index = [slice(None)] * np.ndim(x)
+    index[axis] = np.delete(np.arange(np.shape(x)[axis]), obj)
+    out[tuple(index)] = g
+    return out
+
+
+def unresize(g, x):
+    """The cotangent of `np.resize(x, shape)`, which repeats x's flattened values cyclically."""
+    n = np.size(x)
+    flat = np.ravel(g)
+    reps = -(-flat.size // n)
+    padded = np.concatenate([flat, np.zeros(reps * n - flat.size, flat.dtype)])
+    return np.reshape(np.sum(np.reshape(padded, (reps, n)), axis=0), np.shape(x))
+
+
+def unchoose(g, a, choices, mode="raise"):
+    """The cotangents of `choices` in `np.choose(a, choices, mode)`: each choice gets `g` where
+    it was chosen (summed down to its shape); a tuple, or an array for an array of choices."""
+    picked = np.choose(a, np.arange(len(choices)), mode=mode)
+    parts = tuple(unbroadcast(np.where(picked == k, g, 0.0), c) for k, c in enumerate(choices))
+    return np.stack(parts) if isinstance(choices, np.ndarray) else parts
+
+
+def _grid_axis(i, n, indexing):
+    return {0: 1, 1: 0}.get(i, i) if indexing == "xy" and n > 1 else i
+
+
+def unmeshgrid(g, x, i, n, indexing="xy"):
+    """The cotangent of input `i` (of `n`) of `np.meshgrid`: its grid summed over the other axes."""
+    ax = _grid_axis(i, n, indexing)
+    others = tuple(k for k in range(np.ndim(g)) if k != ax)
+    return np.reshape(np.sum(g, axis=others), np.shape(x))
+
+
+def meshgrid_tangent(tangents, y, indexing="xy"):
+    """The tangent of `y = np.meshgrid(*xs, indexing=...)` from the inputs' tangents."""
+    out = []
+    for i, (t, grid) in enumerate(zip(tangents, y)):
+        shape = [1] * np.ndim(grid)
+        shape[_grid_axis(i, len(y), indexing)] = -1
+        out.append(np.broadcast_to(np.reshape(t, shape), np.shape(grid)))
+    return tuple(out)
+
+
+def broadcast_tangents(y, *tangents):
+    """The tangent of `y = np.broadcast_arrays(*xs)`: each tangent broadcast like its array."""
+    return tuple(np.broadcast_to(t, np.shape(v)) for t, v in zip(tangents, y))

@@ -1,0 +1,148 @@
+"""Adjoints of NumPy's sequence functions: convolution, interpolation, differences, powers.
+
+    convolve_adjoint(g, a, v, mode, i), correlate_adjoint(g, a, v, mode, i)
+    interp_adjoint(g, x, xp, fp, left, right, period, wrt), interp_tangent(...)
+    unediff1d(g, x, to_end, to_begin, i), ediff1d_tangent(dx, dend, dbegin, x, to_end, to_begin)
+    vander_derivative(x, N, increasing)
+
+A leaf of the package, like the rest of `runtime`.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+
+def _is_zero(x) -> bool:
+    return x is None or (type(x) in (float, int) and x == 0)
+
+
+@functools.lru_cache(maxsize=256)
+def _offset(fn, n: int, m: int, mode: str) -> int:
+    """Where `fn(a, v, mode)` starts inside `fn(a, v, 'full')` for lengths n and m (NumPy centres
+    'same' differently for convolve and correlate): found once on random probes."""
+    rng = np.random.default_rng(0)
+    a, v = rng.normal(size=n), rng.normal(size=m)
+    full, part = fn(a, v, "full"), fn(a, v, mode)
+    starts = [o for o in range(full.size - part.size + 1) if np.allclose(full[o : o + part.size], part)]
+    assert len(starts) == 1, "a probe matches exactly one window"
+    return starts[0]
+
+
+def _full_cotangent(g, fn, a, v, mode):
+    n, m = np.size(a), np.size(v)
+    out = np.zeros(n + m - 1, np.result_type(g, float))
+    start = _offset(fn, n, m, mode)
+    out[start : start + np.size(g)] = g
+    return out
+
+
+def convolve_adjoint(g, a, v, mode="full", i=0):
+    """The cotangent of `a` (i = 0) or `v` (i = 1) in `np.convolve(a, v, mode)`."""
+    full = _full_cotangent(g, np.convolve, a, v, mode)
+    return np.correlate(full, v if i == 0 else a, "valid")
+
+
+def correlate_adjoint(g, a, v, mode="valid", i=0):
+    """The cotangent of `a` (i = 0) or `v` (i = 1) in `np.correlate(a, v, mode)` (real inputs,
+    where correlate(a, v) is convolve(a, v reversed))."""
+    full = _full_cotangent(g, np.correlate, a, v, mode)
+    if i == 0:
+        return np.correlate(full, np.flip(v), "valid")
+    return np.flip(np.correlate(full, a, "valid"))
+
+
+# --- interpolation -----------------------------------------------------------------------------
+
+
+def _interp_plan(x, xp, fp, period):
+    if period is not None:
+        raise ValueError("the derivative of np.interp is defined here for period=None only")
+    x, xp, fp = np.asarray(x, float), np.asarray(xp, float), np.asarray(fp, float)
+    j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, xp.size - 2)
+    width = xp[j + 1] - xp[j]
+    t = (x - xp[j]) / width
+    slope = (fp[j + 1] - fp[j]) / width
+    inside = (x >= xp[0]) & (x <= xp[-1])
+    return x, xp, j, t, slope, inside
+
+
+def interp_adjoint(g, x, xp, fp, left=None, right=None, period=None, wrt="x"):
+    """The cotangent of `wrt` ('x', 'xp', 'fp', 'left' or 'right') in
+    `np.interp(x, xp, fp, left, right)`: piecewise linear, constant outside [xp[0], xp[-1]]."""
+    x, xp_, j, t, slope, inside = _interp_plan(x, xp, fp, period)
+    g = np.broadcast_to(g, x.shape)
+    below, above = x < xp_[0], x > xp_[-1]
+    if wrt == "x":
+        return np.reshape(g * slope * inside, np.shape(x))
+    if wrt in ("left", "right"):
+        return np.sum(g * (below if wrt == "left" else above))
+    out = np.zeros(xp_.size)
+    j = np.ravel(j)
+    if wrt == "xp":
+        np.add.at(out, j, (g * slope * (t - 1) * inside).ravel())
+        np.add.at(out, j + 1, (-g * slope * t * inside).ravel())
+    else:
+        np.add.at(out, j, (g * (1 - t) * inside).ravel())
+        np.add.at(out, j + 1, (g * t * inside).ravel())
+        out[0] += np.sum(g * below) if left is None else 0.0
+        out[-1] += np.sum(g * above) if right is None else 0.0
+    return np.reshape(out, np.shape(fp if wrt == "fp" else xp))
+
+
+def interp_tangent(dx, dxp, dfp, dleft, dright, x, xp, fp, left=None, right=None, period=None):
+    """The tangent of `np.interp(x, xp, fp, left, right)` (any tangent may be zero)."""
+    x_, xp_, j, t, slope, inside = _interp_plan(x, xp, fp, period)
+    out = np.zeros(x_.shape)
+    if not _is_zero(dx):
+        out = out + dx * slope * inside
+    if not _is_zero(dxp):
+        dxp = np.asarray(dxp, float)
+        out = out + (dxp[j] * slope * (t - 1) - dxp[j + 1] * slope * t) * inside
+    below, above = x_ < xp_[0], x_ > xp_[-1]
+    if not _is_zero(dfp):
+        dfp = np.asarray(dfp, float)
+        out = out + (dfp[j] * (1 - t) + dfp[j + 1] * t) * inside
+        out = out + (dfp[0] * below if left is None else 0.0) + (dfp[-1] * above if right is None else 0.0)
+    if left is not None and not _is_zero(dleft):
+        out = out + dleft * below
+    if right is not None and not _is_zero(dright):
+        out = out + dright * above
+    return out if np.ndim(x) else out[()]
+
+
+# --- differences and powers --------------------------------------------------------------------
+
+
+def _ends(to_end, to_begin):
+    return (0 if to_begin is None else np.size(to_begin)), (0 if to_end is None else np.size(to_end))
+
+
+def unediff1d(g, x, to_end=None, to_begin=None, i=0):
+    """The cotangent of `x` (i = 0), `to_end` (1) or `to_begin` (2) in `np.ediff1d`."""
+    nb, ne = _ends(to_end, to_begin)
+    g = np.ravel(g)
+    if i == 1:
+        return np.reshape(g[g.size - ne :], np.shape(to_end))
+    if i == 2:
+        return np.reshape(g[:nb], np.shape(to_begin))
+    inner = g[nb : g.size - ne]
+    return np.reshape(np.diff(np.pad(inner, (1, 1))) * -1.0, np.shape(x))
+
+
+def ediff1d_tangent(dx, dend, dbegin, x, to_end=None, to_begin=None):
+    """The tangent of `np.ediff1d(x, to_end, to_begin)` (any tangent may be zero)."""
+    dx = np.zeros(np.shape(x)) if _is_zero(dx) else dx
+    dend = None if to_end is None else np.zeros(np.shape(to_end)) + dend
+    dbegin = None if to_begin is None else np.zeros(np.shape(to_begin)) + dbegin
+    return np.ediff1d(dx, dend, dbegin)
+
+
+def vander_derivative(x, N=None, increasing=False):
+    """d y[i, j] / d x[i] of `y = np.vander(x, N, increasing)`: `e x**(e - 1)` per power e."""
+    x = np.asarray(x, float)
+    n = x.size if N is None else N
+    e = np.arange(n) if increasing else np.arange(n)[::-1]
+    return e * np.power(x[:, None], np.maximum(e - 1, 0))
