@@ -676,7 +676,7 @@ def raise_case(c, place, tmp_path):
 
 @pytest.mark.parametrize("place", PLACES)
 @pytest.mark.parametrize("c", marked(CASES), ids=lambda c: c.name)
-def test_error_reads_correctly(c, place, tmp_path):
+def test_error_reads_correctly(c, place, tmp_path, restore_rules):
     err, filename, text = raise_case(c, place, tmp_path)
     assert type(err) is c.error, f"{type(err).__name__}: {err}"
     message = str(err)
