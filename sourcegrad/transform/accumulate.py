@@ -88,7 +88,7 @@ class Lowering:
                 while True:  # to a fixed point: the state at the loop head
                     after = dict(entry)
                     emit, self.emit = self.emit, False
-                    self.run(copy.deepcopy(body), after)
+                    self.run(body, after)  # a dry run changes no statement: no copy needed
                     self.emit = emit
                     joined = _join(entry, after)
                     if joined == entry:
@@ -172,8 +172,14 @@ class Lowering:
         return names
 
     def fill(self, value: ast.expr, state: dict) -> ast.expr:
-        """Resolve OR_ZERO markers against the current state."""
+        """Resolve OR_ZERO markers against the current state (a dry run only notes what they need)."""
         lowering = self
+        if not self.emit:
+            for node in ast.walk(value):
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == self.or_zero
+                        and state.get(node.args[0].id, Z) == M):
+                    self.materialise.add(node.args[0].id)
+            return value
 
         class Fill(ast.NodeTransformer):
             def visit_Call(self, node: ast.Call):
@@ -210,10 +216,10 @@ def lower(stmts: list[ast.stmt], *, adjoints: set[str], containers: set[str], sg
     """
     lowering = Lowering(adjoints, containers, sg, or_zero, set(), dict(zero_like))
     start = {name: N for name in seeds}
-    lowering.run(copy.deepcopy(stmts), dict(start))  # first pass: find what needs a real zero
+    lowering.run(stmts, dict(start))  # dry runs (emit=False) find what needs a real zero
     while True:
         found = set(lowering.materialise)
-        lowering.run(copy.deepcopy(stmts), dict(start))
+        lowering.run(stmts, dict(start))
         if lowering.materialise == found:
             break
     lowering.emit = True
