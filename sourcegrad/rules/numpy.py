@@ -275,12 +275,12 @@ def _(z, a, b):
 
 # --- reductions ---
 @adjoint(np.prod)                       # needs x without zeros, like autograd's rule
-def _(y, x, axis=None, keepdims=False):
+def _(y, x, axis=None, dtype=None, keepdims=False):
     d[x] = sg.unreduce(d[y] * y, x, axis, keepdims) / x
 
 
 @tangent(np.prod)
-def _(y, x, axis=None, keepdims=False):
+def _(y, x, axis=None, dtype=None, keepdims=False):
     d[y] = np.sum(d[x] * sg.unreduce(y, x, axis, keepdims) / x, axis=axis, keepdims=keepdims)
 
 
@@ -303,25 +303,25 @@ def _(y, x, axis=None, keepdims=False):
 
 
 @adjoint(np.var)                        # N = size(x) / size(y) values per result
-def _(y, x, axis=None, ddof=0, keepdims=False):
+def _(y, x, axis=None, dtype=None, ddof=0, keepdims=False):
     d[x] = (sg.unreduce(d[y], x, axis, keepdims) * 2.0 * (x - np.mean(x, axis=axis, keepdims=True))
             / (np.size(x) / np.size(y) - ddof))
 
 
 @tangent(np.var)
-def _(y, x, axis=None, ddof=0, keepdims=False):
+def _(y, x, axis=None, dtype=None, ddof=0, keepdims=False):
     d[y] = (np.sum(d[x] * 2.0 * (x - np.mean(x, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims)
             / (np.size(x) / np.size(y) - ddof))
 
 
 @adjoint(np.std)
-def _(y, x, axis=None, ddof=0, keepdims=False):
+def _(y, x, axis=None, dtype=None, ddof=0, keepdims=False):
     d[x] = (sg.unreduce(d[y] / y, x, axis, keepdims) * (x - np.mean(x, axis=axis, keepdims=True))
             / (np.size(x) / np.size(y) - ddof))
 
 
 @tangent(np.std)
-def _(y, x, axis=None, ddof=0, keepdims=False):
+def _(y, x, axis=None, dtype=None, ddof=0, keepdims=False):
     d[y] = (np.sum(d[x] * (x - np.mean(x, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims)
             / ((np.size(x) / np.size(y) - ddof) * y))
 

@@ -104,3 +104,144 @@ def _(y, g, a, b):
 @tangent(sg.matmul_adjoint_b)
 def _(y, g, a, b):
     d[y] = sg.matmul_adjoint_b(d[g], a, b) + sg.matmul_adjoint_b(g, d[a], b)
+
+
+# --- transposes of NumPy functions (runtime/arrays.py, stats.py, shapes.py): linear in the cotangent ---
+@adjoint(sg.uncumsum)
+def _(y, g, x, axis=None, include_initial=False):
+    d[g] = sg.running_sum(d[y], axis, include_initial)
+    d[x] = 0.0
+
+
+@tangent(sg.uncumsum)
+def _(y, g, x, axis=None, include_initial=False):
+    d[y] = sg.uncumsum(d[g], x, axis, include_initial)
+
+
+@adjoint(sg.running_sum)
+def _(y, h, axis=None, include_initial=False):
+    d[h] = sg.uncumsum(d[y], h, axis, include_initial)
+
+
+@tangent(sg.running_sum)
+def _(y, h, axis=None, include_initial=False):
+    d[y] = sg.running_sum(d[h], axis, include_initial)
+
+
+@adjoint(sg.cast_derivative)
+def _(y, g, to, through):
+    d[g] = sg.cast_derivative(d[y], g, through)
+    d[to] = 0.0
+    d[through] = 0.0
+
+
+@tangent(sg.cast_derivative)
+def _(y, g, to, through):
+    d[y] = sg.cast_derivative(d[g], to, through)
+
+
+@adjoint(sg.undelete)
+def _(y, g, x, obj, axis=None):
+    d[g] = np.delete(d[y], obj, axis)
+    d[x] = 0.0
+
+
+@tangent(sg.undelete)
+def _(y, g, x, obj, axis=None):
+    d[y] = sg.undelete(d[g], x, obj, axis)
+
+
+@adjoint(sg.unresize)
+def _(y, g, x):
+    d[g] = np.resize(d[y], np.shape(g))
+    d[x] = 0.0
+
+
+@tangent(sg.unresize)
+def _(y, g, x):
+    d[y] = sg.unresize(d[g], x)
+
+
+@adjoint(sg.unchoose)
+def _(y, g, a, choices, mode="raise"):
+    d[g] = np.choose(a, d[y], mode=mode)
+    d[choices] = 0.0
+
+
+@tangent(sg.unchoose)
+def _(y, g, a, choices, mode="raise"):
+    d[y] = sg.unchoose(d[g], a, choices, mode)
+
+
+@adjoint(sg.unappend)                   # x and values give shapes only
+def _(y, g, x, values, axis=None, i=0):
+    d[g] = sg.reappend(d[y], x, values, axis, i)
+    d[x] = 0.0
+    d[values] = 0.0
+
+
+@tangent(sg.unappend)
+def _(y, g, x, values, axis=None, i=0):
+    d[y] = sg.unappend(d[g], x, values, axis, i)
+
+
+@adjoint(sg.reappend)
+def _(y, h, x, values, axis=None, i=0):
+    d[h] = sg.unappend(d[y], x, values, axis, i)
+    d[x] = 0.0
+    d[values] = 0.0
+
+
+@tangent(sg.reappend)
+def _(y, h, x, values, axis=None, i=0):
+    d[y] = sg.reappend(d[h], x, values, axis, i)
+
+
+@adjoint(sg.append_tangent)
+def _(y, dx, dvalues, x, values, axis=None):
+    d[dx] = sg.unappend(d[y], x, values, axis, 0)
+    d[dvalues] = sg.unappend(d[y], x, values, axis, 1)
+    d[x] = 0.0
+    d[values] = 0.0
+
+
+@tangent(sg.append_tangent)
+def _(y, dx, dvalues, x, values, axis=None):
+    d[y] = sg.append_tangent(d[dx], d[dvalues], x, values, axis)
+
+
+@adjoint(sg.uninsert)                   # x, obj and values give shapes and places only
+def _(y, g, x, obj, values, axis=None, i=0):
+    d[g] = sg.reinsert(d[y], x, obj, values, axis, i)
+    d[x] = 0.0
+    d[values] = 0.0
+
+
+@tangent(sg.uninsert)
+def _(y, g, x, obj, values, axis=None, i=0):
+    d[y] = sg.uninsert(d[g], x, obj, values, axis, i)
+
+
+@adjoint(sg.reinsert)
+def _(y, h, x, obj, values, axis=None, i=0):
+    d[h] = sg.uninsert(d[y], x, obj, values, axis, i)
+    d[x] = 0.0
+    d[values] = 0.0
+
+
+@tangent(sg.reinsert)
+def _(y, h, x, obj, values, axis=None, i=0):
+    d[y] = sg.reinsert(d[h], x, obj, values, axis, i)
+
+
+@adjoint(sg.insert_tangent)
+def _(y, dx, dvalues, x, obj, values, axis=None):
+    d[dx] = sg.uninsert(d[y], x, obj, values, axis, 0)
+    d[dvalues] = sg.uninsert(d[y], x, obj, values, axis, 1)
+    d[x] = 0.0
+    d[values] = 0.0
+
+
+@tangent(sg.insert_tangent)
+def _(y, dx, dvalues, x, obj, values, axis=None):
+    d[y] = sg.insert_tangent(d[dx], d[dvalues], x, obj, values, axis)

@@ -189,10 +189,7 @@ def pinv_tangent(dA, a, p):
 
 
 def _powers(a, n):
-    out = [np.broadcast_to(np.eye(np.shape(a)[-1]), np.shape(a))]
-    for _ in range(n - 1):
-        out.append(out[-1] @ a)
-    return out
+    return [np.linalg.matrix_power(a, k) for k in range(n)]
 
 
 def matrix_power_adjoint(g, a, n):
@@ -358,28 +355,29 @@ def lstsq_tangent(da, db, a, b, y):
 
 def _chain(arrays):
     """multi_dot's operands as matrices: a 1-D first operand is a row, a 1-D last one a column."""
-    mats = [np.asarray(m) for m in arrays]
-    if mats[0].ndim == 1:
-        mats[0] = mats[0][None, :]
-    if mats[-1].ndim == 1:
-        mats[-1] = mats[-1][:, None]
-    return mats
+    first = np.atleast_2d(arrays[0])  # a row
+    last = np.reshape(arrays[-1], (np.shape(arrays[-1])[0], -1))  # a column
+    return [first] + [np.asarray(m) for m in arrays[1:-1]] + [last]
+
+
+def _product(mats, n):
+    """The product of a list of matrices; the n x n identity for none."""
+    if not mats:
+        return np.eye(n)
+    return mats[0] if len(mats) == 1 else np.linalg.multi_dot(mats)
 
 
 def multi_dot_adjoint(g, arrays):
-    """The cotangents (a tuple) of the operands of `np.linalg.multi_dot(arrays)`."""
+    """The cotangents (a list) of the operands of `np.linalg.multi_dot(arrays)`: for operand i,
+    (the product before it).T @ g @ (the product after it).T. Written in sourcegrad's
+    differentiable subset, so that second derivatives go through it."""
     mats = _chain(arrays)
-    gm = np.reshape(g, (mats[0].shape[0], mats[-1].shape[1]))
-    left = [np.eye(mats[0].shape[0])]
-    for m in mats[:-1]:
-        left.append(left[-1] @ m)
-    right = [np.eye(mats[-1].shape[1])]
-    for m in reversed(mats[1:]):
-        right.append(m @ right[-1])
-    right.reverse()
-    return tuple(
-        np.reshape(_T(lhs) @ gm @ _T(rhs), np.shape(a)) for lhs, rhs, a in zip(left, right, arrays)
-    )
+    rows, cols = np.shape(mats[0])[0], np.shape(mats[-1])[1]
+    gm = np.reshape(g, (rows, cols))
+    return [
+        np.reshape(_T(_product(mats[:i], rows)) @ gm @ _T(_product(mats[i + 1 :], cols)), np.shape(a))
+        for i, a in enumerate(arrays)
+    ]
 
 
 def multi_dot_tangent(arrays, tangents):

@@ -1,7 +1,7 @@
 """Transposes of NumPy's shape and join functions that have no single NumPy call.
 
-    unappend(g, x, values, axis, i), append_tangent(dx, dvalues, x, values, axis)
-    uninsert(g, x, obj, values, axis, i), insert_tangent(dx, dvalues, x, obj, values, axis)
+    unappend(g, x, values, axis, i), append_tangent(dx, dvalues, x, values, axis), reappend
+    uninsert(g, x, obj, values, axis, i), insert_tangent(dx, dvalues, x, obj, values, axis), reinsert
     undelete(g, x, obj, axis), unresize(g, x), unchoose(g, a, choices, mode)
     unmeshgrid(g, x, i, indexing), meshgrid_tangent(tangents, y, indexing)
     broadcast_tangents(y, *tangents), rollaxis_destination(ndim, axis, start), as_columns(x)
@@ -49,6 +49,12 @@ def append_tangent(dx, dvalues, x, values, axis=None):
     return np.append(_full(dx, x), _full(dvalues, values), axis)
 
 
+def reappend(h, x, values, axis=None, i=0):
+    """The transpose of `unappend(., x, values, axis, i)`: `h` in its part of the result, zeros in
+    the other."""
+    return append_tangent(h, 0.0, x, values, axis) if i == 0 else append_tangent(0.0, h, x, values, axis)
+
+
 def _block_shape(x, obj, values, axis):
     """How `np.insert` shapes `values` before writing them (NumPy's own steps)."""
     v = np.array(values, ndmin=1 if axis is None else np.ndim(x))
@@ -80,6 +86,13 @@ def uninsert(g, x, obj, values, axis=None, i=0):
 def insert_tangent(dx, dvalues, x, obj, values, axis=None):
     """The tangent of `np.insert(x, obj, values, axis)`."""
     return np.insert(_full(dx, x), obj, _full(dvalues, values), axis)
+
+
+def reinsert(h, x, obj, values, axis=None, i=0):
+    """The transpose of `uninsert(., x, obj, values, axis, i)`."""
+    if i == 0:
+        return insert_tangent(h, 0.0, x, obj, values, axis)
+    return insert_tangent(0.0, h, x, obj, values, axis)
 
 
 def undelete(g, x, obj, axis=None):
@@ -123,14 +136,17 @@ def unmeshgrid(g, x, i, n, indexing="xy"):
     return np.reshape(np.sum(g, axis=others), np.shape(x))
 
 
+def _along_grid_axis(t, grid, i, n, indexing):
+    shape = [1] * np.ndim(grid)
+    shape[_grid_axis(i, n, indexing)] = -1
+    return np.broadcast_to(np.reshape(t, shape), np.shape(grid))
+
+
 def meshgrid_tangent(tangents, y, indexing="xy"):
     """The tangent of `y = np.meshgrid(*xs, indexing=...)` from the inputs' tangents."""
-    out = []
-    for i, (t, grid) in enumerate(zip(tangents, y)):
-        shape = [1] * np.ndim(grid)
-        shape[_grid_axis(i, len(y), indexing)] = -1
-        out.append(np.broadcast_to(np.reshape(t, shape), np.shape(grid)))
-    return tuple(out)
+    return tuple(
+        _along_grid_axis(t, grid, i, len(y), indexing) for i, (t, grid) in enumerate(zip(tangents, y))
+    )
 
 
 def broadcast_tangents(y, *tangents):

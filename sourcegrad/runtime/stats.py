@@ -34,6 +34,18 @@ def uncumsum(g, x, axis=None, include_initial=False):
     return np.reshape(np.flip(np.cumsum(np.flip(g, axis), axis), axis), np.shape(x))
 
 
+def running_sum(h, axis=None, include_initial=False):
+    """`np.cumulative_sum(h, axis=axis, include_initial=...)` with NumPy's older `cumsum` (h
+    flattened for axis None): the transpose of `uncumsum`."""
+    h = np.reshape(h, -1) if axis is None else np.asarray(h)
+    axis = 0 if axis is None else axis
+    out = np.cumsum(h, axis)
+    if include_initial:
+        widths = [(1, 0) if i == axis % out.ndim else (0, 0) for i in range(out.ndim)]
+        out = np.pad(out, widths)
+    return out
+
+
 # --- order statistics ----------------------------------------------------------------------------
 
 

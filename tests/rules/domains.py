@@ -175,8 +175,9 @@ row(np.outer, case(A(3), A(4)), beyond_autograd(case(A(2, 2), A(3))))
 
 # --- numpy: reductions ---
 row([np.sum, np.mean], *REDUCTION, case(A(2, 3), axis=1, dtype=np.float64))
-row([np.var, np.std], *ARRAY_REDUCTION, case(A(2, 3), axis=1, ddof=1), case(A(4), ddof=1))
-row(np.prod, *REDUCTION, domain=(0.5, 1.5))
+row([np.var, np.std], *ARRAY_REDUCTION, case(A(2, 3), axis=1, ddof=1), case(A(4), ddof=1),
+    beyond_autograd(case(A(2, 3), K(1), K(np.float64))))  # autograd reads the third as ddof
+row(np.prod, *REDUCTION, case(A(2, 3), K(0), K(np.float64)), domain=(0.5, 1.5))
 row([np.max, np.amax, np.min, np.amin], *ARRAY_REDUCTION)
 
 # --- numpy: shapes ---

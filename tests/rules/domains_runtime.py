@@ -1,11 +1,12 @@
 """Rows for the runtime helpers' rules (rules/runtime.py): generated code differentiated again."""
 
-from domains import A, F, K, T, beyond_autograd, case, row
+import numpy as np
+from domains import A, F, K, case, row
 
 from sourcegrad import runtime as sg
 
 # fmt: off
-NO_AUTOGRAD = dict(autograd=False)  # autograd does not know sourcegrad's helpers
+NO_AUTOGRAD = {"autograd": False}  # autograd does not know sourcegrad's helpers
 row(sg.unbroadcast,    case(A(2, 3), A(3)), case(A(2, 3), A(2, 3)), case(A(2, 3), A(2, 1)), case(A(3), F), case(F, F), **NO_AUTOGRAD)
 row(sg.unbroadcast_to, case(A(2, 3), K((3,))), case(A(2, 3), K((2, 3))), case(A(2, 3), K((1, 3))), case(A(3), K(())), **NO_AUTOGRAD)
 row(sg.unreduce,       case(F, A(2, 3)), case(A(3), A(2, 3), axis=0), case(A(2), A(2, 3), axis=1),
@@ -15,4 +16,32 @@ row(sg.seed_like,      case(F, A(3)), case(A(3), A(3)), **NO_AUTOGRAD)
 row(sg.add,            case(A(3), A(3)), case(F, F), case(A(2, 3), A(2, 3)), **NO_AUTOGRAD)
 row(sg.matmul_adjoint_a, case(A(2, 4), A(2, 3), A(3, 4)), case(A(2), A(2, 3), A(3)), case(A(4), A(3), A(3, 4)), **NO_AUTOGRAD)
 row(sg.matmul_adjoint_b, case(A(2, 4), A(2, 3), A(3, 4)), case(A(2), A(2, 3), A(3)), case(A(4), A(3), A(3, 4)), **NO_AUTOGRAD)
+# fmt: on
+
+# fmt: off
+row(sg.uncumsum,        case(A(3), A(3)), case(A(6), A(2, 3)), case(A(2, 3), A(2, 3), K(1)), case(A(2, 4), A(2, 3), K(1), K(True)),
+                        case(A(7), A(2, 3), K(None), K(True)), **NO_AUTOGRAD)
+row(sg.running_sum,     case(A(3)), case(A(2, 3)), case(A(2, 3), K(0)), case(A(2, 3), K(-1), K(True)), case(A(4), include_initial=True),
+                        **NO_AUTOGRAD)
+row(sg.cast_derivative, case(A(3), A(3), A(3)), case(A(6), A(2, 3), A(2, 3)), case(A(3), A(3), K(np.arange(3))), **NO_AUTOGRAD)
+row(sg.undelete,        case(A(4), A(5), K(1)), case(A(3, 2), A(3, 4), K([0, 2]), K(1)), **NO_AUTOGRAD)
+row(sg.unresize,        case(A(7), A(3)), case(A(3, 3), A(2, 3)), **NO_AUTOGRAD)
+row(sg.unchoose,        case(A(4), K(np.array([0, 1, 1, 0])), K((np.ones(4), np.ones(4)))),
+                        case(A(2, 3), K(np.array([[0, 2, 1]])), K((np.ones((2, 3)), np.ones(3), 1.0))),
+                        **NO_AUTOGRAD)
+# fmt: on
+
+# fmt: off
+X23, V22 = K(np.ones((2, 3))), K(np.ones((2, 2)))
+row(sg.unappend,       case(A(2, 5), X23, V22, K(1)), case(A(2, 5), X23, V22, K(1), K(1)), case(A(8), X23, K(np.ones(2)), K(None), K(1)),
+                       **NO_AUTOGRAD)
+row(sg.reappend,       case(A(2, 3), X23, V22, K(1)), case(A(2, 2), X23, V22, K(1), K(1)), case(A(2), X23, K(np.ones(2)), K(None), K(1)),
+                       **NO_AUTOGRAD)
+row(sg.append_tangent, case(A(2, 3), A(2, 2), X23, V22, K(1)), case(A(2, 3), A(2), X23, K(np.ones(2))), **NO_AUTOGRAD)
+row(sg.uninsert,       case(A(3, 4), K(np.ones((2, 4))), K(1), K(np.ones(4)), K(0)), case(A(8), X23, K([0, 2]), K(np.ones(2)), K(None), K(1)),
+                       **NO_AUTOGRAD)
+row(sg.reinsert,       case(A(2, 4), K(np.ones((2, 4))), K(1), K(np.ones(4)), K(0)), case(A(2), X23, K([0, 2]), K(np.ones(2)), K(None), K(1)),
+                       **NO_AUTOGRAD)
+row(sg.insert_tangent, case(A(2, 4), A(4), K(np.ones((2, 4))), K(1), K(np.ones(4)), K(0)), case(A(2, 3), A(2), X23, K([0, 2]), K(np.ones(2))),
+                       **NO_AUTOGRAD)
 # fmt: on

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import sourcegrad.rules  # noqa: F401 - registers the built-in rules
+import sourcegrad.rules  # registers the built-in rules
 from sourcegrad.errors import SourcegradError, qualified_name
 from sourcegrad.rules import table
 from sourcegrad.rules.table import d
