@@ -77,6 +77,31 @@ class _Substitute(ast.NodeTransformer):
         self.template, self.binding, self.result = template, binding, result
         self.adjoint, self.spell, self.same_shape = adjoint, spell, same_shape
         self.index_spelling = index_spelling
+        self.local: frozenset[str] = frozenset()  # comprehension and lambda variables in scope
+
+    def _in_scope(self, node: ast.AST, names: set[str]) -> ast.AST:
+        saved, self.local = self.local, self.local | names
+        try:
+            return self.generic_visit(node)
+        finally:
+            self.local = saved
+
+    def _comprehension(self, node):
+        # The first iterable is evaluated outside the comprehension's scope, the rest inside.
+        first = self.visit(node.generators[0].iter)
+        node.generators[0].iter = ast.Constant(None)
+        bound = {n.id for g in node.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
+        node = self._in_scope(node, bound)
+        node.generators[0].iter = first
+        return node
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comprehension
+
+    def visit_Lambda(self, node: ast.Lambda):
+        args = node.args
+        names = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+        names |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+        return self._in_scope(node, names)
 
     def visit_Subscript(self, node: ast.Subscript):
         if isinstance(node.value, ast.Name) and node.value.id == "d" and isinstance(node.slice, ast.Name):
@@ -99,6 +124,8 @@ class _Substitute(ast.NodeTransformer):
         return without_defaults(node, callee)
 
     def visit_Name(self, node: ast.Name):
+        if node.id in self.local:
+            return node
         if node.id in self.binding:
             return self.index_spelling(copy.deepcopy(self.binding[node.id]))
         value = self.template.namespace.get(node.id)
