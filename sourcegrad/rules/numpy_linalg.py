@@ -55,13 +55,13 @@ def _(y, x):
 
 
 @adjoint(np.linalg.cholesky)            # x symmetric positive definite
-def _(y, x):
-    d[x] = sg.cholesky_adjoint(d[y], y)
+def _(y, x, upper=False):
+    d[x] = sg.cholesky_adjoint(d[y], y, upper)
 
 
 @tangent(np.linalg.cholesky)
-def _(y, x):
-    d[y] = sg.cholesky_tangent(d[x], y)
+def _(y, x, upper=False):
+    d[y] = sg.cholesky_tangent(d[x], y, upper)
 
 
 @adjoint(np.linalg.eigh)                # y = (w, v); x symmetric with distinct eigenvalues
@@ -84,24 +84,24 @@ def _(y, x, UPLO="L"):
     d[y] = sg.eigh_tangent(d[x], y, np.linalg.eigh(x)[1])[0]
 
 
-@adjoint(np.linalg.qr)                  # y = (q, r), reduced; x of full column rank, m >= n
-def _(y, x):
-    d[x] = sg.qr_adjoint(d[y], y[0], y[1])
+@adjoint(np.linalg.qr)                  # y = (q, r) or r; x of full column rank, m >= n; mode 'complete': q's extra columns get no cotangent
+def _(y, x, mode="reduced"):
+    d[x] = sg.qr_adjoint(d[y], y, x, mode)
 
 
 @tangent(np.linalg.qr)
-def _(y, x):
-    d[y] = sg.qr_tangent(d[x], y[0], y[1])
+def _(y, x, mode="reduced"):
+    d[y] = sg.qr_tangent(d[x], y, x, mode)
 
 
-@adjoint(np.linalg.svd)                 # y = (u, s, vh); distinct singular values; full_matrices=False unless square
-def _(y, x, full_matrices=True):
-    d[x] = sg.svd_adjoint(d[y], y[0], y[1], y[2])
+@adjoint(np.linalg.svd)                 # y = (u, s, vh) or s; distinct singular values; non-square full_matrices: the extra vectors get no cotangent
+def _(y, x, full_matrices=True, compute_uv=True, hermitian=False):
+    d[x] = sg.svd_adjoint(d[y], y, x, compute_uv, hermitian)
 
 
 @tangent(np.linalg.svd)
-def _(y, x, full_matrices=True):
-    d[y] = sg.svd_tangent(d[x], y[0], y[1], y[2])
+def _(y, x, full_matrices=True, compute_uv=True, hermitian=False):
+    d[y] = sg.svd_tangent(d[x], y, x, compute_uv, hermitian)
 
 
 @adjoint(np.linalg.pinv)                # x of full rank

@@ -3,13 +3,17 @@
     solve_adjoint_a/b       cotangents of `z = solve(a, b)` (b a vector or a stack of matrices)
     cholesky_adjoint/tangent    L = cholesky(A), A symmetric positive definite
     eigh_adjoint/tangent, eigvalsh_adjoint    (w, V) = eigh(A), A symmetric, distinct eigenvalues
-    qr_adjoint/tangent      (Q, R) = qr(A), reduced, m >= n, full column rank
-    svd_adjoint/tangent     (U, S, Vh) = svd(A, full_matrices=False), distinct singular values
+    qr_adjoint/tangent      qr(A, mode) for modes reduced, complete, r; m >= n, full column rank
+    svd_adjoint/tangent     svd(A, full_matrices, compute_uv, hermitian), distinct singular values
+    svdvals_adjoint/tangent, lstsq_adjoint/tangent, multi_dot_adjoint/tangent, cond_grad,
+    tensorinv_adjoint/tangent, and the norms: vector_norm_grad, matrix_norm_grad, norm_grad
     pinv_adjoint/tangent    pinv(A), A of full rank
     matrix_power_adjoint/tangent   matrix_power(A, n)
 
 Where the derivative does not exist (repeated eigenvalues, rank deficiency) the formulas divide by
 zero: NumPy's warnings and infinities show it, as they would for the primal's own conditioning.
+Where it is not defined at all (the extra columns of a complete factorisation, a wide QR) a
+ValueError says so.
 """
 
 from __future__ import annotations
@@ -49,17 +53,21 @@ def _phi(x):
     return np.tril(x) - 0.5 * np.tril(np.triu(x))
 
 
-def cholesky_adjoint(g, L):
-    """The (symmetric) cotangent of `A` in `L = np.linalg.cholesky(A)` (Murray, 2016)."""
+def cholesky_adjoint(g, L, upper=False):
+    """The (symmetric) cotangent of `A` in `L = np.linalg.cholesky(A)` (Murray, 2016); with
+    `upper`, the factor given is `L.T` and so is its cotangent."""
+    if upper:
+        g, L = _T(g), _T(L)
     p = _phi(_T(L) @ g)
     s = np.linalg.solve(_T(L), _T(np.linalg.solve(_T(L), _T(p))))
     return 0.5 * (s + _T(s))
 
 
-def cholesky_tangent(dA, L):
-    """The tangent of `L = np.linalg.cholesky(A)` along a symmetric `dA`."""
+def cholesky_tangent(dA, L, upper=False):
+    """The tangent of `L = np.linalg.cholesky(A)` along a symmetric `dA` (of `L.T` with `upper`)."""
+    L = _T(L) if upper else L
     x = np.linalg.solve(L, _T(np.linalg.solve(L, dA)))  # L^-1 dA L^-T (dA symmetric)
-    return L @ _phi(x)
+    return _T(L @ _phi(x)) if upper else L @ _phi(x)
 
 
 def _gaps(w):
@@ -99,7 +107,54 @@ def _copyltu(m):
     return np.tril(m) + _T(np.tril(m, -1))
 
 
-def qr_adjoint(g, q, r):
+def _qr_parts(y, x, mode):
+    """`(q, r)` of the reduced factorisation, from `y = np.linalg.qr(x, mode)`."""
+    m, n = np.shape(x)[-2:]
+    if mode not in ("reduced", "complete", "r") or m < n:
+        raise ValueError(
+            f"the derivative of np.linalg.qr is defined here for mode 'reduced', 'complete' or 'r' "
+            f"and m >= n, got mode={mode!r} for a {m} x {n} matrix"
+        )
+    if mode == "r":
+        return np.linalg.qr(x)[0], y[..., :n, :]
+    return y[0][..., :n], y[1][..., :n, :]
+
+
+def _only_reduced(g, n, what):
+    """`g` for the reduced factor; the extra columns of a complete factor are not unique, so their
+    cotangent must be zero."""
+    if _is_zero(g) or np.shape(g)[-1] == n:
+        return g
+    if np.any(np.asarray(g)[..., n:] != 0):
+        raise ValueError(
+            f"the extra columns of a complete {what} are not unique: they have no derivative; "
+            "use the reduced factorisation"
+        )
+    return np.asarray(g)[..., :n]
+
+
+def qr_adjoint(g, y, x, mode="reduced"):
+    """The cotangent of `A` in `y = np.linalg.qr(A, mode)` (m >= n; mode 'complete' only when
+    the extra columns of q get no cotangent)."""
+    q, r = _qr_parts(y, x, mode)
+    n = np.shape(x)[-1]
+    gq, gr = (0.0, g) if mode == "r" else g
+    gr = gr if _is_zero(gr) else np.asarray(gr)[..., :n, :]  # r's extra rows are zeros
+    return _qr_reduced_adjoint((_only_reduced(gq, n, "q"), gr), q, r)
+
+
+def qr_tangent(dA, y, x, mode="reduced"):
+    """The tangent of `y = np.linalg.qr(A, mode)` (m >= n; a square matrix for mode 'complete')."""
+    q, r = _qr_parts(y, x, mode)
+    m, n = np.shape(x)[-2:]
+    if mode == "complete" and m > n:
+        raise ValueError("the extra columns of a complete q are not unique: they have no derivative; "
+                         "use mode='reduced'")
+    dq, dr = _qr_reduced_tangent(dA, q, r)
+    return dr if mode == "r" else (dq, dr)
+
+
+def _qr_reduced_adjoint(g, q, r):
     """The cotangent of `A` in `(q, r) = np.linalg.qr(A)` (reduced, m >= n)."""
     gq, gr = g
     gq = np.zeros(np.shape(q)) if _is_zero(gq) else gq
@@ -109,7 +164,7 @@ def qr_adjoint(g, q, r):
     return _T(np.linalg.solve(r, _T(b)))  # b @ r^-T
 
 
-def qr_tangent(dA, q, r):
+def _qr_reduced_tangent(dA, q, r):
     """The tangent `(dq, dr)` of `(q, r) = np.linalg.qr(A)` (reduced, m >= n)."""
     x = _T(np.linalg.solve(_T(r), _T(_T(q) @ dA)))  # q.T dA r^-1
     low = np.tril(x, -1)
@@ -126,7 +181,32 @@ def _reduced(u, s, vh):
                          "non-square matrix (the extra singular vectors are not unique)")
 
 
-def svd_adjoint(g, u, s, vh):
+def _symmetric_if(out, hermitian):
+    return 0.5 * (out + _T(out)) if hermitian else out
+
+
+def svd_adjoint(g, y, x, compute_uv=True, hermitian=False):
+    """The cotangent of `A` in `y = np.linalg.svd(A, full_matrices, compute_uv, hermitian)`
+    (distinct singular values; with full_matrices and m != n, the extra singular vectors are not
+    unique and must get no cotangent; hermitian: a symmetric cotangent)."""
+    if not compute_uv:
+        return _symmetric_if(svdvals_adjoint(g, x), hermitian)
+    k = np.shape(y[1])[-1]
+    gu, gs, gvh = g
+    gvh = gvh if _is_zero(gvh) else _T(_only_reduced(_T(gvh), k, "vh"))
+    u, vh = y[0][..., :k], y[2][..., :k, :]
+    out = _svd_reduced_adjoint((_only_reduced(gu, k, "u"), gs, gvh), u, y[1], vh)
+    return _symmetric_if(out, hermitian)
+
+
+def svd_tangent(dA, y, x, compute_uv=True, hermitian=False):
+    """The tangent of `y = np.linalg.svd(A, full_matrices, compute_uv, hermitian)`."""
+    if not compute_uv:
+        return svdvals_tangent(dA, x)
+    return _svd_reduced_tangent(dA, *y)
+
+
+def _svd_reduced_adjoint(g, u, s, vh):
     """The cotangent of `A` in `(u, s, vh) = np.linalg.svd(A, full_matrices=False)`."""
     gu, gs, gvh = g
     k = s.shape[-1]
@@ -154,7 +234,7 @@ def svd_adjoint(g, u, s, vh):
     return out
 
 
-def svd_tangent(dA, u, s, vh):
+def _svd_reduced_tangent(dA, u, s, vh):
     """The tangent `(du, ds, dvh)` of `(u, s, vh) = np.linalg.svd(A, full_matrices=False)`."""
     k = s.shape[-1]
     _reduced(u, s, vh)

@@ -309,12 +309,15 @@ row(np.linalg.inv, case(M("inv", 3)), case(M("inv", 2, (4,))))
 row(np.linalg.solve, case(M("inv", 3), A(3)), case(M("inv", 3), A(3, 2)),
     case(M("inv", 3, (2,)), A(2, 3, 4)), beyond_autograd(case(M("inv", 3, (2,)), A(3, 4))))
 row([np.linalg.det, np.linalg.slogdet], case(M("inv", 3)), case(M("inv", 2, (3,))))
-row([np.linalg.cholesky, np.linalg.eigvalsh], case(M("spd", 3)), case(M("spd", 3, (2,))))
+row(np.linalg.eigvalsh, case(M("spd", 3)), case(M("spd", 3, (2,))))
+row(np.linalg.cholesky, case(M("spd", 3)), case(M("spd", 3, (2,))), beyond_autograd(case(M("spd", 3), upper=True)))
 # autograd projects eigh's cotangent onto the lower triangle; ours is the symmetric one
 row(np.linalg.eigh, case(M("spd", 3)), case(M("spd", 3, (2,))), autograd=False)
-row(np.linalg.qr, case(A(4, 3)), case(A(3, 3)), case(A(2, 4, 3)), autograd=False)
+row(np.linalg.qr, case(A(4, 3)), case(A(3, 3)), case(A(2, 4, 3)), case(A(4, 3), mode="r"), case(A(3, 3), K("complete")),
+    case(A(2, 4, 3), mode="r"), autograd=False)
 row(np.linalg.svd, case(A(4, 3), full_matrices=False), case(A(3, 3)), case(A(2, 3, 4), full_matrices=False),
-    autograd=False)
+    case(A(4, 3), compute_uv=False), case(A(2, 3, 4), K(True), K(False)), case(M("spd", 3), hermitian=True),
+    case(M("spd", 3), compute_uv=False, hermitian=True), autograd=False)
 row(np.linalg.pinv, case(A(4, 3)), case(A(3, 4)), case(A(3, 3)), autograd=False)
 row(np.linalg.matrix_power, case(M("inv", 3), K(3)), case(M("inv", 3), K(-2)), case(M("inv", 3), K(1)),
     case(M("inv", 2, (2,)), K(2)))

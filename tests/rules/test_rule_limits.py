@@ -1,0 +1,76 @@
+"""Where a rule's derivative is not defined, it says so (a ValueError naming the case); where it
+is defined only in part, the defined part is right. Through the transforms, both modes."""
+
+import numpy as np
+import pytest
+
+import sourcegrad as sg
+
+rng = np.random.default_rng(3)
+TALL = rng.normal(size=(4, 3))
+
+
+def singular_values_of_full_svd(a):
+    return np.sum(np.linalg.svd(a)[1])  # full_matrices=True, but only s is used
+
+
+def left_vectors_of_full_svd(a):
+    return np.sum(np.linalg.svd(a)[0])
+
+
+def r_of_complete_qr(a):
+    return np.sum(np.linalg.qr(a, mode="complete")[1] ** 2)
+
+
+def q_of_complete_qr(a):
+    return np.sum(np.linalg.qr(a, mode="complete")[0])
+
+
+def q_of_wide_qr(a):
+    return np.sum(np.linalg.qr(a.T)[0])
+
+
+def inverted_cdf_quantile(a):
+    return np.quantile(a, 0.3, method="inverted_cdf")
+
+
+def zero_norm(a):
+    return np.linalg.norm(np.ravel(a), 0)
+
+
+def test_full_svd_of_a_tall_matrix_differentiates_its_unique_part():
+    u, _, vh = np.linalg.svd(TALL, full_matrices=False)
+    np.testing.assert_allclose(sg.grad(singular_values_of_full_svd)(TALL), u @ vh, atol=1e-12)
+
+
+def test_complete_qr_of_a_tall_matrix_differentiates_r():
+    expected = sg.grad(lambda a: np.sum(np.linalg.qr(a)[1] ** 2))(TALL)
+    np.testing.assert_allclose(sg.grad(r_of_complete_qr)(TALL), expected, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "f, message",
+    [
+        (left_vectors_of_full_svd, "not unique"),
+        (q_of_complete_qr, "not unique"),
+        (q_of_wide_qr, "m >= n"),
+        (inverted_cdf_quantile, "method"),
+        (zero_norm, "ord=0"),
+    ],
+)
+def test_undefined_derivatives_raise_in_reverse_mode(f, message):
+    with pytest.raises(ValueError, match=message):
+        sg.grad(f)(TALL)
+
+
+@pytest.mark.parametrize(
+    "f, message",
+    [
+        (singular_values_of_full_svd, "full_matrices=False"),
+        (q_of_complete_qr, "not unique"),
+        (inverted_cdf_quantile, "method"),
+    ],
+)
+def test_undefined_derivatives_raise_in_forward_mode(f, message):
+    with pytest.raises(ValueError, match=message):
+        sg.jvp(f, (TALL,), (np.ones_like(TALL),))
