@@ -22,4 +22,11 @@ from sourcegrad.rules import (  # noqa: F401 - registration on import
 if int(_np.__version__.split(".")[0]) >= 2:
     from sourcegrad.rules import numpy2  # noqa: F401 - NumPy 2's array-API names
 
+try:  # SciPy is optional: its rules are registered when it is there
+    import scipy.special  # noqa: F401
+except ImportError:
+    pass
+else:
+    from sourcegrad.rules import scipy_special  # noqa: F401
+
 __all__ = ["table"]

@@ -26,6 +26,7 @@ from sourcegrad.rules.table import d
 sys.path.insert(0, str(Path(__file__).parent))
 import domains_numpy2  # noqa: F401 - rows for NumPy 2's array-API names
 import domains_runtime  # noqa: F401 - rows for the runtime helpers' rules
+import domains_scipy  # noqa: F401 - rows for scipy.special, when SciPy is importable
 import domains_signal  # noqa: F401 - rows for NumPy's sequence functions
 import domains_stats  # noqa: F401 - rows for NumPy's statistics
 from domains import DOMAINS, K, T
