@@ -24,7 +24,7 @@ from sourcegrad.frontend.source import function_source
 from sourcegrad.naming import Namer
 from sourcegrad.normal import normalise
 from sourcegrad.optimise import passes
-from sourcegrad.transform import assemble
+from sourcegrad.transform import assemble, inplace
 from sourcegrad.transform.forward import ForwardTransform
 from sourcegrad.transform.reverse import ReverseTransform
 
@@ -352,6 +352,7 @@ def _compile(fn: ast.FunctionDef, src, resolver: Resolver, scope, optimized: boo
     if optimized:
         temps = (temporaries | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}) - _user_and_adjoint_names(src, scope)
         fn = passes.optimise(fn, _purity(scope, resolver), temps, assemble.is_mark)
+        fn = inplace.claim_buffers(fn, scope.resolve)
     body, commented = _strip_mark(fn)
     fn.body = body
     rendered = emit.render(fn, src.filename, commented)

@@ -81,7 +81,7 @@ FENCE = {
     ast.GeneratorExp: ("y = (v * 2.0 for v in x)", "(v * 2.0 for v in x)"),
     ast.Set: ("y = {x, 1.0}", "{x, 1.0}"),
     ast.Match: ("match x:\n    case _:\n        x = x * 2.0", "match x:"),
-    ast.Subscript: ("y = np.zeros(3)\ny[0] = x", "y[0]"),
+    ast.Subscript: ("y = np.zeros((2, 3))\ny[0][1] = x", "y[0][1]"),
     ast.Attribute: ("state = np.zeros(3)\nstate.x = x", "state.x"),
     ast.Starred: ("a, *b = (x, x, x)", "*b"),
 }

@@ -155,14 +155,14 @@ def f_varkw(x, **kw):  # !varkw
 
 
 def f_setitem(x):
-    y = np.zeros(3)
-    y[0] = x  # !setitem
+    y = np.zeros((2, 3))
+    y[0][1] = x  # !setitem
     return y
 
 
 def f_augitem(x):
-    y = np.zeros(3)
-    y[1:] += x  # !augitem
+    y = np.zeros((2, 3))
+    y[1][1:] += x  # !augitem
     return y
 
 
@@ -221,8 +221,8 @@ CASES = [
     (f_dict_unpack, "dict_unpack", "d", "unpacking with `**`"),
     (f_varargs, "varargs", "args", "`*args` parameter"),
     (f_varkw, "varkw", "kw", "`**kwargs` parameter"),
-    (f_setitem, "setitem", "y[0]", "assignment to an element"),
-    (f_augitem, "augitem", "y[1:]", "assignment to an element"),
+    (f_setitem, "setitem", "y[0][1]", "subscript of a subscript"),
+    (f_augitem, "augitem", "y[1][1:]", "subscript of a subscript"),
     (f_setattr, "setattr", "self.a", "assignment to an attribute"),
     (f_nested_deco, "nested_deco", "deco", "decorator on a nested function"),
     (f_for_else, "for_else", "else", "`else` clause on a `for` loop"),
@@ -253,8 +253,8 @@ def test_unsupported_construct(fn, marker, code, word):
     assert "What to do: " in text and err.hint
 
 
-def test_in_place_updates_are_announced_as_planned():
-    assert "in-place updates are planned" in fence_error(f_setitem).hint
+def test_nested_item_assignment_says_how_to_write_it():
+    assert "x[i, j] = v" in fence_error(f_setitem).hint
 
 
 def test_try_hint_says_to_move_it_out():

@@ -15,6 +15,12 @@ def test_exports_exactly_the_documented_names():
         [
             "Tape",
             "push",
+            # in-place updates (runtime/inplace.py)
+            "setitem",
+            "update",
+            "clear_written",
+            "clear",
+            "written",
             "seed_like",
             "pop",
             "unbroadcast",

@@ -44,8 +44,12 @@ if hasattr(ast, "TryStar"):  # 3.11+
     UNSUPPORTED[ast.TryStar] = ("a `try`/`except*` statement", UNSUPPORTED[ast.Try][1])
 
 IN_PLACE = "in-place updates are planned; for now build a new value (`x = x + v`, `np.where`, ...)"
+NESTED_ITEM = ("an assignment into a subscript of a subscript, an attribute or a tuple target "
+               "(`x[i][j] = ...`, `obj.a[i] = ...`, `a[0], b = ...`)")
+ITEMS = ("write `x[i, j] = v` (one subscript of a local name, as a statement of its own); for a list of "
+         "lists replace the row: `row = list(rows[i]); row[j] = v; rows[i] = row`")
 STORE = {
-    ast.Subscript: ("assignment to an element or slice (`x[i] = ...`)", IN_PLACE),
+    ast.Subscript: (NESTED_ITEM, ITEMS),
     ast.Attribute: ("assignment to an attribute (`obj.a = ...`)", "assign to a local name and return it; " + IN_PLACE),
     ast.Starred:   ("a starred assignment target (`a, *b = ...`)", "unpack with explicit indices: `a, b = x[0], x[1:]`"),
 }
@@ -89,8 +93,10 @@ def _node_problems(node: ast.AST) -> Iterator[tuple[ast.AST, str, str]]:
         yield node, *UNSUPPORTED[type(node)]
     match node:
         case ast.Assign(targets=[*targets]):
-            yield from _target_problems(targets)
-        case ast.For(target=target) | ast.AugAssign(target=target) | ast.AnnAssign(target=target) | ast.comprehension(target=target):
+            yield from _target_problems(targets, items=True)
+        case ast.AugAssign(target=target):
+            yield from _target_problems([target], items=True)
+        case ast.For(target=target) | ast.AnnAssign(target=target) | ast.comprehension(target=target):
             yield from _target_problems([target])
         case ast.Starred(ctx=ast.Load()):
             yield node, "unpacking with `*` (`f(*a)`, `[*a, *b]`)", _UNPACK
@@ -107,10 +113,15 @@ def _node_problems(node: ast.AST) -> Iterator[tuple[ast.AST, str, str]]:
         yield node, f"an `else` clause on a `{loop}` loop", hint
 
 
-def _target_problems(targets: list[ast.expr]) -> Iterator[tuple[ast.AST, str, str]]:
-    """Assignment targets that write into something (`x[i]`, `obj.a`) or use `*`."""
+def _target_problems(targets: list[ast.expr], items: bool = False) -> Iterator[tuple[ast.AST, str, str]]:
+    """Assignment targets that write into something (`obj.a`, `x[i][j]`) or use `*`.
+
+    With `items`, a whole target `x[...]` of a name is an in-place update, which `normal/anf.py`
+    lowers to `x = sg.setitem(x, ..., v)` (docs/python-subset.md, "In-place updates")."""
     for target in targets:
         for node in ast.walk(target):
+            if items and node is target and isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+                continue
             if type(node) in STORE and isinstance(getattr(node, "ctx", None), ast.Store):
                 yield node, *STORE[type(node)]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sourcegrad.frontend.resolve import Resolver
 from sourcegrad.naming import Namer
-from sourcegrad.normal import comprehensions, desugar
+from sourcegrad.normal import aliasing, comprehensions, desugar
 from sourcegrad.normal.anf import Normaliser, Scope
 from sourcegrad.normal.grammar import assigned_names
 
@@ -45,6 +45,7 @@ def normalise(source, resolver: Resolver, namer: Namer | None = None) -> NormalF
     fn = desugar.lower_exits(fn, namer)
     scope.local_names = frozenset(assigned_names(fn.body)) | frozenset(params)
     fn = desugar.loops_over_range(fn, namer, scope.resolve, scope.spell, scope.error)
+    aliasing.check_writes(fn, scope.resolve, scope.error)
     stores = [n for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
     fn.body = Normaliser(scope).block(fn.body)
     _check_partials(fn, stores, scope)

@@ -122,6 +122,8 @@ class Normaliser:
                 self.assign_to(name, value, stmt, out)
             case ast.Assign(targets=[ast.Tuple() | ast.List() as target], value=value):
                 self.unpack(target, value, stmt, out)
+            case ast.Assign(targets=[ast.Subscript(value=ast.Name(id=name)) as target], value=value):
+                self.store_item(name, target.slice, value, stmt, out)
             case ast.If(test=ast.Name(), body=[ast.Break()], orelse=[]):
                 out.append(stmt)
             case ast.If(test=test, body=body, orelse=orelse):
@@ -179,6 +181,18 @@ class Normaliser:
             out.append(self._at(_assign(temp, prim), where))
             prim = ast.Name(temp, ast.Load())
         out.append(self._at(_assign(name, prim), where))
+
+    def store_item(self, name: str, index: ast.expr, value: ast.expr, where: ast.stmt, out: list) -> None:
+        """``x[index] = value`` -> ``x = sg.setitem(x, index, value)``: an in-place update as a
+        rebinding, which the transforms save and restore like any other (runtime/inplace.py)."""
+        from sourcegrad import runtime
+
+        if any(isinstance(n, ast.Slice) for n in ast.walk(index)):  # a slice as a value: np.s_[a:b]
+            import numpy
+
+            index = ast.Subscript(ast.Attribute(self.scope.spell(numpy, "np"), "s_", ast.Load()), index, ast.Load())
+        setitem = ast.Attribute(self.scope.spell(runtime, "sg"), "setitem", ast.Load())
+        self.assign_to(name, ast.Call(setitem, [ast.Name(name, ast.Load()), index, value], []), where, out)
 
     def if_expression(self, name: str, node: ast.IfExp, where: ast.stmt, out: list) -> None:
         cond = self.scope.namer.fresh("cond")
@@ -333,7 +347,16 @@ class Normaliser:
                 "sg.grad itself, but not called inside the differentiated function",
             )
         keywords = [ast.keyword(k.arg, at(k.value)) for k in expr.keywords]
-        return ast.Call(func, [at(a) for a in args], keywords)
+        return ast.Call(self._functional(func), [at(a) for a in args], keywords)
+
+    def _functional(self, func: ast.expr) -> ast.expr:
+        """Generated code's in-place helpers (``sg.update``, ``sg.clear``) as the functional ones
+        they stand for: ``transform/inplace.py`` claims buffers again after each transform."""
+        from sourcegrad import runtime
+
+        fn = self.scope.resolve(func)
+        name = "setitem" if fn is runtime.update else "clear_written" if fn is runtime.clear else None
+        return ast.Attribute(self.scope.spell(runtime, "sg"), name, ast.Load()) if name else func
 
     def _inline_lambda(self, lam: ast.Lambda, call: ast.Call) -> ast.expr:
         params = [a.arg for a in lam.args.args]

@@ -36,11 +36,14 @@ def _load(name: str) -> ast.Name:
 
 
 class AssignmentForms(ast.NodeTransformer):
-    """``x += e`` -> ``x = x + e``; ``a = b = e`` -> ``a = e; b = a``."""
+    """``x += e`` -> ``x = x + e`` (``x[i] += e`` -> ``x[i] = x[i] + e``); ``a = b = e`` -> ``a = e; b = a``."""
 
     def visit_AugAssign(self, node: ast.AugAssign):
         target = node.target
-        assert isinstance(target, ast.Name), "the fence only lets names through"
+        if isinstance(target, ast.Subscript):  # x[i] += v -> x[i] = x[i] + v, NumPy's meaning too
+            value = ast.BinOp(ast.Subscript(copy.deepcopy(target.value), copy.deepcopy(target.slice), ast.Load()), node.op, node.value)
+            return _at(ast.Assign(targets=[target], value=value), node)
+        assert isinstance(target, ast.Name), "the fence only lets names and subscripts of names through"
         value = ast.BinOp(_load(target.id), node.op, node.value)
         return _at(ast.Assign(targets=[ast.Name(target.id, ast.Store())], value=value), node)
 

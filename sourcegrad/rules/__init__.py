@@ -8,6 +8,7 @@ A leaf of the package: it imports `runtime` and `errors`, never the pipeline.
 import numpy as _np
 
 from sourcegrad.rules import (  # noqa: F401 - registration on import
+    inplace,
     math,
     numpy,
     numpy_arrays,

@@ -36,6 +36,7 @@ from sourcegrad.runtime.broadcast import (
     unindex,
     unreduce,
 )
+from sourcegrad.runtime.inplace import clear, clear_written, setitem, update, written
 from sourcegrad.runtime.linalg import (
     cholesky_adjoint,
     cholesky_tangent,
@@ -120,6 +121,8 @@ __all__ = [
     "cast_derivative",
     "cholesky_adjoint",
     "cholesky_tangent",
+    "clear",
+    "clear_written",
     "cond_grad",
     "convolve_adjoint",
     "corrcoef_adjoint",
@@ -163,6 +166,7 @@ __all__ = [
     "rollaxis_destination",
     "running_sum",
     "seed_like",
+    "setitem",
     "solve_adjoint_a",
     "solve_adjoint_b",
     "svd_adjoint",
@@ -202,7 +206,9 @@ __all__ = [
     "untake",
     "untake_along_axis",
     "untile",
+    "update",
     "vander_derivative",
     "vector_norm_grad",
+    "written",
     "zeros_like",
 ]

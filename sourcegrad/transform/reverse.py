@@ -27,7 +27,7 @@ from sourcegrad.frontend.resolve import MISSING
 from sourcegrad.normal import NormalForm
 from sourcegrad.normal.grammar import assigned_names, is_test
 from sourcegrad.rules import table
-from sourcegrad.transform import economy, primitives, templates
+from sourcegrad.transform import economy, inplace, primitives, templates
 
 OR_ZERO = "__or_zero__"  # IR marker: OR_ZERO(dx, x) is dx, or zeros shaped like x where dx is zero
 
@@ -94,6 +94,8 @@ class ReverseTransform:
         self.adj_read = self._adjoint_reads()
         # A reassigned parameter is restored by the tape: its gradient takes the original's shape.
         self.adj_read |= set(wrt) & assigned_names(nf.fn.body)
+        # ... but only where an adjoint that runs after the restoring pop reads it (in-place updates)
+        self.read_before = inplace.reads_before(nf.fn.body, self.adjoints, self.adj_read, set(wrt) & assigned_names(nf.fn.body))
 
     # --- facts ----------------------------------------------------------------------------------
 
@@ -276,7 +278,7 @@ class ReverseTransform:
     def _simple(self, stmt: ast.stmt, bound: _Bound) -> tuple[list, list]:
         form = self.primal_forms.get(id(stmt), stmt)
         targets = sorted(assigned_names([form]))
-        saved = [t for t in targets if t in self.adj_read and t in bound.possible and t not in self.records]
+        saved = [t for t in targets if t in self.read_before.get(id(stmt), self.adj_read) and t in bound.possible and t not in self.records]
         primal = [self._push(t, stmt, bound) for t in saved] + [form]
         adjoint = list(self.adjoints.get(id(stmt), []))
         adjoint += [self._pop(t, stmt) for t in reversed(saved)]

@@ -45,3 +45,14 @@ row(sg.reinsert,       case(A(2, 4), K(np.ones((2, 4))), K(1), K(np.ones(4)), K(
 row(sg.insert_tangent, case(A(2, 4), A(4), K(np.ones((2, 4))), K(1), K(np.ones(4)), K(0)), case(A(2, 3), A(2), X23, K([0, 2]), K(np.ones(2))),
                        **NO_AUTOGRAD)
 # fmt: on
+
+# fmt: off
+# in-place updates (runtime/inplace.py): x[idx] = v as sg.setitem; a repeated fancy index keeps one write
+REPEATED, MASK23 = K(np.array([0, 2, 0])), K(np.array([[True, False, True], [False, False, True]]))
+row(sg.setitem,       case(A(4), K(1), F), case(A(3, 4), K((slice(None), 1)), A(3)), case(A(3, 4), K(1), A(4)),
+                      case(A(5), REPEATED, A(3)), case(A(2, 3), MASK23, F), case(A(4), K(slice(0, 2)), A(2)), **NO_AUTOGRAD)
+row(sg.clear_written, case(A(4), K(1)), case(A(3, 4), K((slice(None), 1))), case(A(5), REPEATED), case(A(2, 3), MASK23),
+                      **NO_AUTOGRAD)
+row(sg.written,       case(A(4), K(1)), case(A(3, 4), K((slice(None), 1))), case(A(5), REPEATED), case(A(2, 3), MASK23),
+                      **NO_AUTOGRAD)
+# fmt: on

@@ -1,0 +1,182 @@
+"""Writes through aliases: the check that keeps in-place updates from changing a function's meaning.
+
+Input: a desugared FunctionDef (after ``desugar.loops_over_range``), in which ``x[i] = v`` is still
+a subscript assignment. Output: nothing; raises the scope's ``UnsupportedSyntax`` at the first
+write that Python would make visible through another name the function reads afterwards.
+
+``anf`` lowers ``x[i] = v`` to ``x = sg.setitem(x, i, v)``: only ``x`` sees the new value. In
+Python every name bound to the same object, or to a view of its memory, sees it too
+(``h = x; x[0] = 1`` changes ``h``; so does ``v = x[0]; v[:] = 1`` to ``x``). Such a write is
+refused when another name that may share the written object is live after it. "May share" is
+decided from the assignments anywhere in the function: ``a = b``, ``a = b[i]``, ``a = b.attr``,
+``a = f(b)`` for any ``f`` not known to return a new object, and a container that holds ``b``
+(``a = [b, c]``, ``a[i] = b``). Parameters and globals are the caller's: writes into them are not
+seen by the caller (docs/python-subset.md).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+
+import numpy as np
+
+from sourcegrad.frontend.resolve import MISSING
+from sourcegrad.rules import table
+
+# Functions whose result is always a new object, never a view of or a container of an argument.
+_NEW = {
+    np.zeros, np.ones, np.empty, np.full, np.zeros_like, np.ones_like, np.full_like, np.empty_like,
+    np.copy, np.arange, np.linspace, np.eye, np.identity, np.sum, np.mean, np.prod, np.dot,
+    np.matmul, np.outer, np.inner, np.concatenate, np.stack, np.vstack, np.hstack, np.column_stack,
+    np.where, np.cumsum, np.cumprod, np.diff, np.clip, np.sort, np.tile, np.repeat, np.kron,
+    np.einsum, np.tensordot, np.trace, np.max, np.min, np.amax, np.amin, np.std, np.var,
+    np.linalg.inv, np.linalg.solve, np.linalg.det, np.linalg.norm, np.linalg.cholesky,
+    float, int, len, range, list, dict, sorted, sum, abs, round, bool,
+}  # fmt: skip
+
+
+def check_writes(fn: ast.FunctionDef, resolve: Callable[[ast.expr], object], error) -> None:
+    """Raise ``error(message, node, hint)`` for a write into an object another live name shares."""
+    writes = [s for s in ast.walk(fn) if _written(s)]
+    if not writes:
+        return
+    links = _Links(resolve)
+    for stmt in ast.walk(fn):
+        if isinstance(stmt, ast.Assign):
+            links.assignment(stmt)
+    live_after: dict[int, set[str]] = {}
+    _live(fn.body, set(), live_after)
+    for stmt in writes:
+        name = stmt.targets[0].value.id
+        for other, where in links.observers(name):
+            if other in live_after.get(id(stmt), set()):
+                raise error(
+                    f"`{ast.unparse(stmt.targets[0])} = ...` writes into an object that `{other}` may share "
+                    f"(line {where.lineno}: `{ast.unparse(where)}`), and `{other}` is read afterwards: "
+                    f"Python would change `{other}` too, which sourcegrad does not follow",
+                    stmt,
+                    f"if `{other}` should keep its value, copy before writing (`{name} = {name}.copy()`, "
+                    f"`np.copy(...)`, `list(...)`, `dict(...)`); if it should change, write into `{other}` "
+                    f"itself, or read `{other}` before the write",
+                )
+
+
+def _written(stmt: ast.AST) -> bool:
+    return isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Subscript) and isinstance(stmt.targets[0].value, ast.Name)
+
+
+class _Links:
+    """Who may share an object with whom (both ways), and which container holds which object."""
+
+    def __init__(self, resolve):
+        self.resolve = resolve
+        self.share: dict[str, dict[str, ast.stmt]] = {}
+        self.holders: dict[str, dict[str, ast.stmt]] = {}  # object -> containers holding it
+
+    def assignment(self, stmt: ast.Assign) -> None:
+        target, value = stmt.targets[0], stmt.value
+        if _written(stmt):  # x[i] = v: x holds v from now on
+            for name in self.shared(value):
+                self.holders.setdefault(name, {}).setdefault(target.value.id, stmt)
+            return
+        names = [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+        for a in names:
+            for b in self.shared(value):
+                self.share.setdefault(a, {}).setdefault(b, stmt)
+                self.share.setdefault(b, {}).setdefault(a, stmt)
+            for node in ast.walk(value):
+                if isinstance(node, (ast.Tuple, ast.List, ast.Dict)):
+                    for elt in [*getattr(node, "elts", []), *getattr(node, "values", [])]:
+                        for b in self.shared(elt):
+                            self.holders.setdefault(b, {}).setdefault(a, stmt)
+
+    def shared(self, expr: ast.expr | None) -> set[str]:
+        """Names whose object ``expr``'s value may be, view, or be taken from."""
+        match expr:
+            case ast.Name(id=name):
+                return {name}
+            case ast.Subscript(value=base) | ast.Attribute(value=base) | ast.Starred(value=base):
+                return self.shared(base)
+            case ast.IfExp(body=a, orelse=b):
+                return self.shared(a) | self.shared(b)
+            case ast.BoolOp(values=values):
+                return set().union(*map(self.shared, values))
+            case ast.Call(func=func, args=args, keywords=keywords):
+                fn = self.resolve(func)
+                if fn is MISSING and isinstance(func, ast.Attribute):  # a method of a runtime value
+                    method = table.METHODS.get(func.attr)
+                    fn, args = (method[0] if method else MISSING), [func.value, *args]
+                if _new(fn) and not any(k.arg == "copy" for k in keywords):
+                    return set()
+                return set().union(*map(self.shared, args), *(self.shared(k.value) for k in keywords))
+        return set()
+
+    def observers(self, name: str):
+        """(other name, the assignment that links it) for everyone who may see a write into ``name``."""
+        seen = {name: None}
+        todo = [name]
+        while todo:
+            n = todo.pop()
+            for other, where in [*self.share.get(n, {}).items(), *self.holders.get(n, {}).items()]:
+                if other not in seen:
+                    seen[other] = where
+                    todo.append(other)
+        return [(other, where) for other, where in seen.items() if other != name]
+
+
+def _new(fn: object) -> bool:
+    if isinstance(fn, np.ufunc):
+        return True
+    try:
+        return fn in _NEW
+    except TypeError:
+        return False
+
+
+# --- liveness on the desugared tree -----------------------------------------------------------------
+
+
+def _reads(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _live(stmts: list[ast.stmt], after: set[str], record: dict[int, set[str]]) -> set[str]:
+    """Names live before ``stmts`` given those live after; ``record`` gets each write's live-after."""
+    for stmt in reversed(stmts):
+        after = _live_stmt(stmt, after, record)
+    return after
+
+
+def _live_stmt(stmt: ast.stmt, after: set[str], record: dict[int, set[str]]) -> set[str]:
+    match stmt:
+        case ast.If(test=test, body=body, orelse=orelse):
+            return _reads(test) | _live(body, after, record) | _live(orelse, after, record)
+        case ast.For(target=target, iter=iterable, body=body):
+            return _loop(body, after, _stores(target), set(), record) | _reads(iterable)
+        case ast.While(test=test, body=body):
+            return _loop(body, after, set(), _reads(test), record)
+        case ast.Assign(targets=[target], value=value):
+            if _written(stmt):
+                record[id(stmt)] = set(after)
+                return after | _reads(target) | _reads(value)
+            return (after - _stores(target)) | _reads(target) | _reads(value)
+        case ast.Return(value=value):
+            return _reads(value) if value is not None else set()
+    inserted = [n for s in getattr(stmt, "body_code", []) for n in _reads(s)]
+    return after | _reads(stmt) | set(inserted)
+
+
+def _loop(body: list[ast.stmt], after: set[str], defined: set[str], test: set[str], record) -> set[str]:
+    """Live at a loop's head: a fixed point (a break falls through to the end of the body here,
+    which makes more names live, never fewer)."""
+    head = set(after) | test
+    while True:
+        new = head | (_live(body, head, record) - defined)
+        if new == head:
+            return head
+        head = new
+
+
+def _stores(target: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
