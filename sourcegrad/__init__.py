@@ -7,6 +7,7 @@ you can print (``sourcegrad.source``), read and step through, that computes the 
 from sourcegrad import rules as _rules  # noqa: F401  (registers the built-in rule tables)
 from sourcegrad.api import autodiff, grad, hessian, hvp, jacobian, jvp, source, value_and_grad, vjp
 from sourcegrad.checking import GradCheckReport, check_grads
+from sourcegrad.custom import custom_jvp, custom_vjp
 from sourcegrad.errors import (
     GradientCheckError,
     NoRule,
@@ -17,11 +18,14 @@ from sourcegrad.errors import (
 )
 from sourcegrad.frontend.source import exec_source
 from sourcegrad.rules.table import adjoint, elementwise, linear, nondifferentiable, tangent
+from sourcegrad.runtime.checks import NonFiniteGradient
+from sourcegrad.surgery import insert_grad_of, stop_gradient
 
 __all__ = [
     "GradCheckReport",
     "GradientCheckError",
     "NoRule",
+    "NonFiniteGradient",
     "SourceUnavailable",
     "SourcegradError",
     "TransformError",
@@ -29,16 +33,20 @@ __all__ = [
     "adjoint",
     "autodiff",
     "check_grads",
+    "custom_jvp",
+    "custom_vjp",
     "elementwise",
     "exec_source",
     "grad",
     "hessian",
     "hvp",
+    "insert_grad_of",
     "jacobian",
     "jvp",
     "linear",
     "nondifferentiable",
     "source",
+    "stop_gradient",
     "tangent",
     "value_and_grad",
     "vjp",

@@ -15,16 +15,17 @@ from typing import Any
 
 import numpy as np
 
+from sourcegrad.custom import Custom
 from sourcegrad.emit import display, emit
 from sourcegrad.emit.cache import Cache
 from sourcegrad.errors import SourcegradError
 from sourcegrad.frontend import fence
 from sourcegrad.frontend.resolve import MISSING, Resolver
-from sourcegrad.frontend.source import function_source
+from sourcegrad.frontend.source import exec_source, function_source
 from sourcegrad.naming import Namer
 from sourcegrad.normal import normalise
 from sourcegrad.optimise import passes
-from sourcegrad.transform import assemble, inplace
+from sourcegrad.transform import assemble, checks, inplace
 from sourcegrad.transform.forward import ForwardTransform
 from sourcegrad.transform.reverse import ReverseTransform
 
@@ -37,10 +38,11 @@ class _Request:
     wrt: tuple[int, ...]
     optimized: bool
     single: bool = False
+    check_nan: bool = False
 
 
 def grad(f: Callable, wrt: int | str | Sequence[int | str] = 0, optimized: bool = True,
-         preserve_result: bool = False, verbose: int = 0) -> Callable:
+         preserve_result: bool = False, verbose: int = 0, check_nan: bool = False) -> Callable:
     """The gradient of ``f`` as a generated Python function.
 
     ``wrt`` names the differentiated parameters by position or name; a sequence gives a tuple of
@@ -48,10 +50,12 @@ def grad(f: Callable, wrt: int | str | Sequence[int | str] = 0, optimized: bool 
     output cotangent, default 1.0: for a non-scalar output this is the gradient of its sum).
     ``preserve_result=True`` returns ``(gradient, value)``. ``verbose=1`` prints the source
     (highlighted in a terminal); ``verbose=2`` first prints the normal form of ``f``.
+    ``check_nan=True`` checks every gradient the backward pass computes and raises
+    ``NonFiniteGradient`` at the first NaN or infinity, naming the user line it belongs to.
     """
     positions, single = _positions(f, wrt)
     mode = "grad_value" if preserve_result else "grad"
-    df = _bound_like(f, lambda g, shift: _generate(g, _Request(mode, _shifted(positions, shift), optimized, single), single))
+    df = _bound_like(f, lambda g, shift: _generate(g, _Request(mode, _shifted(positions, shift), optimized, single, check_nan), single))
     if verbose:
         _print_verbose(f, df, verbose)
     return df
@@ -181,9 +185,9 @@ def _print_verbose(f: Callable, df: Callable, verbose: int) -> None:
     source(df).show()
 
 
-def split(f: Callable, positions: tuple[int, ...], optimized: bool = True) -> tuple[Callable, Callable]:
+def split(f: Callable, positions: tuple[int, ...], optimized: bool = True, check_nan: bool = False) -> tuple[Callable, Callable]:
     """The forward/backward pair of ``f`` for the parameters at ``positions``."""
-    return _generate(f, _Request("split", positions, optimized), False)
+    return _generate(f, _Request("split", positions, optimized, check_nan=check_nan), False)
 
 
 def source(df: Callable) -> str:
@@ -265,6 +269,8 @@ _pending: dict[tuple, _Late] = {}
 
 
 def _generate(f: Callable, request: _Request, single: bool):
+    if isinstance(f, Custom):  # transform a caller of f, so that f's own rules apply
+        f = _caller_of(f)
     f = inspect.unwrap(getattr(f, "__func__", f))
     hit = _cache.get(f, request)
     if hit is not None:
@@ -280,6 +286,25 @@ def _generate(f: Callable, request: _Request, single: bool):
         late = _pending.pop(key)
     late.made = made
     return made
+
+
+def _caller_of(custom: Custom) -> Callable:
+    """A function whose body only calls ``custom``: what ``grad(custom)`` transforms, so that its
+    rules apply to it as they do where other code calls it."""
+    if custom.caller is None:
+        params = list(inspect.signature(custom.primal).parameters.values())
+        names, passed = [], []
+        for p in params:
+            if p.kind is p.KEYWORD_ONLY and "*" not in names:
+                names.append("*")
+            names.append(p.name)
+            passed.append(f"{p.name}={p.name}" if p.kind is p.KEYWORD_ONLY else p.name)
+        name = custom.primal.__name__
+        text = f"def {name}({', '.join(names)}):\n    return __custom__({', '.join(passed)})\n"
+        made = exec_source(text, {"__custom__": custom}, filename=f"<sourcegrad custom {name}>")[name]
+        made.__defaults__, made.__kwdefaults__ = custom.primal.__defaults__, custom.primal.__kwdefaults__
+        custom.caller = made
+    return custom.caller
 
 
 def _generate_now(f: Callable, request: _Request, single: bool):
@@ -303,7 +328,7 @@ def _generate_now(f: Callable, request: _Request, single: bool):
         made = _compile(fn, src, resolver, scope, request.optimized, temporaries)
         _cache.put(f, request, made, resolver)
         return made
-    rc = ReverseTransform(nf, wrt, lambda fn, pos: split(fn, pos, request.optimized)).run()
+    rc = ReverseTransform(nf, wrt, lambda fn, pos: split(fn, pos, request.optimized, request.check_nan)).run()
     sg = _sg(scope)
     if request.mode == "split":
         names = (namer.fresh(f"{nf.fn.name}_fwd"), namer.fresh(f"{nf.fn.name}_bwd"))
@@ -313,6 +338,8 @@ def _generate_now(f: Callable, request: _Request, single: bool):
         name = name if not namer.is_taken(name) else namer.fresh("grad_" + nf.fn.name)
         result = namer.fresh("value") if request.mode != "grad" else None
         defs = (assemble.joint(rc, nf.fn, name, wrt, namer.adjoint, sg, result, request.mode, single),)
+    if request.check_nan:
+        defs = tuple(checks.insert_checks(d, rc.adjoint_names | {rc.seed}, sg, src.filename) for d in defs)
     made = [_compile(d, src, resolver, scope, request.optimized, temporaries) for d in defs]
     out = tuple(made) if request.mode == "split" else made[0]
     _cache.put(f, request, out, resolver)

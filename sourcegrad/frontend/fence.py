@@ -89,7 +89,7 @@ _UNPACK = "pass the arguments one by one"
 
 def _node_problems(node: ast.AST) -> Iterator[tuple[ast.AST, str, str]]:
     """What is wrong with one node: its type, or its shape."""
-    if type(node) in UNSUPPORTED:
+    if type(node) in UNSUPPORTED and not _inserts_gradient_code(node):
         yield node, *UNSUPPORTED[type(node)]
     match node:
         case ast.Assign(targets=[*targets]):
@@ -111,6 +111,14 @@ def _node_problems(node: ast.AST) -> Iterator[tuple[ast.AST, str, str]]:
         loop = "for" if isinstance(node, ast.For) else "while"
         hint = "set a flag before `break` and test it after the loop"
         yield node, f"an `else` clause on a `{loop}` loop", hint
+
+
+def _inserts_gradient_code(node: ast.AST) -> bool:
+    """``with insert_grad_of(x) as dx:`` (checked further, names resolved, in ``normal.surgery``)."""
+    match node:
+        case ast.With(items=[ast.withitem(context_expr=ast.Call(func=ast.Name(id=name) | ast.Attribute(attr=name)))]):
+            return name == "insert_grad_of"
+    return False
 
 
 def _target_problems(targets: list[ast.expr], items: bool = False) -> Iterator[tuple[ast.AST, str, str]]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sourcegrad.frontend.resolve import Resolver
 from sourcegrad.naming import Namer
-from sourcegrad.normal import aliasing, comprehensions, desugar
+from sourcegrad.normal import aliasing, comprehensions, desugar, surgery
 from sourcegrad.normal.anf import Normaliser, Scope
 from sourcegrad.normal.grammar import assigned_names
 
@@ -39,6 +39,7 @@ def normalise(source, resolver: Resolver, namer: Namer | None = None) -> NormalF
     for name in local_names | _all_names(fn):
         namer.reserve(name)
     scope = Scope(resolver, namer, source.filename, local_names)
+    fn = surgery.extract(fn, scope.resolve, scope.error)
     fn = comprehensions.lower_comprehensions(fn, namer, scope.resolve, scope.spell, scope.error)
     fn = desugar.inline_local_functions(fn, namer, lambda message, node: scope.error(message, node))
     fn = desugar.AssignmentForms().visit(fn)

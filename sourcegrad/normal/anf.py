@@ -18,6 +18,7 @@ from typing import Any
 from sourcegrad.errors import UnsupportedSyntax, location_of
 from sourcegrad.frontend.resolve import MISSING, Resolver
 from sourcegrad.naming import Namer
+from sourcegrad.normal import surgery
 from sourcegrad.normal.grammar import is_atom, is_test
 from sourcegrad.rules import table
 
@@ -59,6 +60,9 @@ class Scope:
         name = getattr(obj, "__name__", None)
         if isinstance(name, str) and getattr(builtins, name, None) is obj and self.resolve(ast.Name(name)) is obj:
             return ast.Name(name, ast.Load())  # len, range, min: by their own names where not shadowed
+        own = self.resolver.spelling_of(obj)
+        if own is not None and own not in self.local_names:  # the user's own name for it
+            return ast.Name(own, ast.Load())
         module = _module_of(obj)
         if module is not None:
             return ast.Attribute(self.spell(module, module.__name__.split(".")[0]), obj.__name__, ast.Load())
@@ -152,6 +156,8 @@ class Normaliser:
                 # sg.push(tape, dx * 2) in a generated gradient: the pushed value must be a name
                 out.append(self._at(ast.Expr(self.call(call, "arg", out, stmt)), stmt))
             case ast.Expr() | ast.Assert() | ast.Pass() | ast.Break():
+                out.append(stmt)
+            case surgery.Inserted():
                 out.append(stmt)
             case _:
                 raise self.scope.error(f"{type(stmt).__name__} statement is not supported here", stmt, "write it as a plain assignment, `if`, `for`, `while` or `return` (an annotated `y: float = v` as `y = v`)")

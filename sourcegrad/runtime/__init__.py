@@ -36,6 +36,7 @@ from sourcegrad.runtime.broadcast import (
     unindex,
     unreduce,
 )
+from sourcegrad.runtime.checks import NonFiniteGradient, check_finite
 from sourcegrad.runtime.inplace import clear, clear_written, setitem, update, written
 from sourcegrad.runtime.linalg import (
     cholesky_adjoint,
@@ -106,10 +107,11 @@ from sourcegrad.runtime.stats import (
     trapezoid_x_adjoint,
     uncumsum,
 )
-from sourcegrad.runtime.tape import Tape, pop, push
+from sourcegrad.runtime.tape import Tape, depth, pop, push, truncate
 from sourcegrad.runtime.zeros import add, seed_like, zeros_like
 
 __all__ = [
+    "NonFiniteGradient",
     "Tape",
     "add",
     "append_tangent",
@@ -119,6 +121,7 @@ __all__ = [
     "average_weights",
     "broadcast_tangents",
     "cast_derivative",
+    "check_finite",
     "cholesky_adjoint",
     "cholesky_tangent",
     "clear",
@@ -130,6 +133,7 @@ __all__ = [
     "correlate_adjoint",
     "cov_adjoint",
     "cov_tangent",
+    "depth",
     "ediff1d_tangent",
     "eigh_adjoint",
     "eigh_tangent",
@@ -181,6 +185,7 @@ __all__ = [
     "trapezoid_tangent",
     "trapezoid_weights",
     "trapezoid_x_adjoint",
+    "truncate",
     "unappend",
     "unarray",
     "unbroadcast",

@@ -20,3 +20,11 @@ class Tape(list):
 push = list.append
 #: pop(tape): take back the value saved last.
 pop = list.pop
+#: depth(tape): how many values the tape holds (a mark to truncate back to).
+depth = list.__len__
+
+
+def truncate(tape: Tape, mark: int) -> None:
+    """Drop what was saved after ``mark``: a backward loop that a ``break`` in inserted gradient
+    code stopped early leaves its remaining iterations' values behind."""
+    del tape[mark:]

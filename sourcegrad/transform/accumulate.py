@@ -9,6 +9,8 @@ certainly zero (Z), certainly holds a value (N) or may be either (M):
 - the first contribution to a Z adjoint assigns (``dx = e``), later ones add (``dx = dx + e``);
 - only an adjoint that is M somewhere (after a join of branches or loop iterations) is given a
   real zero where it becomes zero (``dx = 0.0``; ``sg.zeros_like(x)`` for a returned gradient);
+- an adjoint given the zero ``0.0`` may carry that scalar on (``dx = dz`` with dz M): where such
+  a value is returned as a parameter's gradient it is spread to the parameter's shape;
 - an adjoint that owns its buffer (a zero or a sum made here, never handed to anything else since)
   accumulates in place, ``dx += e``, as a person writes ``dW += h.T @ dz``; one that may alias
   another value (``dx = dz``, a helper's result) never does, so no write goes through an alias.
@@ -20,14 +22,17 @@ import ast
 import copy
 from dataclasses import dataclass, field
 
+from sourcegrad.normal.surgery import Inserted
+
 Z, N, M = "zero", "value", "maybe"
 
 
 def _join(a: dict, b: dict) -> dict:
     out = {}
     for key in a.keys() | b.keys():
-        if isinstance(key, tuple):  # ('own', name): owned only if owned on both paths
-            out[key] = a.get(key, False) and b.get(key, False)
+        if isinstance(key, tuple):  # ('own', name): owned only if owned on both paths;
+            either = a.get(key, False), b.get(key, False)  # ('scalar', name): if on either
+            out[key] = all(either) if key[0] == "own" else any(either)
             continue
         x, y = a.get(key, Z), b.get(key, Z)
         out[key] = x if x == y else M
@@ -74,6 +79,7 @@ class Lowering:
                 return self.accumulate(stmt, name, value, state)
             case ast.Delete(targets=[ast.Name(id=name)]):
                 state[name] = Z
+                state[("scalar", name)] = False
                 state[("own", name)] = name in self.materialise
                 return [self.zero(name, stmt)] if name in self.materialise else []
             case ast.If(test=test, body=body, orelse=orelse):
@@ -106,9 +112,11 @@ class Lowering:
                     return []
                 self.need(reads, state)
                 self.disown(_escapes(value, self.adjoints), state)
+                scalar = any(self.maybe_scalar(r, state) for r in reads)
                 for name in self.written(targets):
                     state[name] = N
                     state[("own", name)] = False
+                    state[("scalar", name)] = scalar
                 return [ast.copy_location(ast.Assign(targets, self.fill(value, state)), stmt)]
             case ast.Expr(value=value):  # sg.push(dtape, dx): the pushed adjoint must exist
                 self.need(self.reads(value), state)
@@ -116,7 +124,17 @@ class Lowering:
                 return [ast.copy_location(ast.Expr(self.fill(value, state)), stmt)]
             case ast.Return(value=value):
                 self.disown(_escapes(value, self.adjoints), state)
-                return [ast.copy_location(ast.Return(self.fill(value, state)), stmt)]
+                return [ast.copy_location(ast.Return(self.fill(value, state, spread=True)), stmt)]
+            case Inserted(primal=primal, alias=alias, body_code=body):
+                # The user's code reads (and may rebind) the adjoint: it must hold a value, and
+                # afterwards may be anything the code made of it.
+                out = []
+                if state.get(alias, Z) == Z:
+                    zeros = ast.Call(ast.Attribute(copy.deepcopy(self.sg), "zeros_like", ast.Load()), [ast.Name(primal, ast.Load())], [])
+                    out.append(ast.fix_missing_locations(ast.copy_location(ast.Assign([ast.Name(alias, ast.Store())], zeros), stmt)))
+                self.need({alias}, state)
+                state[alias], state[("own", alias)], state[("scalar", alias)] = N, False, False
+                return out + (body if self.emit else [])
         return [stmt]
 
     def accumulate(self, stmt, name: str, value: ast.expr, state: dict) -> list[ast.stmt]:
@@ -127,6 +145,8 @@ class Lowering:
         self.disown(_escapes(value, self.adjoints), state)
         value = self.fill(value, state)
         current, owned = state.get(name, Z), state.get(("own", name), False)
+        scalar_in = any(self.maybe_scalar(r, state) for r in reads)
+        state[("scalar", name)] = scalar_in and (current == Z or self.maybe_scalar(name, state))
         state[name] = N
         if current == Z and owned and name in self.materialise and name not in self.containers:
             aug = ast.AugAssign(ast.Name(name, ast.Store()), ast.Add(), value)  # into our own zeros
@@ -148,6 +168,12 @@ class Lowering:
                 state[("own", name)] = True  # dx + e is a new array that only dx holds
         assign = ast.Assign([ast.Name(name, ast.Store())], new)
         return [ast.fix_missing_locations(ast.copy_location(assign, stmt))]
+
+    def maybe_scalar(self, name: str, state: dict) -> bool:
+        """Whether ``name`` may hold the scalar zero ``0.0`` where an array is meant."""
+        if state.get(name, Z) == M and name not in self.zero_like:
+            return True
+        return state.get(("scalar", name), False)
 
     def disown(self, names: set[str], state: dict) -> None:
         for name in names:
@@ -171,8 +197,9 @@ class Lowering:
             todo.extend(ast.iter_child_nodes(node))
         return names
 
-    def fill(self, value: ast.expr, state: dict) -> ast.expr:
-        """Resolve OR_ZERO markers against the current state (a dry run only notes what they need)."""
+    def fill(self, value: ast.expr, state: dict, spread: bool = False) -> ast.expr:
+        """Resolve OR_ZERO markers against the current state (a dry run only notes what they need).
+        ``spread``: the returned gradients, which must have their parameters' shapes."""
         lowering = self
         if not self.emit:
             for node in ast.walk(value):
@@ -190,6 +217,9 @@ class Lowering:
                         return ast.Call(ast.Attribute(copy.deepcopy(lowering.sg), "zeros_like", ast.Load()), [primal], [])
                     if status == M:
                         lowering.materialise.add(adjoint.id)
+                    if spread and lowering.maybe_scalar(adjoint.id, state):  # 0.0 to the parameter's shape
+                        zeros = ast.Call(ast.Attribute(copy.deepcopy(lowering.sg), "zeros_like", ast.Load()), [primal], [])
+                        return ast.BinOp(adjoint, ast.Add(), zeros)
                     return adjoint
                 return self.generic_visit(node)
 

@@ -18,10 +18,12 @@ from typing import Any
 
 from sourcegrad import runtime
 from sourcegrad.analyse.facts import activity
+from sourcegrad.custom import Custom
 from sourcegrad.errors import NoRule, location_of
 from sourcegrad.frontend.resolve import MISSING
 from sourcegrad.normal import NormalForm
 from sourcegrad.normal.grammar import is_test
+from sourcegrad.normal.surgery import Inserted
 from sourcegrad.rules import table
 from sourcegrad.transform import primitives, templates
 
@@ -83,6 +85,8 @@ class ForwardTransform:
                     out.append(ast.copy_location(ast.For(target, iterable, self.block(body) or [ast.Pass()], []), stmt))
                 case ast.While(test=test, body=body):
                     out.append(ast.copy_location(ast.While(test, self.block(body) or [ast.Pass()], []), stmt))
+                case Inserted():  # backward-pass code: forward mode has no backward pass
+                    pass
                 case _:
                     out.extend(self.simple(stmt))
         return out
@@ -129,6 +133,8 @@ class ForwardTransform:
         if fn is not MISSING and table.is_nondifferentiable(fn):
             return [stmt, self._set(target, ZERO, stmt)]
         template = table.lookup_tangent(fn) if fn is not MISSING else None
+        if template is None and isinstance(fn, Custom):
+            return self._custom_call(stmt, target, value, fn) if fn.jvp else self._user_call(stmt, target, value, fn.primal)
         if template is None and inspect.isfunction(fn):
             return self._user_call(stmt, target, value, fn)
         if template is None:
@@ -148,6 +154,15 @@ class ForwardTransform:
         tangents = [_load(self.tangent(args[i].id)) for i in active]
         positional, keywords = primitives.call_arguments(fn, args)
         return [_at(ast.Assign([targets], ast.Call(name, positional + tangents, keywords)), stmt)]
+
+    def _custom_call(self, stmt, target: str, call: ast.Call, fn: Custom) -> list[ast.stmt]:
+        """``y, y_dot = f_jvp((x, w), (x_dot, zeros))``: the user's rule, by its own name."""
+        args = primitives.bind_call(fn.primal, call, stmt, self.scope)
+        tangents = [self._dot_or_zeros(a) for a in args]
+        name = self.scope.spell(fn.jvp, fn.jvp.__name__)
+        targets = ast.Tuple([ast.Name(target, ast.Store()), ast.Name(self.tangent(target), ast.Store())], ast.Store())
+        packed = [ast.Tuple(list(args), ast.Load()), ast.Tuple(tangents, ast.Load())]
+        return [_at(ast.Assign([targets], ast.Call(name, packed, [])), stmt)]
 
     def _is(self, call: ast.Call, fn: Any) -> bool:
         return self.scope.resolve(call.func) is fn

@@ -22,10 +22,12 @@ from typing import Any
 
 from sourcegrad import runtime
 from sourcegrad.analyse.facts import Activity, activity, read_names, same_shapes, walk_simple
+from sourcegrad.custom import Custom
 from sourcegrad.errors import NoRule, TransformError, location_of
 from sourcegrad.frontend.resolve import MISSING
 from sourcegrad.normal import NormalForm
 from sourcegrad.normal.grammar import assigned_names, is_test
+from sourcegrad.normal.surgery import Inserted, breaks_out
 from sourcegrad.rules import table
 from sourcegrad.transform import economy, inplace, primitives, templates
 
@@ -62,6 +64,15 @@ def _assign(target: ast.expr | str, value: ast.expr, where: ast.AST) -> ast.stmt
 
 def _load(name: str) -> ast.Name:
     return ast.Name(name, ast.Load())
+
+
+class _Rename(ast.NodeTransformer):
+    def __init__(self, old: str, new: str):
+        self.old, self.new = old, new
+
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        return ast.copy_location(ast.Name(self.new, node.ctx), node) if node.id == self.old else node
+
 
 
 class ReverseTransform:
@@ -127,7 +138,7 @@ class ReverseTransform:
         gets its adjoint (zeros for inactive values), so that the adjoint tape stays in step."""
         ops = list(primitives.tape_ops(self.nf.fn, self.scope))
         active = {tape for _, tape, _, _ in ops if self.active(tape)}
-        sg_ = lambda attr: ast.Attribute(copy.deepcopy(self.sg), attr, ast.Load())  # noqa: E731
+        sg_ = lambda attr: ast.Attribute(copy.deepcopy(self.sg), attr, ast.Load())
         for stmt, tape, name, is_push in ops:
             if tape not in active:
                 continue
@@ -149,6 +160,14 @@ class ReverseTransform:
 
     def _adjoint_of(self, stmt: ast.stmt) -> list[ast.stmt]:
         match stmt:
+            case ast.Expr(value=ast.Call() as call) if primitives.callee(call, self.scope) is runtime.truncate:
+                raise TransformError(
+                    "this gradient stops its backward pass early (a `break` in insert_grad_of code), "
+                    "so it cannot be differentiated again in reverse mode",
+                    location_of(stmt, self.scope.filename),
+                    hint="differentiate it in forward mode (sg.autodiff(df, mode='forward'), as sg.hvp does), "
+                    "or move the `break` out of the function you differentiate twice",
+                )
             case ast.Assign(targets=[ast.Name(id=target)], value=value) if not is_test(value):
                 if not self.active(target):
                     return []
@@ -193,6 +212,8 @@ class ReverseTransform:
         if fn is not MISSING and table.is_nondifferentiable(fn):
             return []
         template = table.lookup_adjoint(fn) if fn is not MISSING else None
+        if template is None and isinstance(fn, Custom):
+            return self._custom_call(stmt, target, value, fn) if fn.bwd else self._user_call(stmt, target, value, fn.primal)
         if template is None and inspect.isfunction(fn):
             return self._user_call(stmt, target, value, fn)
         if template is None:
@@ -233,6 +254,25 @@ class ReverseTransform:
         out += [self._acc(args[i].id, _load(p), stmt) for i, p in zip(active, parts)]
         return out
 
+    def _custom_call(self, stmt: ast.stmt, target: str, call: ast.Call, fn: Custom) -> list[ast.stmt]:
+        """``y, res = f_fwd(x, w)`` in the primal; ``dx_f, dw_f = f_bwd(res, dy)`` in the adjoint:
+        the user's own rule functions, called by their own names."""
+        args = primitives.bind_call(fn.primal, call, stmt, self.scope)
+        active = [i for i, a in enumerate(args) if isinstance(a, ast.Name) and self.active(a.id)]
+        if not active:
+            return []
+        base = fn.__name__
+        fwd_name, bwd_name = self.scope.spell(fn.fwd, fn.fwd.__name__), self.scope.spell(fn.bwd, fn.bwd.__name__)
+        residual = self.namer.fresh(base + "_res")
+        primal = ast.Assign([ast.Tuple([ast.Name(target, ast.Store()), ast.Name(residual, ast.Store())], ast.Store())],
+                            ast.Call(fwd_name, *primitives.call_arguments(fn.primal, args)))
+        self.primal_forms[id(stmt)] = ast.fix_missing_locations(ast.copy_location(primal, stmt))
+        parts = [self.namer.fresh(f"{self.adjoint(a.id)}_{base}" if isinstance(a, ast.Name) else "unused") for a in args]
+        self.call_adjoints |= {parts[i] for i in active}
+        targets = ast.Tuple([ast.Name(p, ast.Store()) for p in parts], ast.Store())
+        out = [_assign(targets, ast.Call(bwd_name, [_load(residual), _load(self.adjoint(target))], []), stmt)]
+        return out + [self._acc(args[i].id, _load(parts[i]), stmt) for i in active]
+
     def _adjoint_reads(self) -> set[str]:
         names: set[str] = set()
         adjoint_names = set(self.namer.adjoint_names().values()) | self.call_adjoints
@@ -242,7 +282,41 @@ class ReverseTransform:
         for node in ast.walk(self.nf.fn):  # loops read their range arguments again in reverse
             if isinstance(node, ast.For):
                 names |= read_names(node.iter)
+        for stmt in walk_simple(self.nf.fn.body):  # inserted code reads the primal where it stands
+            if isinstance(stmt, Inserted):
+                names |= {stmt.primal} | {n for s in stmt.body_code for n in read_names(s)} - {stmt.alias}
         return names - adjoint_names
+
+    def _inserted(self, stmt: Inserted) -> Inserted:
+        """The user's backward-pass code, its alias renamed to the adjoint it names."""
+        dx = self.adjoint(stmt.primal)
+        body = [_Rename(stmt.alias, dx).visit(copy.deepcopy(s)) for s in stmt.body_code]
+        return ast.copy_location(Inserted(stmt.primal, dx, body), stmt)
+
+    def _stops_early(self, loop: ast.For | ast.While) -> bool:
+        """Whether inserted code in ``loop``'s own body (not a nested loop's) can break out of it."""
+        def through_ifs(stmts):
+            for s in stmts:
+                if isinstance(s, ast.If):
+                    yield from through_ifs(s.body + s.orelse)
+                else:
+                    yield s
+        return any(isinstance(s, Inserted) and breaks_out(s) for s in through_ifs(loop.body))
+
+    def _tape_mark(self, loop: ast.For | ast.While) -> tuple[list, list, list, list]:
+        """For a loop whose backward pass inserted code may stop early: the tape's depth taken
+        before the loop (and kept as a control record), and the truncation back to it after the
+        backward loop, so that what the skipped iterations saved does not meet later pops."""
+        if not self._stops_early(loop):
+            return [], [], [], []
+        self.tape = self.tape or self.namer.fresh("tape")
+        mark = self.namer.fresh("tape_mark")
+        sg_ = lambda attr: ast.Attribute(copy.deepcopy(self.sg), attr, ast.Load())
+        before = [_assign(mark, ast.Call(sg_("depth"), [_load(self.tape)], []), loop)]
+        after, pre = self._record(mark, loop)
+        cut = ast.Expr(ast.Call(sg_("truncate"), [_load(self.tape), _load(mark)], []))
+        return before, after, pre, [ast.fix_missing_locations(ast.copy_location(cut, loop))]
+
 
     # --- sweeps ---------------------------------------------------------------------------------
 
@@ -250,7 +324,7 @@ class ReverseTransform:
         params = set(self.nf.params)
         bound = _Bound(set(params), set(params))
         primal, adjoint = self.sweep(self.nf.fn.body[:-1], bound)
-        make = lambda name: _assign(name, ast.Call(ast.Attribute(copy.deepcopy(self.sg), "Tape", ast.Load()), [], []), self.nf.fn)  # noqa: E731
+        make = lambda name: _assign(name, ast.Call(ast.Attribute(copy.deepcopy(self.sg), "Tape", ast.Load()), [], []), self.nf.fn)
         adjoint = [make(name) for name in sorted(self.adjoint_tapes)] + adjoint
         adjoint_names = (set(self.namer.adjoint_names().values()) | self.call_adjoints) - self.adjoint_tapes
         return ReverseCode(primal, adjoint, self.prebind, self.tape, self.seed, self.returned,
@@ -269,6 +343,8 @@ class ReverseTransform:
                     p, a = self._for(stmt, bound)
                 case ast.While():
                     p, a = self._while(stmt, bound)
+                case Inserted():
+                    p, a = [], [self._inserted(stmt)]
                 case _:
                     p, a = self._simple(stmt, bound)
             primal += p
@@ -366,7 +442,8 @@ class ReverseTransform:
         backwards = ast.Call(_load("reversed"), [iterable], [])
         reverse = ast.copy_location(ast.For(ast.Name(target, ast.Store()), backwards, a_body, []), stmt)
         restore = [self._pop(target, stmt)] if saved else []
-        return before + [loop] + after, pre + [reverse] + restore
+        mark, mark_after, mark_pre, cut = self._tape_mark(stmt)
+        return before + mark + [loop] + after + mark_after, mark_pre + pre + [reverse] + cut + restore
 
     @staticmethod
     def _exits(loop: ast.For | ast.While) -> bool:
@@ -383,5 +460,7 @@ class ReverseTransform:
         rng = ast.Call(_load("range"), [_load(count)], [])
         underscore = "_" if not self.namer.is_taken("_") else self.namer.fresh("unused")
         reverse = ast.copy_location(ast.For(ast.Name(underscore, ast.Store()), rng, a_body, []), stmt)
-        return [_assign(count, ast.Constant(0), stmt), loop] + after, pre + [reverse]
+        mark, mark_after, mark_pre, cut = self._tape_mark(stmt)
+        primal = [_assign(count, ast.Constant(0), stmt)] + mark + [loop] + after + mark_after
+        return primal, mark_pre + pre + [reverse] + cut
 
