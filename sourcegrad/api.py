@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import functools
 import inspect
+import re
 import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -384,7 +385,7 @@ def _compile(fn: ast.FunctionDef, src, resolver: Resolver, scope, optimized: boo
     fn.body = body
     rendered = emit.render(fn, src.filename, commented)
     namespace = {}
-    for name in emit.free_names(fn):
+    for name in _in_order_of_use(emit.free_names(fn), rendered.text):
         value = scope.bindings.get(name, MISSING)
         if value is MISSING:
             value = resolver.lookup(name)
@@ -396,6 +397,13 @@ def _compile(fn: ast.FunctionDef, src, resolver: Resolver, scope, optimized: boo
         h for v in namespace.values() for h in ([v] if hasattr(v, "__sourcegrad_source__") else [])
     )
     return made
+
+
+def _in_order_of_use(names: set[str], text: str) -> list[str]:
+    """``names`` in the order they first appear in ``text``: the generated helpers a function calls
+    are listed (and shown by ``source``) in that order, the same in every process."""
+    first = {name: (re.search(rf"\b{re.escape(name)}\b", text) or re.search("$", text)).start() for name in names}
+    return sorted(names, key=lambda name: (first[name], name))
 
 
 def _user_and_adjoint_names(src, scope) -> set[str]:
