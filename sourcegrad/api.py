@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from sourcegrad import runtime
 from sourcegrad.custom import Custom
 from sourcegrad.emit import display, emit
 from sourcegrad.emit.cache import Cache
@@ -26,6 +27,7 @@ from sourcegrad.frontend.source import exec_source, function_source
 from sourcegrad.naming import Namer
 from sourcegrad.normal import normalise
 from sourcegrad.optimise import passes
+from sourcegrad.runtime import dispatch, trees
 from sourcegrad.transform import assemble, checks, inplace
 from sourcegrad.transform.forward import ForwardTransform
 from sourcegrad.transform.reverse import ReverseTransform
@@ -92,6 +94,8 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[A
 
 def jvp_function(f: Callable, positions: tuple[int, ...], optimized: bool = True) -> Callable:
     """``f_jvp(*args, *tangents) -> (value, tangent)`` for the parameters at ``positions``."""
+    if f is runtime.call:  # a call through a value (layer(h)): resolved when it runs
+        return dispatch.call_jvp(positions)
     return _generate(f, _Request("jvp", positions, optimized), False)
 
 
@@ -133,7 +137,9 @@ def hvp(f: Callable, wrt: int | str = 0, optimized: bool = True) -> Callable:
 def jacobian(f: Callable, wrt: int | str = 0, mode: str = "reverse", optimized: bool = True) -> Callable:
     """``jac_f(*args)``: the Jacobian of ``f`` in parameter ``wrt``, shaped ``out.shape + arg.shape``
     as JAX lays it out. ``mode='reverse'`` calls the generated VJP once per output element;
-    ``mode='forward'`` the generated JVP once per input element."""
+    ``mode='forward'`` the generated JVP once per input element. For a tuple, list, dict or object
+    output or argument the Jacobian is nested as JAX nests it: the output's structure, each leaf
+    holding the argument's structure, whose leaves are ``out_leaf.shape + arg_leaf.shape``."""
     (position,), _ = _positions(f, wrt)
     if mode not in ("reverse", "forward"):
         raise SourcegradError(f"jacobian mode {mode!r} is unknown", hint="use mode='reverse' or 'forward'")
@@ -144,7 +150,10 @@ def jacobian(f: Callable, wrt: int | str = 0, mode: str = "reverse", optimized: 
         bound = inspect.signature(f).bind(*args)
         bound.apply_defaults()
         args = list(bound.args)
-        x, out = np.asarray(args[position], dtype=float), np.asarray(f(*args))
+        raw = f(*args)
+        if _is_tree(args[position]) or _is_tree(raw):
+            return _tree_jacobian(df, args, position, raw, mode)
+        x, out = np.asarray(args[position], dtype=float), np.asarray(raw)
         if mode == "reverse":
             rows = [df(*args, _basis(out.shape, i)) for i in range(out.size)]
             return np.reshape(np.stack([np.ravel(r) for r in rows]), out.shape + x.shape)
@@ -152,6 +161,31 @@ def jacobian(f: Callable, wrt: int | str = 0, mode: str = "reverse", optimized: 
         return np.reshape(np.stack([np.ravel(c) for c in columns], axis=-1), out.shape + x.shape)
 
     return jac_f
+
+
+def _is_tree(x) -> bool:
+    return isinstance(x, (tuple, list, dict)) or trees.is_node(x)
+
+
+def _tree_jacobian(df: Callable, args: list, position: int, out, mode: str):
+    """The nested Jacobian of a tree output in a tree argument (see ``jacobian``)."""
+    x_leaves, x_build = trees.flatten(args[position])
+    out_leaves, out_build = trees.flatten(out)
+    zeros = lambda leaves, k, e: [e if j == k else trees.zeros_like(leaf) for j, leaf in enumerate(leaves)]
+    blocks = [[None] * len(x_leaves) for _ in out_leaves]
+    if mode == "reverse":
+        for k, o in enumerate(out_leaves):
+            rows = [trees.leaves_like(df(*args, out_build(zeros(out_leaves, k, _basis(np.shape(o), i)))), args[position])
+                    for i in range(np.size(o))]
+            for j, xl in enumerate(x_leaves):
+                blocks[k][j] = np.reshape(np.stack([np.ravel(r[j]) for r in rows]), np.shape(o) + np.shape(xl))
+    else:
+        for j, xl in enumerate(x_leaves):
+            cols = [trees.leaves_like(df(*args, x_build(zeros(x_leaves, j, _basis(np.shape(xl), i)))), out)
+                    for i in range(np.size(xl))]
+            for k, o in enumerate(out_leaves):
+                blocks[k][j] = np.reshape(np.stack([np.ravel(c[k]) for c in cols], axis=-1), np.shape(o) + np.shape(xl))
+    return out_build([x_build(row) for row in blocks])
 
 
 def hessian(f: Callable, wrt: int | str = 0, optimized: bool = True) -> Callable:
@@ -188,7 +222,27 @@ def _print_verbose(f: Callable, df: Callable, verbose: int) -> None:
 
 def split(f: Callable, positions: tuple[int, ...], optimized: bool = True, check_nan: bool = False) -> tuple[Callable, Callable]:
     """The forward/backward pair of ``f`` for the parameters at ``positions``."""
+    if f is runtime.call:  # a call through a value (layer(h)): resolved when it runs
+        return dispatch.call_split(positions)
     return _generate(f, _Request("split", positions, optimized, check_nan=check_nan), False)
+
+
+def _calling(fn: Callable, n_args: int, keywords: tuple[str, ...]) -> Callable:
+    """A Python function calling ``fn`` (a library function held in a value, ``self.act = np.tanh``)
+    with ``n_args`` positional arguments and ``keywords``: its derivative comes from ``fn``'s rules."""
+    key = (fn, n_args, keywords)
+    if key not in _callers:
+        name = "call_" + "".join(c if c.isalnum() else "_" for c in getattr(fn, "__name__", "fn"))
+        params = [f"a{i}" for i in range(n_args)] + list(keywords)
+        args = params[:n_args] + [f"{k}={k}" for k in keywords]
+        src = f"def {name}({', '.join(params)}):\n    return fn({', '.join(args)})\n"
+        _callers[key] = exec_source(src, {"fn": fn})[name]
+    return _callers[key]
+
+
+_callers: dict[tuple, Callable] = {}
+dispatch.install(split=lambda fn, positions: split(fn, positions),
+                 jvp=lambda fn, positions: jvp_function(fn, positions), wrap=_calling)
 
 
 def source(df: Callable) -> str:

@@ -27,6 +27,10 @@ def test_exports_exactly_the_documented_names():
             "clear_written",
             "clear",
             "written",
+            # objects and calls through values (runtime/trees.py, dispatch.py)
+            "attribute_tangent",
+            "call",
+            "unattribute",
             "seed_like",
             "pop",
             "unbroadcast",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sourcegrad.frontend.resolve import Resolver
 from sourcegrad.naming import Namer
-from sourcegrad.normal import aliasing, comprehensions, desugar, surgery
+from sourcegrad.normal import aliasing, comprehensions, desugar, objects, surgery
 from sourcegrad.normal.anf import Normaliser, Scope
 from sourcegrad.normal.grammar import assigned_names
 
@@ -46,6 +46,10 @@ def normalise(source, resolver: Resolver, namer: Namer | None = None) -> NormalF
     fn = desugar.lower_exits(fn, namer)
     scope.local_names = frozenset(assigned_names(fn.body)) | frozenset(params)
     fn = desugar.loops_over_range(fn, namer, scope.resolve, scope.spell, scope.error)
+    fn = objects.lower_statements(fn, scope)
+    scope.made_by_calls = objects.names_made_by_calls(fn, scope.resolve)
+    scope.arrays = objects.array_names(fn, scope.resolve)
+    objects.check_array_attributes(fn, scope)
     aliasing.check_writes(fn, scope.resolve, scope.error)
     stores = [n for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
     fn.body = Normaliser(scope).block(fn.body)

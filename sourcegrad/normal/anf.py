@@ -18,7 +18,7 @@ from typing import Any
 from sourcegrad.errors import UnsupportedSyntax, location_of
 from sourcegrad.frontend.resolve import MISSING, Resolver
 from sourcegrad.naming import Namer
-from sourcegrad.normal import surgery
+from sourcegrad.normal import objects, surgery
 from sourcegrad.normal.grammar import is_atom, is_test
 from sourcegrad.rules import table
 
@@ -41,6 +41,8 @@ class Scope:
     bindings: dict[str, Any] = field(default_factory=dict)  # names the transform introduced
     lambdas: dict[str, ast.Lambda] = field(default_factory=dict)  # local lambdas, inlined at calls
     partials: dict[str, ast.Call] = field(default_factory=dict)  # local functools.partial: its call
+    made_by_calls: frozenset[str] = frozenset()  # locals a user function returned (objects.py)
+    arrays: frozenset[str] = frozenset()  # locals that surely hold arrays (objects.py)
 
     def resolve(self, node: ast.expr) -> Any:
         """The object a name or dotted name denotes, the transform's own bindings (``sg``) first."""
@@ -273,6 +275,8 @@ class Normaliser:
                 return ast.Subscript(at(value), self.index(index, hint, out, where), ast.Load())
             case ast.Tuple(elts=elts) | ast.List(elts=elts):
                 return type(expr)([at(e) for e in elts], ast.Load())
+            case ast.Dict(keys=keys, values=values) if all(isinstance(k, ast.Constant) for k in keys):
+                return ast.Dict(keys, [at(v) for v in values])
             case ast.IfExp() | ast.Compare() | ast.BoolOp():
                 return at(expr)
         raise self.scope.error(f"{type(expr).__name__} expression is not supported here", expr, "compute it outside the differentiated function and pass it in, or write it with arithmetic, calls, subscripts, tuples and lists")
@@ -333,6 +337,8 @@ class Normaliser:
         func, args = expr.func, list(expr.args)
         if isinstance(func, ast.Name) and func.id in self.scope.lambdas:
             return self.primitive(self._inline_lambda(self.scope.lambdas[func.id], expr), hint, out, where)
+        if objects.is_dynamic(self.scope, func):  # layer(h), model.forward(x): sg.call(f, args)
+            return objects.dynamic_call(self, expr, hint, out, where)
         if isinstance(func, ast.Attribute) and not self._is_global(func):
             method = table.METHODS.get(func.attr)
             if method is None:

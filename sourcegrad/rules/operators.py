@@ -136,6 +136,17 @@ def _(y, x, idx):
     d[y] = d[x][idx]
 
 
+# --- attributes of objects: `obj.W` of a runtime object is getattr(obj, "W") (runtime/trees.py) ---
+@adjoint(getattr)
+def _(y, x, name):
+    d[x] = sg.unattribute(d[y], x, name)
+
+
+@tangent(getattr)
+def _(y, x, name):
+    d[y] = sg.attribute_tangent(d[x], x, name)
+
+
 # --- sequences: comprehensions build their lists with concat (normal/comprehensions.py) ---
 @adjoint(operator.concat)
 def _(z, x, y):

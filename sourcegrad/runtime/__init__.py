@@ -37,6 +37,7 @@ from sourcegrad.runtime.broadcast import (
     unreduce,
 )
 from sourcegrad.runtime.checks import NonFiniteGradient, check_finite
+from sourcegrad.runtime.dispatch import call
 from sourcegrad.runtime.inplace import clear, clear_written, setitem, update, written
 from sourcegrad.runtime.linalg import (
     cholesky_adjoint,
@@ -108,6 +109,7 @@ from sourcegrad.runtime.stats import (
     uncumsum,
 )
 from sourcegrad.runtime.tape import Tape, depth, pop, push, truncate
+from sourcegrad.runtime.trees import attribute_tangent, unattribute
 from sourcegrad.runtime.zeros import add, seed_like, zeros_like
 
 __all__ = [
@@ -116,10 +118,12 @@ __all__ = [
     "add",
     "append_tangent",
     "as_columns",
+    "attribute_tangent",
     "average_adjoint",
     "average_tangent",
     "average_weights",
     "broadcast_tangents",
+    "call",
     "cast_derivative",
     "check_finite",
     "cholesky_adjoint",
@@ -188,6 +192,7 @@ __all__ = [
     "truncate",
     "unappend",
     "unarray",
+    "unattribute",
     "unbroadcast",
     "unbroadcast_to",
     "unchoose",

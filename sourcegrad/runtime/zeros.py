@@ -49,7 +49,9 @@ def zeros_like(x):
         return 0j
     if isinstance(x, np.ndarray):  # a subclass
         return np.zeros_like(x, dtype=_float_dtype(x.dtype))
-    return None
+    from sourcegrad.runtime import trees  # objects are rare: keep the common path import-free
+
+    return trees.map_node(zeros_like, x) if trees.is_node(x) else None
 
 
 def _is_zero(x) -> bool:
@@ -62,7 +64,8 @@ def add(a, b):
 
     Tuples, lists and dicts add element by element (recursively) and keep the type of `a`. A
     Python zero (0.0, 0) or None on one side stands for a zero of the other side's structure, so
-    `add(0.0, (dx, dy))` is `(dx, dy)`. Everything else is `a + b`.
+    `add(0.0, (dx, dy))` is `(dx, dy)`. Objects (see `trees`) add attribute by attribute.
+    Everything else is `a + b`.
     """
     ta, tb = type(a), type(b)
     if (ta is _ndarray or ta is float) and (tb is _ndarray or tb is float):
@@ -89,6 +92,12 @@ def add(a, b):
         return b
     if b is None:
         return a
+    from sourcegrad.runtime import trees
+
+    if trees.is_node(a):
+        return a if _is_zero(b) else trees.add_nodes(a, b, add)
+    if trees.is_node(b) and _is_zero(a):
+        return b
     return a + b
 
 
@@ -102,4 +111,12 @@ def seed_like(seed, value):
             type(value)(*[seed_like(seed, v) for v in value])
     if isinstance(value, dict) and not isinstance(seed, dict):
         return {k: seed_like(seed, v) for k, v in value.items()}
+    from sourcegrad.runtime import trees
+
+    if trees.is_node(value) and not trees.is_node(seed):
+        return trees.map_node(lambda v: seed_like(seed, v) if _has_cotangent(v) else None, value)
     return seed
+
+
+def _has_cotangent(x) -> bool:
+    return zeros_like(x) is not None

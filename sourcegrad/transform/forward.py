@@ -124,11 +124,16 @@ class ForwardTransform:
         match value:
             case ast.Name(id=source):
                 return [stmt, self._set(target, self._dot(source, value), stmt)]
-            case ast.Constant() | ast.Attribute():
+            case ast.Constant():
+                return [stmt, self._set(target, ZERO, stmt, value)]
+            case ast.Attribute() if primitives.callee(value, self.scope) is MISSING:
                 return [stmt, self._set(target, ZERO, stmt, value)]
             case ast.Tuple(elts=elts) | ast.List(elts=elts):
                 parts = [self._dot_or_zeros(e) for e in elts]
                 return [stmt, self._set(target, type(value)(parts, ast.Load()), stmt)]
+            case ast.Dict(keys=keys, values=elts):
+                parts = [self._dot_or_zeros(e) for e in elts]
+                return [stmt, self._set(target, ast.Dict(keys, parts), stmt)]
         fn = primitives.callee(value, self.scope)
         if fn is not MISSING and table.is_nondifferentiable(fn):
             return [stmt, self._set(target, ZERO, stmt)]

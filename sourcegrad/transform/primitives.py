@@ -33,6 +33,8 @@ def callee(value: ast.expr, scope) -> Any:
             return UNARY[type(op)]
         case ast.Subscript():
             return operator.getitem
+        case ast.Attribute(value=ast.Name() as owner) if scope.resolve(owner) is MISSING:
+            return getattr  # obj.W of a runtime object; np.pi and the like are constants
         case ast.Call(func=func):
             return scope.resolve(func)
     return MISSING
@@ -47,6 +49,8 @@ def operands(value: ast.expr) -> tuple[list[ast.expr], dict[str, ast.expr]]:
             return [operand], {}
         case ast.Subscript(value=array, slice=index):
             return [array, index], {}
+        case ast.Attribute(value=owner, attr=attr):
+            return [owner, ast.Constant(attr)], {}
         case ast.Call(args=args, keywords=keywords):
             return list(args), {k.arg: k.value for k in keywords}
     raise AssertionError(f"not a primitive: {ast.unparse(value)}")

@@ -188,15 +188,15 @@ class ReverseTransform:
                 return [self._acc(source, dtarget, stmt)] if self.active(source) else []
             case ast.Constant():
                 return []
-            case ast.Attribute(value=ast.Name(id=owner), attr=attr) if self.active(owner):
-                raise TransformError(
-                    f"'{owner}.{attr}' depends on the differentiated inputs through an object's attribute",
-                    location_of(stmt, self.scope.filename),
-                    hint="differentiate with respect to the array itself (pass it as an argument); "
-                    "gradients with respect to objects' attributes are planned",
-                )
-            case ast.Attribute():
+            case ast.Attribute() if primitives.callee(value, self.scope) is MISSING:
                 return []
+            case ast.Dict(keys=keys, values=elts):
+                self.containers.add(self.adjoint(target))
+                return [
+                    self._acc(e.id, ast.Subscript(dtarget, k, ast.Load()), stmt)
+                    for k, e in zip(keys, elts)
+                    if isinstance(e, ast.Name) and self.active(e.id)
+                ]
             case ast.Tuple(elts=elts) | ast.List(elts=elts):
                 self.containers.add(self.adjoint(target))
                 return [
@@ -205,7 +205,7 @@ class ReverseTransform:
                     if isinstance(e, ast.Name) and self.active(e.id)
                 ]
         fn = primitives.callee(value, self.scope)
-        if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name):
+        if isinstance(value, (ast.Subscript, ast.Attribute)) and isinstance(value.value, ast.Name):
             self.containers.add(self.adjoint(value.value.id))
         if fn is runtime.pop:  # see _tape_adjoints
             return []
@@ -240,6 +240,7 @@ class ReverseTransform:
         active = tuple(i for i, a in enumerate(args) if isinstance(a, ast.Name) and self.active(a.id))
         if not active:
             return []
+        self.containers |= {self.adjoint(args[i].id) for i in active}  # an argument may be a tuple or object
         fwd, bwd = self.split_call(fn, active)
         base = fn.__name__
         fwd_name, bwd_name = self.scope.spell(fwd, base + "_fwd"), self.scope.spell(bwd, base + "_bwd")

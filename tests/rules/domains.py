@@ -136,6 +136,22 @@ row(operator.getitem,
     case(T(A(3), F, A(2, 2)), K(1)), case(T(A(3), F, A(2, 2)), K(slice(0, 2))))
 row(operator.concat, case(T(A(3), F), T(A(2, 2))), case(T(), T(A(2), A(2))), autograd=False)
 
+
+class Record:
+    """A namedtuple input (an object's attributes, read with getattr: runtime/trees.py)."""
+
+    kind = __import__("collections").namedtuple("Params", "w b")
+    value = "Params(w=A(2, 3), b=F)"  # how Case.__repr__ shows it
+
+    def sample(self, rng):
+        return self.kind(rng.uniform(-2, 2, size=(2, 3)), float(rng.uniform(-2, 2)))
+
+    def direction(self, value, rng):
+        return self.kind(rng.normal(size=(2, 3)), float(rng.normal()))
+
+
+row(getattr, case(Record(), K("w")), case(Record(), K("b")), autograd=False)
+
 # --- math ---
 row([math.exp, math.expm1, math.sin, math.cos, math.atan, math.sinh, math.cosh, math.tanh,
      math.asinh, math.fabs, math.erf, math.erfc], *SCALAR)

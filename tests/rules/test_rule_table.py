@@ -123,7 +123,8 @@ def direction(value, rng):
 def axpy(a, v, x, scale=1.0):
     """`(x + a * v) * scale` for values and tuples of values."""
     if isinstance(x, (tuple, list)):
-        return tuple(axpy(a, vi, xi, scale) for vi, xi in zip(v, x))
+        items = [axpy(a, vi, xi, scale) for vi, xi in zip(v, x)]
+        return type(x)._make(items) if hasattr(type(x), "_make") else tuple(items)  # keep namedtuples
     return (np.asarray(x) + a * np.asarray(v)) * scale if scale != 1.0 else x + a * v
 
 

@@ -1,7 +1,7 @@
 """Methods as differentiated functions: source found, ``self`` bound, its attributes read.
 
-Gradients with respect to an object's attributes are a later feature (the classes issue); until
-then reading an attribute that depends on the differentiated inputs is a clear error.
+Gradients with respect to objects are in test_classes.py; reading an attribute that arrays do not
+have a rule for (``y.real`` of an array) is a clear error.
 """
 
 import autograd.numpy as anp

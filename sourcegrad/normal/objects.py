@@ -1,0 +1,239 @@
+"""Objects and containers in the normal form: method calls, calls through values, ``super()``,
+dict displays, lists built with ``append``.
+
+Input: the desugared FunctionDef (``lower_statements``) and, during ANF, single calls
+(``dynamic_call``). Output: the core language of ``grammar``, where
+
+- ``obj.W`` of a runtime object stays an attribute: the primitive ``getattr(obj, "W")``, whose
+  rules live in ``rules/operators.py`` and whose helpers in ``runtime/trees.py``;
+- a call whose target is a value (``layer(h)``, ``model.forward(x)``, ``self.act(z)``) becomes
+  ``y = sg.call(f, args)`` with ``args`` a tuple (and keyword arguments a dict): the transforms
+  differentiate it as a user function that ``runtime/dispatch.py`` resolves at run time;
+- ``super().m(a)`` becomes a call of the method that ``super()`` finds, ``Base_m(self, a)``,
+  resolved now through the class's MRO (the class is the method's ``__class__`` cell);
+- ``xs.append(v)`` on a list made in the function becomes ``xs = operator.concat(xs, [v])``,
+  a new list each time, as comprehensions build theirs;
+- ``dict(a=x)`` becomes the display ``{'a': x}``.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import operator
+from collections.abc import Callable
+
+import numpy as np
+
+from sourcegrad import runtime
+from sourcegrad.frontend.resolve import MISSING
+from sourcegrad.normal.grammar import assigned_names
+
+MUTATORS = {"extend", "insert", "pop", "remove", "clear", "sort", "reverse", "update", "setdefault",
+            "popitem", "add", "discard"}
+
+
+def _at(new: ast.AST, old: ast.AST) -> ast.AST:
+    for node in ast.walk(new):
+        if "lineno" in node._attributes and not hasattr(node, "lineno"):
+            ast.copy_location(node, old)
+    return ast.copy_location(new, old)
+
+
+# --- before ANF: statements -------------------------------------------------------------------
+
+
+def lower_statements(fn: ast.FunctionDef, scope) -> ast.FunctionDef:
+    """``super()`` calls, ``append`` and ``dict(...)`` lowered; mutating methods refused."""
+    params = {a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
+    first = (fn.args.posonlyargs + fn.args.args)[:1]
+    owner = scope.resolver.closure.get("__class__")
+
+    class Lower(ast.NodeTransformer):
+        def visit_Expr(self, node: ast.Expr):
+            self.generic_visit(node)
+            match node.value:
+                case ast.Call(func=ast.Attribute(value=ast.Name(id=name), attr="append"), args=[item], keywords=[]) if (
+                    name in scope.local_names and scope.resolve(ast.Name(name)) is MISSING
+                ):
+                    if name in params:
+                        raise scope.error(f"appending to the argument '{name}' changes the caller's list", node,
+                                          f"copy it first: `{name} = list({name})`")
+                    concat = ast.Call(scope.spell(operator.concat), [ast.Name(name, ast.Load()), ast.List([item], ast.Load())], [])
+                    return _at(ast.Assign([ast.Name(name, ast.Store())], concat), node)
+            return node
+
+        def visit_Call(self, node: ast.Call):
+            self.generic_visit(node)
+            match node.func:
+                case ast.Attribute(value=ast.Call(func=ast.Name(id="super"), args=[]), attr=attr):
+                    return _at(ast.Call(_super_method(scope, owner, attr, node), _self(first, node, scope) + node.args, node.keywords), node)
+                case ast.Attribute(value=ast.Name(id=name), attr=attr) if attr in MUTATORS and name in scope.local_names:
+                    raise scope.error(f"'.{attr}()' changes '{name}' in place", node,
+                                      "build a new value instead (`xs = xs + [v]`, `d = {**d, ...}` outside, ...); "
+                                      "`xs.append(v)` on a list made in this function works")
+                case ast.Name(id="dict") if scope.resolve(node.func) is dict and not node.args:
+                    keys = [ast.Constant(k.arg) for k in node.keywords]
+                    return _at(ast.Dict(keys, [k.value for k in node.keywords]), node)
+            return node
+
+    return Lower().visit(fn)
+
+
+def _self(first: list[ast.arg], node: ast.AST, scope) -> list[ast.expr]:
+    if not first:
+        raise scope.error("`super()` in a function without parameters", node, "call the base class's method directly")
+    return [ast.Name(first[0].arg, ast.Load())]
+
+
+def _super_method(scope, owner, attr: str, node: ast.AST) -> ast.expr:
+    """The function ``super().attr`` finds: the first class after ``owner`` in its MRO with it."""
+    if not isinstance(owner, type):
+        raise scope.error("`super()` outside a method of a class", node, "call the base class's method directly")
+    for cls in owner.__mro__[1:]:
+        if attr in vars(cls):
+            fn = vars(cls)[attr]
+            fn = getattr(fn, "__func__", fn)
+            return scope.spell(fn, f"{cls.__name__}_{attr}".strip("_"))
+    raise scope.error(f"no base class of {owner.__name__} defines '{attr}'", node)
+
+
+# --- during ANF: calls through values ---------------------------------------------------------
+
+
+def is_dynamic(scope, func: ast.expr) -> bool:
+    """Whether a call of ``func`` goes through a value known only at run time."""
+    match func:
+        case ast.Name(id=name) if name in scope.local_names and name not in scope.lambdas and name not in scope.partials:
+            return scope.resolve(func) is MISSING
+        case ast.Attribute(value=receiver, attr=attr) if scope.resolve(func) is MISSING:
+            return not isinstance(receiver, ast.Call) and _resolvable_receiver(scope, receiver) and not _array_method(attr)
+    return is_record_class(scope.resolve(func))
+
+
+def _resolvable_receiver(scope, receiver: ast.expr) -> bool:
+    """``model.forward``: a local name, an attribute chain or a subscript of one (not a call's
+    result, not a module's missing attribute)."""
+    match receiver:
+        case ast.Name(id=name):
+            return name in scope.local_names
+        case ast.Attribute(value=inner) | ast.Subscript(value=inner):
+            return _resolvable_receiver(scope, inner)
+    return False
+
+
+def _array_method(attr: str) -> bool:
+    from sourcegrad.rules import table
+
+    return attr in table.METHODS
+
+
+def is_record_class(obj) -> bool:
+    """A namedtuple class or a dataclass whose ``__init__`` only stores its fields."""
+    if not isinstance(obj, type):
+        return False
+    if issubclass(obj, tuple) and hasattr(obj, "_fields"):
+        return True
+    return dataclasses.is_dataclass(obj) and not hasattr(obj, "__post_init__")
+
+
+def dynamic_call(normaliser, expr: ast.Call, hint: str, out: list, where: ast.stmt) -> ast.expr:
+    """``f(a, k=b)`` as ``sg.call(f, f_args, f_kwargs)``, each operand an atom."""
+    scope = normaliser.scope
+    func = expr.func
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in scope.arrays:
+        raise scope.error(
+            f"method '.{func.attr}()' of an array is not supported", expr,
+            "call the library function instead (np.sum(x) rather than x.sum())",
+        )
+    if isinstance(func, ast.Name) and func.id in scope.made_by_calls:
+        raise scope.error(
+            f"cannot tell what '{func.id}' calls at transformation time: it is made at run time by a call "
+            "(a factory)", expr,
+            "differentiate the factory's result on its own (sg.grad(make_model(W))), or write the model as "
+            "a function or a class whose attributes hold the arrays",
+        )
+    base = _base_name(func)
+
+    def named(value: ast.expr, name: str) -> ast.expr:
+        if isinstance(value, ast.Name):
+            return value
+        name = scope.namer.fresh(name)
+        normaliser.assign_to(name, value, where, out)
+        return ast.Name(name, ast.Load())
+
+    receiver = func.value.id if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) else None
+    f = named(func, f"{receiver}_{base}" if receiver else base)
+    operands = [f, named(ast.Tuple(list(expr.args), ast.Load()), f"{base}_args")]
+    if expr.keywords:
+        keys = [ast.Constant(k.arg) for k in expr.keywords]
+        operands.append(named(ast.Dict(keys, [k.value for k in expr.keywords]), f"{base}_kwargs"))
+    sg = scope.spell(runtime, "sg")
+    return ast.Call(ast.Attribute(sg, "call", ast.Load()), operands, [])
+
+
+def _base_name(func: ast.expr) -> str:
+    match func:
+        case ast.Name(id=name) | ast.Attribute(attr=name):
+            return name.strip("_") or "f"
+    return "f"
+
+
+def names_made_by_calls(fn: ast.FunctionDef, resolve: Callable[[ast.expr], object]) -> frozenset[str]:
+    """Local names bound to the result of calling a Python function (a factory's product)."""
+    import inspect
+
+    names = set()
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            target = resolve(node.value.func)
+            if inspect.isfunction(target) or target is MISSING and isinstance(node.value.func, ast.Call):
+                names |= assigned_names([node])
+    return frozenset(names)
+
+
+# --- arrays: attributes and methods with no rule ------------------------------------------------
+
+
+def array_names(fn: ast.FunctionDef, resolve: Callable[[ast.expr], object]) -> frozenset[str]:
+    """Local names that surely hold arrays: every binding is arithmetic or a call of a library
+    function with a derivative rule."""
+    from sourcegrad.rules import table
+
+    made: dict[str, list[ast.expr]] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            made.setdefault(node.targets[0].id, []).append(node.value)
+        elif isinstance(node, (ast.For, ast.Assign)):  # loop variables, unpacked names: unknown
+            for name in assigned_names([node]) if isinstance(node, ast.Assign) else [getattr(node.target, "id", "")]:
+                made.setdefault(name, []).append(ast.Constant(None))
+
+    def one(value: ast.expr) -> bool:
+        match value:
+            case ast.BinOp() | ast.UnaryOp():
+                return True
+            case ast.Call(func=func):
+                target = resolve(func)
+                return target is not MISSING and target is not getattr and table.lookup_adjoint(target) is not None
+        return False
+
+    return frozenset(name for name, values in made.items() if all(one(v) for v in values))
+
+
+def check_array_attributes(fn: ast.FunctionDef, scope) -> None:
+    """``y.real`` where ``y`` surely holds an array: an attribute with no derivative rule, refused
+    now rather than at run time."""
+    from sourcegrad.rules import table
+
+    arrays = scope.arrays
+    called = {id(node.func) for node in ast.walk(fn) if isinstance(node, ast.Call)}  # methods: dynamic_call
+    for node in ast.walk(fn):
+        match node:
+            case ast.Attribute(value=ast.Name(id=name), attr=attr, ctx=ast.Load()) if (
+                name in arrays and hasattr(np.ndarray, attr) and id(node) not in called
+                and attr not in table.ATTRIBUTES and attr not in table.METHODS
+            ):
+                raise scope.error(
+                    f"'{name}.{attr}': the attribute '.{attr}' of an array has no derivative rule", node,
+                    f"use the library function instead (np.{attr}({name}) where NumPy has one)",
+                )

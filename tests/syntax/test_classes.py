@@ -1,0 +1,291 @@
+"""Classes: gradients with respect to objects' array attributes, methods, ``__call__``, lists of
+layers, inheritance and ``super()``, ``@property``, static and class methods, dataclasses,
+``__slots__``, library functions kept in attributes.
+
+A gradient with respect to an object is an object of the same class whose attributes hold the
+gradients (``g.W`` for ``model.W``). Every program is written once as source text and run twice:
+with NumPy for sourcegrad, and with autograd.numpy for autograd, which differentiates the same
+class code when the object is rebuilt around its boxes (``tree_helpers``). Each gradient is
+checked against central finite differences in reverse and forward mode, and against autograd.
+"""
+
+import itertools
+
+import autograd.numpy as anp
+import numpy as np
+import pytest
+from tree_helpers import check_tree_grad, leaves, leaves_like, replace
+
+import sourcegrad as sg
+from sourcegrad.runtime import trees
+
+MODELS = '''
+import dataclasses
+
+class Linear:
+    def __init__(self, W, b):
+        self.W = W
+        self.b = b
+
+    def __call__(self, x):
+        return np.tanh(self.W @ x + self.b)
+
+
+class MLP:
+    def __init__(self, layers, scale):
+        self.layers = layers
+        self.scale = scale
+        self.name = "mlp"   # not an array: its gradient is None
+        self.depth = len(layers)
+
+    def __call__(self, x):
+        h = x
+        for layer in self.layers:
+            h = layer(h)
+        return h * self.scale
+
+    def loss(self, x, y):
+        return np.sum((self(x) - y) ** 2)
+
+
+def mlp_loss(model, x, y):
+    return np.sum((model(x) - y) ** 2)
+
+
+def method_loss(model, x, y):
+    return model.loss(x, y) + 0.1 * np.sum(model.layers[0].W ** 2)
+
+
+class Base:
+    def __init__(self, w):
+        self.w = w
+
+    def forward(self, x):
+        return np.sin(self.w * x)
+
+
+class Child(Base):
+    def __init__(self, w, gain):
+        super().__init__(w)
+        self.gain = gain
+
+    def forward(self, x):
+        return super().forward(x) * self.gain + self.w
+
+
+def child_loss(model, x):
+    return np.sum(model.forward(x) ** 2)
+
+
+class Masked:
+    def __init__(self, W, mask):
+        self.W = W
+        self.mask = mask
+
+    @property
+    def weight(self):
+        return self.W * self.mask
+
+    @staticmethod
+    def act(z):
+        return z / (1.0 + z * z)
+
+    @classmethod
+    def shift(cls, z):
+        return z + 0.5
+
+    def __call__(self, x):
+        return self.act(self.shift(self.weight @ x))
+
+
+def masked_loss(model, x):
+    return np.sum(model(x) ** 2)
+
+
+@dataclasses.dataclass
+class Affine:
+    A: object
+    c: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Frozen:
+    A: object
+    c: float
+
+
+class Slotted:
+    __slots__ = ("A", "c")
+
+    def __init__(self, A, c):
+        self.A = A
+        self.c = c
+
+
+def affine_loss(p, x):
+    return np.sum(np.tanh(p.A @ x) * p.c) + p.c ** 2
+
+
+class WithActivation:
+    def __init__(self, W, activation):
+        self.W = W
+        self.activation = activation
+
+    def __call__(self, x):
+        return self.activation(self.W @ x)
+
+
+def activation_loss(model, x):
+    return np.sum(model(x))
+
+
+class Scale:
+    def __init__(self, s):
+        self.s = s
+
+    def __call__(self, x):
+        return x * self.s
+
+
+def stack_loss(layers, x):
+    h = x
+    for layer in layers:
+        h = layer(h)
+    return np.sum(h * h)
+'''
+
+
+@pytest.fixture(scope="module")
+def ns():
+    ns_np = sg.exec_source(MODELS, {"np": np})
+    ns_ag = {"np": anp}
+    exec(compile(MODELS, "<autograd twin>", "exec"), ns_ag)  # noqa: S102 - the twin
+    return ns_np, ns_ag
+
+
+def mlp(ns, rng, sizes=(3, 4, 2)):
+    layers = [ns["Linear"](rng.normal(size=(m, n)), rng.normal(size=m)) for n, m in itertools.pairwise(sizes)]
+    return ns["MLP"](layers, 1.5)
+
+
+def twin(obj, ns_ag):
+    """The same object built from the autograd namespace's classes (same arrays)."""
+    if isinstance(obj, list):
+        return [twin(o, ns_ag) for o in obj]
+    if trees.is_node(obj):
+        new = object.__new__(ns_ag[type(obj).__name__])
+        for name in trees.fields(obj):
+            object.__setattr__(new, name, twin(getattr(obj, name), ns_ag))
+        return new
+    return obj
+
+
+def test_mlp_called_as_a_function_with_a_loop_over_layers(ns, rng):
+    ns_np, ns_ag = ns
+    model, x, y = mlp(ns_np, rng), rng.normal(size=3), rng.normal(size=2)
+    g = check_tree_grad(ns_np["mlp_loss"], (model, x, y), 0, ns_ag["mlp_loss"], (twin(model, ns_ag), x, y))
+    assert type(g) is ns_np["MLP"] and type(g.layers[1]) is ns_np["Linear"]
+    assert g.name is None and g.depth == 0.0  # not differentiable: None; an int: a zero
+
+
+def test_gradient_with_respect_to_the_object_and_an_array(ns, rng):
+    ns_np, _ = ns
+    model, x, y = mlp(ns_np, rng), rng.normal(size=3), rng.normal(size=2)
+    g_model, g_x = sg.grad(ns_np["mlp_loss"], wrt=("model", "x"))(model, x, y)
+    np.testing.assert_allclose(g_model.scale, sg.grad(ns_np["mlp_loss"])(model, x, y).scale, rtol=1e-12)
+    np.testing.assert_allclose(g_x, sg.grad(ns_np["mlp_loss"], wrt="x")(model, x, y), rtol=1e-12)
+
+
+def test_methods_calling_methods_and_reading_nested_attributes(ns, rng):
+    ns_np, ns_ag = ns
+    model, x, y = mlp(ns_np, rng), rng.normal(size=3), rng.normal(size=2)
+    check_tree_grad(ns_np["method_loss"], (model, x, y), 0, ns_ag["method_loss"], (twin(model, ns_ag), x, y))
+
+
+def test_unbound_method_differentiated_with_respect_to_self(ns, rng):
+    ns_np, ns_ag = ns
+    model, x, y = mlp(ns_np, rng), rng.normal(size=3), rng.normal(size=2)
+    loss = ns_np["MLP"].loss
+    check_tree_grad(loss, (model, x, y), 0, ns_ag["MLP"].loss, (twin(model, ns_ag), x, y))
+
+
+def test_bound_method_gradient_in_its_arguments(ns, rng):
+    ns_np, ns_ag = ns
+    model, x, y = mlp(ns_np, rng), rng.normal(size=3), rng.normal(size=2)
+    g = check_tree_grad(model.loss, (x, y), 0)
+    import autograd
+
+    np.testing.assert_allclose(g, autograd.grad(twin(model, ns_ag).loss)(x, y), rtol=1e-9)
+
+
+def test_inheritance_and_super(ns, rng):
+    ns_np, ns_ag = ns
+    model, x = ns_np["Child"](rng.normal(size=3), 0.7), rng.normal(size=3)
+    g = check_tree_grad(ns_np["child_loss"], (model, x), 0, ns_ag["child_loss"], (twin(model, ns_ag), x))
+    assert set(vars(g)) == {"w", "gain"}
+
+
+def test_property_staticmethod_and_classmethod(ns, rng):
+    ns_np, ns_ag = ns
+    model = ns_np["Masked"](rng.normal(size=(2, 3)), (rng.uniform(size=(2, 3)) > 0.3) * 1.0)
+    x = rng.normal(size=3)
+    g = check_tree_grad(ns_np["masked_loss"], (model, x), 0, ns_ag["masked_loss"], (twin(model, ns_ag), x))
+    np.testing.assert_array_equal(g.W[model.mask == 0.0], 0.0)  # masked weights get no gradient
+
+
+@pytest.mark.parametrize("kind", ["Affine", "Frozen", "Slotted"])
+def test_dataclasses_frozen_dataclasses_and_slots(ns, rng, kind):
+    ns_np, ns_ag = ns
+    p, x = ns_np[kind](rng.normal(size=(2, 3)), 0.8), rng.normal(size=3)
+    g = check_tree_grad(ns_np["affine_loss"], (p, x), 0, ns_ag["affine_loss"], (twin(p, ns_ag), x))
+    assert type(g) is ns_np[kind]
+
+
+def test_a_library_function_kept_in_an_attribute(ns, rng):
+    ns_np, ns_ag = ns
+    model, x = ns_np["WithActivation"](rng.normal(size=(2, 3)), np.tanh), rng.normal(size=3)
+    model_ag = ns_ag["WithActivation"](model.W, anp.tanh)
+    g = check_tree_grad(ns_np["activation_loss"], (model, x), 0, ns_ag["activation_loss"], (model_ag, x))
+    assert g.activation is None
+
+
+def test_the_same_class_with_a_user_function_in_the_attribute(ns, rng):
+    ns_np, _ = ns
+    model, x = ns_np["WithActivation"](rng.normal(size=(2, 3)), ns_np["Masked"].act), rng.normal(size=3)
+    check_tree_grad(ns_np["activation_loss"], (model, x), 0)
+
+
+def test_forward_mode_takes_a_tangent_object(ns, rng):
+    ns_np, _ = ns
+    model, x, y = mlp(ns_np, rng), rng.normal(size=3), rng.normal(size=2)
+    tangent = replace(model, [np.ones_like(leaf) if isinstance(leaf, np.ndarray) else 1.0 for leaf in leaves(model)])
+    along = sg.autodiff(ns_np["mlp_loss"], mode="forward")(model, x, y, tangent)
+    g = sg.grad(ns_np["mlp_loss"])(model, x, y)
+    np.testing.assert_allclose(along, sum(np.sum(leaf) for leaf in leaves_like(g, model)), rtol=1e-10)
+
+
+def test_generated_source_reads_the_attributes(ns):
+    text = sg.source(sg.grad(ns["MLP"].loss if isinstance(ns, dict) else ns[0]["MLP"].loss))
+    assert "call_fwd(self, " in text  # self(x): a call through a value, resolved when it runs
+
+
+def test_gradient_of_an_object_not_read_is_zero(ns, rng):
+    src = '''
+def f(model, x):
+    return np.sum(x * 2.0)
+'''
+    f = sg.exec_source(src, {"np": np})["f"]
+    model = ns[0]["Affine"](rng.normal(size=(2, 2)), 0.5)
+    g = sg.grad(f)(model, rng.normal(size=2))
+    assert type(g) is ns[0]["Affine"]
+    np.testing.assert_array_equal(g.A, 0.0)
+    assert g.c == 0.0
+
+
+def test_a_list_of_layers_of_different_classes(ns, rng):
+    ns_np, ns_ag = ns
+    layers = [ns_np["Linear"](rng.normal(size=(3, 3)), rng.normal(size=3)), ns_np["Scale"](rng.normal(size=3)),
+              ns_np["Linear"](rng.normal(size=(2, 3)), rng.normal(size=2))]
+    x = rng.normal(size=3)
+    g = check_tree_grad(ns_np["stack_loss"], (layers, x), 0, ns_ag["stack_loss"], (twin(layers, ns_ag), x))
+    assert [type(item).__name__ for item in g] == ["Linear", "Scale", "Linear"]

@@ -1,0 +1,317 @@
+"""Containers as data (pytrees): tuples, lists, dicts, namedtuples, dataclasses and nestings of
+them, holding arrays and floats, as arguments and as results; lists built with ``append``.
+
+A gradient has the structure of its argument; a VJP takes a seed of the output's structure;
+a Jacobian is nested as JAX nests it. Each program is written once as source text and compared
+with central finite differences (reverse and forward mode) and with autograd, which handles
+tuples, lists and dicts natively.
+"""
+
+import collections
+import dataclasses
+
+import autograd
+import autograd.numpy as anp
+import numpy as np
+import pytest
+from helpers import make, rand
+from tree_helpers import check_tree_grad, leaves
+
+import sourcegrad as sg
+
+
+def pair(src, **extra):
+    return make(src, **extra)
+
+
+def ag_vjp(f_ag, args, argnum, seed):
+    """autograd's VJP of a function with a tuple, list or dict output (autograd differentiates
+    containers it is given, but its outputs must be arrays): the gradient of <seed, f(args)>."""
+
+    def inner(*a):
+        return sum(anp.sum(o * s) for o, s in zip(_parts(f_ag(*a)), _parts(seed)))
+
+    return autograd.grad(inner, argnum)(*args)
+
+
+def _parts(x):
+    if isinstance(x, dict):
+        return [p for k in sorted(x) for p in _parts(x[k])]
+    if isinstance(x, (tuple, list)):
+        return [p for item in x for p in _parts(item)]
+    return [x]
+
+
+def test_tuple_argument(rng):
+    f, f_ag = pair("""
+def f(p, x):
+    W, b = p
+    return np.sum(np.tanh(W @ x + b))
+""")
+    p, x = (rand(rng, (2, 3)), rand(rng, (2,))), rand(rng, (3,))
+    check_tree_grad(f, (p, x), 0, f_ag)
+
+
+def test_list_argument_iterated(rng):
+    f, f_ag = pair("""
+def f(ws, x):
+    h = x
+    for w in ws:
+        h = np.sin(w * h)
+    return np.sum(h)
+""")
+    ws, x = [rand(rng, (3,)) for _ in range(3)], rand(rng, (3,))
+    g = check_tree_grad(f, (ws, x), 0, f_ag)
+    assert type(g) is list
+
+
+def test_dict_argument_with_scalars(rng):
+    f, f_ag = pair("""
+def f(params, x):
+    return np.sum((params["w"] * x + params["b"]) ** 2) * params["scale"]
+""")
+    params = {"w": rand(rng, (3,)), "b": 0.3, "scale": 1.7}
+    check_tree_grad(f, (params, rand(rng, (3,))), 0, f_ag)
+
+
+def test_nested_mixture(rng):
+    f, f_ag = pair("""
+def f(tree, x):
+    layers, extra = tree["layers"], tree["extra"]
+    h = x
+    for W, b in layers:
+        h = np.tanh(W @ h + b)
+    return np.sum(h * extra[0]) + extra[1]["c"] ** 2
+""")
+    tree = {"layers": [(rand(rng, (3, 3)), rand(rng, (3,))), (rand(rng, (3, 3)), rand(rng, (3,)))],
+            "extra": (rand(rng, (3,)), {"c": 0.4})}
+    g = check_tree_grad(f, (tree, rand(rng, (3,))), 0, f_ag)
+    assert type(g["layers"][0]) is tuple and type(g["extra"][1]) is dict
+
+
+def test_a_tuple_passed_twice_to_a_user_function(rng):
+    f, f_ag = pair("""
+def part(p, x):
+    return np.sum(p[0] * x) * p[1]
+
+def f(p, x):
+    return part(p, x) + part(p, x * 2.0)
+""")
+    check_tree_grad(f, ((rand(rng, (2,)), 0.5), rand(rng, (2,))), 0, f_ag)
+
+
+def test_dict_result_vjp_and_default_seed(rng):
+    f, f_ag = pair("""
+def f(x):
+    return {"s": np.sin(x), "c": np.cos(x) * 2.0, "n": np.sum(x * x)}
+""")
+    x = rand(rng, (3,))
+    seed = {"s": rand(rng, (3,)), "c": rand(rng, (3,)), "n": 0.7}
+    out, pullback = sg.vjp(f, x)
+    assert set(out) == {"s", "c", "n"}
+    (dx,) = pullback(seed)
+    np.testing.assert_allclose(dx, ag_vjp(f_ag, (x,), 0, seed), rtol=1e-10)
+    ones = {"s": np.ones(3), "c": np.ones(3), "n": 1.0}  # the default seed: every output leaf summed
+    np.testing.assert_allclose(sg.grad(f)(x), ag_vjp(f_ag, (x,), 0, ones), rtol=1e-10)
+    np.testing.assert_allclose(sg.grad(f)(x), pullback(ones)[0], rtol=1e-10)
+
+
+def test_tuple_result_vjp_and_jacobian(rng):
+    f, f_ag = pair("""
+def f(x, w):
+    return np.tanh(x * w), np.sum(x ** 2) * w
+""")
+    x, w = rand(rng, (3,)), rand(rng, (3,))
+    _, pullback = sg.vjp(f, x, w)
+    seed = (rand(rng, (3,)), rand(rng, (3,)))
+    dx, dw = pullback(seed)
+    np.testing.assert_allclose(dx, ag_vjp(f_ag, (x, w), 0, seed), rtol=1e-10)
+    np.testing.assert_allclose(dw, ag_vjp(f_ag, (x, w), 1, seed), rtol=1e-10)
+    for mode in ("reverse", "forward"):
+        jac = sg.jacobian(f, wrt=0, mode=mode)(x, w)
+        assert isinstance(jac, tuple) and [j.shape for j in jac] == [(3, 3), (3, 3)]
+        np.testing.assert_allclose(jac[0], autograd.jacobian(lambda v: f_ag(v, w)[0])(x), rtol=1e-10)
+        np.testing.assert_allclose(jac[1], autograd.jacobian(lambda v: f_ag(v, w)[1])(x), rtol=1e-10)
+
+
+def test_jacobian_of_a_dict_in_a_dict(rng):
+    f = sg.exec_source("""
+def f(p):
+    return {"y": p["a"] * p["b"], "z": np.sum(p["a"])}
+""", {"np": np})["f"]
+    p = {"a": rand(rng, (2,)), "b": 0.5}
+    for mode in ("reverse", "forward"):
+        jac = sg.jacobian(f, mode=mode)(p)
+        np.testing.assert_allclose(jac["y"]["a"], 0.5 * np.eye(2), rtol=1e-12)
+        np.testing.assert_allclose(jac["y"]["b"], p["a"], rtol=1e-12)
+        np.testing.assert_allclose(jac["z"]["a"], np.ones(2), rtol=1e-12)
+        assert jac["z"]["b"] == 0.0
+
+
+Params = collections.namedtuple("Params", "w b")
+
+
+@dataclasses.dataclass
+class State:
+    pos: object
+    vel: object
+
+
+def test_namedtuple_argument_and_namedtuple_built_inside(rng):
+    src = """
+def f(p, x):
+    q = Params(p.w * 2.0, p.b)
+    return np.sum(np.tanh(q.w * x + q.b))
+"""
+    f, f_ag = pair(src, Params=Params)
+    g = check_tree_grad(f, (Params(rand(rng, (3,)), 0.2), rand(rng, (3,))), 0, f_ag)
+    assert type(g) is Params
+
+
+def test_dataclass_built_and_returned(rng):
+    src = """
+def step(s, dt):
+    return State(pos=s.pos + dt * s.vel, vel=s.vel - dt * np.sin(s.pos))
+"""
+    f = sg.exec_source(src, {"np": np, "State": State})["step"]
+    s = State(rand(rng, (3,)), rand(rng, (3,)))
+    out, pullback = sg.vjp(f, s, 0.1)
+    assert type(out) is State
+    seed = State(rand(rng, (3,)), rand(rng, (3,)))
+    ds, ddt = pullback(seed)
+    assert type(ds) is State
+    eps = 1e-6
+
+    def scalar(pos, vel, dt):
+        o = f(State(pos, vel), dt)
+        return float(np.sum(o.pos * seed.pos) + np.sum(o.vel * seed.vel))
+
+    for name in ("pos", "vel"):
+        base = getattr(s, name)
+        num = np.zeros(3)
+        for i in range(3):
+            up, dn = base.copy(), base.copy()
+            up[i] += eps
+            dn[i] -= eps
+            args_up = {"pos": s.pos, "vel": s.vel, name: up}
+            args_dn = {"pos": s.pos, "vel": s.vel, name: dn}
+            num[i] = (scalar(args_up["pos"], args_up["vel"], 0.1) - scalar(args_dn["pos"], args_dn["vel"], 0.1)) / (2 * eps)
+        np.testing.assert_allclose(getattr(ds, name), num, rtol=1e-6, atol=1e-8)
+    num_dt = (scalar(s.pos, s.vel, 0.1 + eps) - scalar(s.pos, s.vel, 0.1 - eps)) / (2 * eps)
+    np.testing.assert_allclose(ddt, num_dt, rtol=1e-6)
+    energy = sg.exec_source("""
+def energy(s, dt):
+    s = step(s, dt)
+    s = step(s, dt)
+    return np.sum(s.pos ** 2) + 0.5 * np.sum(s.vel ** 2)
+""", {"np": np, "step": f})["energy"]
+    check_tree_grad(energy, (s, 0.1), 0)  # a state stepped twice, both modes
+
+
+def test_list_built_with_append_and_read_back(rng):
+    f, f_ag = pair("""
+def f(x, w):
+    hs = []
+    h = x
+    for i in range(4):
+        h = np.tanh(w * h + 0.1 * i)
+        hs.append(h)
+    total = 0.0
+    for h_t in hs:
+        total = total + np.sum(h_t * h_t)
+    return total + np.sum(hs[0] * hs[-1])
+""")
+    x, w = rand(rng, (3,)), rand(rng, (3,))
+    from helpers import check_pair
+
+    check_pair(f, f_ag, (x, w), wrt=(0, 1))
+
+
+def test_list_of_appended_arrays_returned(rng):
+    f, f_ag = pair("""
+def f(x):
+    out = []
+    for k in range(3):
+        out.append(np.sin(x * (k + 1.0)))
+    return out
+""")
+    x = rand(rng, (2,))
+    out, pullback = sg.vjp(f, x)
+    assert isinstance(out, list) and len(out) == 3
+    seed = [rand(rng, (2,)) for _ in range(3)]
+    (dx,) = pullback(seed)
+    np.testing.assert_allclose(dx, ag_vjp(f_ag, (x,), 0, seed), rtol=1e-10)
+
+
+def test_dict_display_and_dict_call_and_forward_mode(rng):
+    f, f_ag = pair("""
+def f(x, y):
+    d = dict(a=x * y, b=np.exp(x))
+    e = {"sum": d["a"] + d["b"], "prod": d["a"] * d["b"]}
+    return np.sum(e["sum"]) + np.sum(e["prod"])
+""")
+    check_pair_two(f, f_ag, rng)
+    value, tangent = sg.jvp(f, (rand(rng, (3,)), rand(rng, (3,))), (np.ones(3), np.zeros(3)))
+    assert np.ndim(value) == 0 and np.ndim(tangent) == 0
+
+
+def check_pair_two(f, f_ag, rng):
+    from helpers import check_pair
+
+    check_pair(f, f_ag, (rand(rng, (3,)), rand(rng, (3,))), wrt=(0, 1))
+
+
+def test_jvp_with_a_structured_tangent(rng):
+    f, _ = pair("""
+def f(p):
+    return np.sum(np.sin(p["a"]) * p["b"][0]) + p["b"][1]
+""")
+    p = {"a": rand(rng, (3,)), "b": (rand(rng, (3,)), 0.3)}
+    t = {"a": rand(rng, (3,)), "b": (rand(rng, (3,)), 1.0)}
+    _, along = sg.jvp(f, (p,), (t,))
+    g = sg.grad(f)(p)
+    np.testing.assert_allclose(along, sum(np.sum(a * b) for a, b in zip(leaves(g), leaves(t))), rtol=1e-10)
+
+
+def test_appending_to_an_argument_is_an_error(rng):
+    src = """
+def f(xs, x):
+    xs.append(x)
+    return np.sum(xs[0])
+"""
+    f = sg.exec_source(src, {"np": np})["f"]
+    with pytest.raises(sg.UnsupportedSyntax) as err:
+        sg.grad(f, wrt=1)([rand(rng, (2,))], rand(rng, (2,)))
+    assert "changes the caller's list" in str(err.value) and err.value.location.lineno == 3
+
+
+@pytest.mark.parametrize("call", ["xs.pop()", "xs.extend([x])", "xs.insert(0, x)", "d.update(a=x)"])
+def test_other_mutating_methods_are_errors(rng, call):
+    src = f"""
+def f(x):
+    xs = [x]
+    d = {{"a": x}}
+    {call}
+    return np.sum(xs[0]) + np.sum(d["a"])
+"""
+    f = sg.exec_source(src, {"np": np})["f"]
+    with pytest.raises(sg.UnsupportedSyntax) as err:
+        sg.grad(f)(rand(rng, (2,)))
+    assert "in place" in str(err.value) and err.value.location.lineno == 5
+
+
+def test_autograd_sees_the_same_gradient_for_a_list_of_tuples(rng):
+    src = """
+def f(pairs):
+    s = 0.0
+    for a, b in pairs:
+        s = s + np.sum(a * np.cos(b))
+    return s
+"""
+    f, f_ag = pair(src)
+    pairs = [(rand(rng, (2,)), rand(rng, (2,))) for _ in range(3)]
+    g = check_tree_grad(f, (pairs,), 0, f_ag)
+    expected = autograd.grad(f_ag)(pairs)
+    for a, e in zip(leaves(g), leaves(list(expected))):
+        np.testing.assert_allclose(a, e, rtol=1e-10)
+    assert anp is not None
