@@ -615,27 +615,6 @@ def check_case():
 
 CASES = fence_cases() + TRANSFORM + SOURCE + API + RULES + [check_case()]
 
-# normal/desugar.py raises these four without a remedy: `inline_local_functions` passes its
-# `error` callback only (message, node). The fix is a hint on each of its four `raise error(...)`
-# and `scope.error` passed whole in normal/__init__.py; strict, so the fix shows up here.
-NO_HINT_YET = {
-    "local-function-as-value",
-    "local-recursion",
-    "local-call-mismatch",
-    "local-call-missing",
-}
-
-
-def marked(cases):
-    reason = "normal/desugar.py: local-function errors carry no hint yet"
-    return [
-        pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=reason))
-        if c.name in NO_HINT_YET
-        else c
-        for c in cases
-    ]
-
-
 # --- running a cell three ways -----------------------------------------------------------------
 
 _cells = itertools.count(1)
@@ -682,7 +661,7 @@ def raise_case(c, place, tmp_path):
 
 
 @pytest.mark.parametrize("place", PLACES)
-@pytest.mark.parametrize("c", marked(CASES), ids=lambda c: c.name)
+@pytest.mark.parametrize("c", CASES, ids=lambda c: c.name)
 def test_error_reads_correctly(c, place, tmp_path, restore_rules):
     err, filename, text = raise_case(c, place, tmp_path)
     assert type(err) is c.error, f"{type(err).__name__}: {err}"

@@ -325,7 +325,8 @@ def inline_local_functions(fn: ast.FunctionDef, namer: Namer, error) -> ast.Func
     fn.body = _inline_block(fn.body, defs, namer, error, depth=0)
     for node in ast.walk(fn):
         if isinstance(node, ast.Name) and node.id in defs and isinstance(node.ctx, ast.Load):
-            raise error(f"the local function '{node.id}' is used as a value", node)
+            raise error(f"the local function '{node.id}' is used as a value", node,
+                        f"call it directly ({node.id}(...)), or define it at module level to pass it around")
     return fn
 
 
@@ -341,7 +342,8 @@ def _inline_block(stmts, defs, namer, error, depth: int) -> list[ast.stmt]:
                  and isinstance(n.func, ast.Name) and n.func.id in defs]
         for call in reversed(calls):  # innermost calls come last in a pre-order walk
             if depth > 20:
-                raise error(f"'{call.func.id}' calls itself: recursive local functions are not supported", call)
+                raise error(f"'{call.func.id}' calls itself: recursive local functions are not supported", call,
+                            "write the recursion as a loop, or define the function at module level (recursion works there)")
             result = namer.fresh(f"{call.func.id}_out")
             body = _inlined(defs[call.func.id], call, result, namer, error)
             out.extend(_inline_block(body, defs, namer, error, depth + 1))
@@ -378,7 +380,8 @@ def _inlined(local: ast.FunctionDef, call: ast.Call, result: str, namer: Namer, 
     g = copy.deepcopy(local)
     params = [a.arg for a in g.args.args]
     if g.args.vararg or g.args.kwarg or g.args.kwonlyargs or len(call.args) > len(params):
-        raise error(f"this call of '{g.name}' does not match its parameters", call)
+        raise error(f"this call of '{g.name}' does not match its parameters", call,
+                    f"pass one value per parameter of {g.name}({', '.join(params)}), without *args or **kwargs")
     given = dict(zip(params, call.args)) | {k.arg: k.value for k in call.keywords}
     defaults = dict(zip(params[len(params) - len(g.args.defaults):], g.args.defaults))
     if not g.body or not isinstance(g.body[-1], ast.Return):
@@ -394,7 +397,7 @@ def _inlined(local: ast.FunctionDef, call: ast.Call, result: str, namer: Namer, 
     out = []
     for p in params:
         if p not in given and p not in defaults:
-            raise error(f"call of '{g.name}' misses the argument '{p}'", call)
+            raise error(f"call of '{g.name}' misses the argument '{p}'", call, f"pass '{p}' (or give it a default)")
         out.append(_assign(renames[p], given.get(p, defaults.get(p)), call))
     body = [Rename().visit(s) for s in g.body]
     final = body.pop()

@@ -180,16 +180,19 @@ def _(z, a, b, axes=2):
     d[z] = np.tensordot(d[a], b, axes) + np.tensordot(a, d[b], axes)
 
 
-@adjoint(np.einsum)                     # up to three operands; the transpose swaps subscripts
-def _(z, subscripts, a, b=None, c=None, optimize=False):
-    d[a] = sg.einsum_vjp(d[z], subscripts, (a, b, c), 0)
-    d[b] = sg.einsum_vjp(d[z], subscripts, (a, b, c), 1)
-    d[c] = sg.einsum_vjp(d[z], subscripts, (a, b, c), 2)
+@adjoint(np.einsum)                     # up to six operands; the transpose swaps subscripts
+def _(z, subscripts, a, b=None, c=None, e=None, f=None, h=None, optimize=False):
+    d[a] = sg.einsum_vjp(d[z], subscripts, (a, b, c, e, f, h), 0, optimize)
+    d[b] = sg.einsum_vjp(d[z], subscripts, (a, b, c, e, f, h), 1, optimize)
+    d[c] = sg.einsum_vjp(d[z], subscripts, (a, b, c, e, f, h), 2, optimize)
+    d[e] = sg.einsum_vjp(d[z], subscripts, (a, b, c, e, f, h), 3, optimize)
+    d[f] = sg.einsum_vjp(d[z], subscripts, (a, b, c, e, f, h), 4, optimize)
+    d[h] = sg.einsum_vjp(d[z], subscripts, (a, b, c, e, f, h), 5, optimize)
 
 
 @tangent(np.einsum)
-def _(z, subscripts, a, b=None, c=None, optimize=False):
-    d[z] = sg.einsum_jvp(subscripts, (a, b, c), d[a], d[b], d[c])
+def _(z, subscripts, a, b=None, c=None, e=None, f=None, h=None, optimize=False):
+    d[z] = sg.einsum_jvp(subscripts, (a, b, c, e, f, h), optimize, d[a], d[b], d[c], d[e], d[f], d[h])
 
 
 @adjoint(np.cross)                      # 3-vectors along the last axis: <g, a x b> = <a, b x g>

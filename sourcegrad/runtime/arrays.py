@@ -3,8 +3,8 @@
     unarray(g, x)                     the cotangent of `np.array(x)` for a (nested) list or tuple `x`
     ties(x, m, axis)                  where `x` attains its reduced extremum `m`, shared among ties
     average_adjoint(g, x, weights, y, axis, keepdims)  d[weights] of `np.average`
-    einsum_vjp(g, subscripts, operands, i)    the cotangent of operand i of `np.einsum`
-    einsum_jvp(subscripts, operands, *tangents) the tangent of `np.einsum`
+    einsum_vjp(g, subscripts, operands, i, optimize)  the cotangent of operand i of `np.einsum`
+    einsum_jvp(subscripts, operands, optimize, *tangents)  the tangent of `np.einsum`
     unconcatenate(g, xs, axis), undiff(g, x, n, axis), unselect(g, condlist, choice, i),
     untile(g, x, reps), unrepeat(g, x, repeats, axis), untake(g, x, indices, axis),
     untake_along_axis(g, x, indices, axis), undiagonal(g, x, offset, axis1, axis2)
@@ -233,14 +233,22 @@ def _explicit(subscripts: str, shapes) -> tuple[list[str], str]:
     return out_parts, output
 
 
-def einsum_vjp(g, subscripts, operands, i):
+def _einsum_operands(operands, optimize) -> list:
+    """The operands given (a rule takes up to six); a seventh would arrive as ``optimize``."""
+    if not isinstance(optimize, (bool, str, list, tuple)) or isinstance(optimize, tuple) and optimize:
+        raise ValueError("sourcegrad differentiates np.einsum with up to six operands; "
+                         "split the contraction into two einsum calls")
+    return [o for o in operands if o is not None]
+
+
+def einsum_vjp(g, subscripts, operands, i, optimize=False):
     """The cotangent of `operands[i]` in `np.einsum(subscripts, *operands)`, given `g`.
 
     The transpose swaps the operand's subscripts with the output's. Letters repeated within the
     operand (a diagonal) are written back onto that diagonal; letters only the operand has (summed
     away) are broadcast back; size-1 axes that broadcast are summed.
     """
-    operands = [o for o in operands if o is not None]
+    operands = _einsum_operands(operands, optimize)
     shapes = [np.shape(o) for o in operands]
     ins, out = _explicit(subscripts, shapes)
     target, shape = ins[i], shapes[i]
@@ -265,9 +273,9 @@ def einsum_vjp(g, subscripts, operands, i):
     return res
 
 
-def einsum_jvp(subscripts, operands, *tangents):
+def einsum_jvp(subscripts, operands, optimize=False, *tangents):
     """The tangent of `np.einsum(subscripts, *operands)`: one term per operand with a tangent."""
-    operands = [o for o in operands if o is not None]
+    operands = _einsum_operands(operands, optimize)
     out = 0.0
     for i, t in enumerate(tangents[: len(operands)]):
         if isinstance(t, (int, float)) and t == 0:

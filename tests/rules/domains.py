@@ -316,7 +316,9 @@ row(np.einsum, case(K("ij,jk->ik"), A(2, 3), A(3, 4)), beyond_autograd(case(K("i
     case(K("ij->ji"), A(2, 3)), case(K("ij->i"), A(2, 3)), case(K("bij,bjk->bik"), A(2, 2, 3), A(2, 3, 4)),
     case(K("...ij,...jk"), A(2, 3), A(5, 3, 4)), case(K("i,j,k->ijk"), A(2), A(3), A(4)),
     case(K("ij,ij"), A(2, 3), A(2, 3)), case(K("ij,jk"), A(2, 3), A(3, 4)),
-    beyond_autograd(case(K("i,ij->j"), A(1), A(3, 2))))
+    beyond_autograd(case(K("i,ij->j"), A(1), A(3, 2))),
+    case(K("ij,jk,kl,lm->im"), A(2, 3), A(3, 2), A(2, 2), A(2, 3)),
+    case(K("i,i,i,i,i,i->"), A(3), A(3), A(3), A(3), A(3), A(3)))
 row(np.cross, case(A(3), A(3)), beyond_autograd(case(A(4, 3), A(3))), case(A(2, 3), A(2, 3)))
 row(np.kron, case(A(2), A(3)), case(A(2, 3), A(2, 2)))
 

@@ -74,3 +74,15 @@ def test_undefined_derivatives_raise_in_reverse_mode(f, message):
 def test_undefined_derivatives_raise_in_forward_mode(f, message):
     with pytest.raises(ValueError, match=message):
         sg.jvp(f, (TALL,), (np.ones_like(TALL),))
+
+
+def seven_operand_einsum(x):
+    return np.einsum("i,i,i,i,i,i,i->", x, x, x, x, x, x, x)
+
+
+def test_einsum_beyond_six_operands_raises_in_both_modes():
+    x = np.arange(1.0, 4.0)
+    with pytest.raises(ValueError, match="up to six operands"):
+        sg.grad(seven_operand_einsum)(x)
+    with pytest.raises(ValueError, match="up to six operands"):
+        sg.jvp(seven_operand_einsum, (x,), (np.ones_like(x),))
