@@ -293,7 +293,11 @@ def _shifted(positions: tuple[int, ...], shift: int | Callable[[int], int]) -> t
 
 
 def _positions(f: Callable, wrt) -> tuple[tuple[int, ...], bool]:
-    params = list(inspect.signature(f).parameters)
+    try:
+        params = list(inspect.signature(f).parameters)
+    except (TypeError, ValueError):  # a builtin or ufunc without a signature: no source either
+        function_source(f)
+        raise
     single = isinstance(wrt, (int, str))
     out = []
     for item in [wrt] if single else list(wrt):

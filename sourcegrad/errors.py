@@ -72,7 +72,7 @@ def caller_location() -> Location | None:
         return None
     filename, lineno = frame.f_code.co_filename, frame.f_lineno
     text = linecache.getline(filename, lineno, frame.f_globals).rstrip("\r\n")
-    col, end = len(text) - len(text.lstrip()), None
+    col, end = len(text) - len(text.lstrip()), len(text.rstrip())  # the whole statement before 3.11
     if hasattr(frame.f_code, "co_positions") and frame.f_lasti >= 0:
         positions = list(frame.f_code.co_positions())[frame.f_lasti // 2]
         if positions[0] == positions[1] == lineno and positions[2] is not None and text:

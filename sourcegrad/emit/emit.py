@@ -108,7 +108,7 @@ class _Lines:
                     self.add(f"{pad}while {ast.unparse(test)}:", stmt)
                     self.block(body, depth + 1)
                 case _:
-                    for text in ast.unparse(stmt).splitlines():
+                    for text in _unparse_statement(stmt).splitlines():
                         self.add(pad + text, stmt)
 
 
@@ -137,6 +137,15 @@ def normal_form_text(fn: ast.FunctionDef, src) -> str:
     where = f"{os.path.basename(src.filename)}:{src.node.lineno}"
     head = f"# normal form of {src.qualname} ({where}): the code sourcegrad differentiates\n"
     return head + render(fn, src.filename, every).text
+
+
+def _unparse_statement(stmt: ast.stmt) -> str:
+    """``ast.unparse``, with unpacking written ``a, b = f(x)`` on every Python (3.10 adds parentheses)."""
+    match stmt:
+        case ast.Assign(targets=[ast.Tuple(elts=elts) as target], value=value) if elts:
+            names = ", ".join(ast.unparse(e) for e in elts) + ("," if len(elts) == 1 else "")
+            return f"{names} = {ast.unparse(value)}"
+    return ast.unparse(stmt)
 
 
 def pseudo_filename(name: str, user_file: str, lineno: int) -> str:
