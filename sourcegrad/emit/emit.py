@@ -142,7 +142,7 @@ def normal_form_text(fn: ast.FunctionDef, src) -> str:
 def _unparse_statement(stmt: ast.stmt) -> str:
     """``ast.unparse``, with unpacking written ``a, b = f(x)`` on every Python (3.10 adds parentheses)."""
     match stmt:
-        case ast.Assign(targets=[ast.Tuple(elts=elts) as target], value=value) if elts:
+        case ast.Assign(targets=[ast.Tuple(elts=elts)], value=value) if elts:
             names = ", ".join(ast.unparse(e) for e in elts) + ("," if len(elts) == 1 else "")
             return f"{names} = {ast.unparse(value)}"
     return ast.unparse(stmt)
