@@ -20,7 +20,7 @@ from sourcegrad import runtime
 from sourcegrad.custom import Custom
 from sourcegrad.emit import display, emit
 from sourcegrad.emit.cache import Cache
-from sourcegrad.errors import SourcegradError
+from sourcegrad.errors import SourcegradError, TransformError
 from sourcegrad.frontend import fence
 from sourcegrad.frontend.resolve import MISSING, Resolver
 from sourcegrad.frontend.source import exec_source, function_source
@@ -42,6 +42,7 @@ class _Request:
     optimized: bool
     single: bool = False
     check_nan: bool = False
+    callee: bool = False  # called from generated code: may take *args/**kwargs
 
 
 def grad(f: Callable, wrt: int | str | Sequence[int | str] = 0, optimized: bool = True,
@@ -92,11 +93,12 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[A
     return forward(*primals, *tangents)
 
 
-def jvp_function(f: Callable, positions: tuple[int, ...], optimized: bool = True) -> Callable:
-    """``f_jvp(*args, *tangents) -> (value, tangent)`` for the parameters at ``positions``."""
+def jvp_function(f: Callable, positions: tuple[int, ...], optimized: bool = True, callee: bool = False) -> Callable:
+    """``f_jvp(*args, *tangents) -> (value, tangent)`` for the parameters at ``positions``.
+    ``callee``: ``f`` is called from generated code (see ``primitives.call_arguments``)."""
     if f is runtime.call:  # a call through a value (layer(h)): resolved when it runs
         return dispatch.call_jvp(positions)
-    return _generate(f, _Request("jvp", positions, optimized), False)
+    return _generate(f, _Request("jvp", positions, optimized, callee=callee), False)
 
 
 def value_and_grad(f: Callable, wrt: int | str | Sequence[int | str] = 0, optimized: bool = True) -> Callable:
@@ -220,11 +222,13 @@ def _print_verbose(f: Callable, df: Callable, verbose: int) -> None:
     source(df).show()
 
 
-def split(f: Callable, positions: tuple[int, ...], optimized: bool = True, check_nan: bool = False) -> tuple[Callable, Callable]:
-    """The forward/backward pair of ``f`` for the parameters at ``positions``."""
+def split(f: Callable, positions: tuple[int, ...], optimized: bool = True, check_nan: bool = False,
+          callee: bool = False) -> tuple[Callable, Callable]:
+    """The forward/backward pair of ``f`` for the parameters at ``positions``.
+    ``callee``: ``f`` is called from generated code (see ``primitives.call_arguments``)."""
     if f is runtime.call:  # a call through a value (layer(h)): resolved when it runs
         return dispatch.call_split(positions)
-    return _generate(f, _Request("split", positions, optimized, check_nan=check_nan), False)
+    return _generate(f, _Request("split", positions, optimized, check_nan=check_nan, callee=callee), False)
 
 
 def _calling(fn: Callable, n_args: int, keywords: tuple[str, ...]) -> Callable:
@@ -241,8 +245,8 @@ def _calling(fn: Callable, n_args: int, keywords: tuple[str, ...]) -> Callable:
 
 
 _callers: dict[tuple, Callable] = {}
-dispatch.install(split=lambda fn, positions: split(fn, positions),
-                 jvp=lambda fn, positions: jvp_function(fn, positions), wrap=_calling)
+dispatch.install(split=lambda fn, positions: split(fn, positions, callee=True),
+                 jvp=lambda fn, positions: jvp_function(fn, positions, callee=True), wrap=_calling)
 
 
 def source(df: Callable) -> str:
@@ -328,6 +332,12 @@ _pending: dict[tuple, _Late] = {}
 
 
 def _generate(f: Callable, request: _Request, single: bool):
+    if getattr(f, "resolved_when_run", False):
+        raise TransformError(
+            "a second derivative through a call resolved at run time (a method or a layer called through an "
+            "object, a function held in a value) is not supported yet",
+            hint="differentiate once through objects: for Hessians, write the model as a function of its arrays "
+                 "(def loss(W1, W2, x)); for nested derivatives, transform the function itself (sg.grad(sg.grad(f)))")
     if isinstance(f, Custom):  # transform a caller of f, so that f's own rules apply
         f = _caller_of(f)
     f = inspect.unwrap(getattr(f, "__func__", f))
@@ -368,7 +378,7 @@ def _caller_of(custom: Custom) -> Callable:
 
 def _generate_now(f: Callable, request: _Request, single: bool):
     src = function_source(f)
-    fence.check_supported(src)
+    fence.check_supported(src, var_params=request.callee)
     resolver = Resolver(f)
     nf = normalise(src, resolver, Namer())
     _real_defaults(f, nf)
@@ -377,7 +387,7 @@ def _generate_now(f: Callable, request: _Request, single: bool):
     namer, scope = nf.scope.namer, nf.scope
     temporaries = _temporaries(nf, src)
     if request.mode in ("forward", "forward_value", "jvp"):
-        forward = ForwardTransform(nf, wrt, lambda fn, pos: jvp_function(fn, pos, request.optimized))
+        forward = ForwardTransform(nf, wrt, lambda fn, pos: jvp_function(fn, pos, request.optimized, callee=True))
         suffix = "_jvp" if request.mode == "jvp" else "_dot"
         name = namer.fresh(nf.fn.name + suffix)
         fn = forward.function(name, with_value=request.mode != "forward")
@@ -387,7 +397,7 @@ def _generate_now(f: Callable, request: _Request, single: bool):
         made = _compile(fn, src, resolver, scope, request.optimized, temporaries)
         _cache.put(f, request, made, resolver)
         return made
-    rc = ReverseTransform(nf, wrt, lambda fn, pos: split(fn, pos, request.optimized, request.check_nan)).run()
+    rc = ReverseTransform(nf, wrt, lambda fn, pos: split(fn, pos, request.optimized, request.check_nan, callee=True)).run()
     sg = _sg(scope)
     if request.mode == "split":
         names = (namer.fresh(f"{nf.fn.name}_fwd"), namer.fresh(f"{nf.fn.name}_bwd"))

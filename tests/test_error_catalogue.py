@@ -191,19 +191,15 @@ TRANSFORM = [
         "unknown-callee",
         sg.UnsupportedSyntax,
         """
-        def make_act(k):
-            return lambda a: np.tanh(k * a)
-
         def f(x):
-            act = make_act(2.0)
-            return act(x)
+            return np.sinh_of_a_typo(x)
 
         def run():
             return sg.grad(f)(1.5)
         """,
-        "return act(x)",
-        "act(x)",
-        hint="differentiate the factory's result",
+        "return np.sinh_of_a_typo(x)",
+        "np.sinh_of_a_typo(x)",
+        hint="check the spelling",
     ),
     case(
         "method-of-value",
@@ -383,17 +379,33 @@ TRANSFORM = [
         hint="g1(a)",
     ),
     case(
-        "callee-varargs",
-        sg.TransformError,
+        "unpacked-into-fixed-parameters",
+        sg.UnsupportedSyntax,
         with_g("""
         def f(x):
-            return g_star(x)
+            pair = (x,)
+            return g1(*pair)
 
         def run():
             return sg.grad(f)(1.5)
         """),
-        "return g_star(x)",
-        hint="explicit parameters",
+        "return g1(*pair)",
+        caret="g1(*pair)",
+        hint="one by one",
+    ),
+    case(
+        "unpacked-display-into-star-args",
+        sg.UnsupportedSyntax,
+        with_g("""
+        def f(x):
+            return g_star(x) + g_star(x, *(x, x))
+
+        def run():
+            return sg.grad(f)(1.5)
+        """),
+        "return g_star(x) + g_star(x, *(x, x))",
+        caret="*(x, x)",
+        hint="one by one",
     ),
 ]
 

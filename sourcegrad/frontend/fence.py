@@ -56,9 +56,12 @@ STORE = {
 # fmt: on
 
 
-def check_supported(src: FunctionSource) -> None:
-    """Raise `UnsupportedSyntax` at the first construct of `src.node` outside the subset."""
-    for node, what, hint in _walk_problems(src.node):
+def check_supported(src: FunctionSource, var_params: bool = False) -> None:
+    """Raise `UnsupportedSyntax` at the first construct of `src.node` outside the subset.
+
+    ``var_params``: `*args`/`**kwargs` parameters are allowed (a function called from the
+    differentiated one; `normal` makes them a tuple and a dict parameter)."""
+    for node, what, hint in _walk_problems(src.node, var_params):
         if isinstance(node, (ast.For, ast.While)):
             location = _else_location(node, src.filename)
         else:
@@ -68,20 +71,34 @@ def check_supported(src: FunctionSource) -> None:
         raise UnsupportedSyntax(message, location, hint=hint)
 
 
-def _walk_problems(root: ast.FunctionDef) -> Iterator[tuple[ast.AST, str, str]]:
+def _walk_problems(root: ast.FunctionDef, var_params: bool = False) -> Iterator[tuple[ast.AST, str, str]]:
     """(node, what, hint) for every problem under `root`, in source order."""
     if type(root) in UNSUPPORTED:  # async def
         yield root, *UNSUPPORTED[type(root)]
-    hint = "give the function explicit parameters (a tuple or dict argument is fine)"
-    if root.args.vararg is not None:
-        yield root.args.vararg, "a `*args` parameter", hint
-    if root.args.kwarg is not None:
-        yield root.args.kwarg, "a `**kwargs` parameter", hint
+    hint = ("give the function explicit parameters (a tuple or dict argument is fine); "
+            "functions it calls may take *args and **kwargs")
+    if root.args.vararg is not None and not var_params:
+        yield root.args.vararg, "a `*args` parameter of the differentiated function", hint
+    if root.args.kwarg is not None and not var_params:
+        yield root.args.kwarg, "a `**kwargs` parameter of the differentiated function", hint
+    passed_on = _passed_on(root)
     stack = list(reversed(list(ast.iter_child_nodes(root))))
     while stack:  # pre-order in field order: the first problem found is the first in the text
         node = stack.pop()
-        yield from _node_problems(node)
+        if id(node) not in passed_on:
+            yield from _node_problems(node)
         stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def _passed_on(root: ast.AST) -> set[int]:
+    """`f(x, *args)` and `f(**kwargs)` with a name: passed on to a function that takes `*args` or
+    `**kwargs` (`normal.anf` checks the callee and refuses any other)."""
+    ids = set()
+    for node in ast.walk(root):
+        if isinstance(node, ast.Call):
+            ids |= {id(a) for a in node.args if isinstance(a, ast.Starred) and isinstance(a.value, ast.Name)}
+            ids |= {id(k) for k in node.keywords if k.arg is None and isinstance(k.value, ast.Name)}
+    return ids
 
 
 _UNPACK = "pass the arguments one by one"

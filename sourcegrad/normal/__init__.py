@@ -32,7 +32,7 @@ class NormalForm:
 
 def normalise(source, resolver: Resolver, namer: Namer | None = None) -> NormalForm:
     """The user function ``source`` (a FunctionSource) in the core language."""
-    fn = copy.deepcopy(source.node)
+    fn = _variadics_as_keywords(copy.deepcopy(source.node))
     params = [a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
     local_names = frozenset(assigned_names(fn.body)) | frozenset(params)
     namer = namer or Namer()
@@ -57,6 +57,21 @@ def normalise(source, resolver: Resolver, namer: Namer | None = None) -> NormalF
     scope.local_names = frozenset(assigned_names(fn.body)) | frozenset(params)
     ast.fix_missing_locations(fn)
     return NormalForm(fn, scope)
+
+
+def _variadics_as_keywords(fn: ast.FunctionDef) -> ast.FunctionDef:
+    """``def g(x, *args, k=1.0, **kwargs)`` as ``def g(x, *, args, k=1.0, kwargs)``: the tuple and
+    the dict are parameters like any other (a pytree each), passed by keyword from generated code
+    (``transform.primitives.call_arguments``), in ``inspect.signature``'s order."""
+    a = fn.args
+    if a.vararg is None and a.kwarg is None:
+        return fn
+    head, tail = ([a.vararg], [None]) if a.vararg else ([], [])
+    end, end_default = ([a.kwarg], [None]) if a.kwarg else ([], [])
+    a.kwonlyargs = head + a.kwonlyargs + end
+    a.kw_defaults = tail + a.kw_defaults + end_default
+    a.vararg = a.kwarg = None
+    return fn
 
 
 def _check_partials(fn: ast.FunctionDef, stores: list[ast.Name], scope: Scope) -> None:

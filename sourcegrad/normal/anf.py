@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import builtins
 import functools
+import inspect
 import types
 from dataclasses import dataclass, field
 from typing import Any
@@ -335,10 +336,27 @@ class Normaliser:
         if through is not None:
             return self.call(through, hint, out, where)
         func, args = expr.func, list(expr.args)
+        target = self.scope.resolve(func)
+        if _takes_variadics(target):
+            expr = self._packed(expr, target, hint, out, where)
+            func, args = expr.func, list(expr.args)
+        elif _unpacks(expr):
+            raise self.scope.error(
+                f"unpacking with `*` or `**` in a call of '{ast.unparse(func)}', which takes no *args or **kwargs",
+                expr, "pass the arguments one by one")
         if isinstance(func, ast.Name) and func.id in self.scope.lambdas:
             return self.primitive(self._inline_lambda(self.scope.lambdas[func.id], expr), hint, out, where)
+        if isinstance(func, ast.Call) and not _unpacks(expr):  # make_model(W)(x): the made function is a value
+            made = self._named(func, f"{objects.base_name(func.func)}_made", out, where)
+            return objects.dynamic_call(self, ast.Call(made, expr.args, expr.keywords), hint, out, where)
         if objects.is_dynamic(self.scope, func):  # layer(h), model.forward(x): sg.call(f, args)
             return objects.dynamic_call(self, expr, hint, out, where)
+        if isinstance(func, ast.Attribute) and isinstance(self.scope.resolve(func.value), types.ModuleType) and (
+            self.scope.resolve(func) is MISSING
+        ):
+            module = self.scope.resolve(func.value).__name__
+            raise self.scope.error(f"'{ast.unparse(func)}' does not exist: module {module} has no attribute "
+                                   f"'{func.attr}'", expr, "check the spelling")
         if isinstance(func, ast.Attribute) and not self._is_global(func):
             method = table.METHODS.get(func.attr)
             if method is None:
@@ -354,12 +372,51 @@ class Normaliser:
         elif self.scope.resolve(func) is MISSING:
             raise self.scope.error(
                 f"cannot tell what '{ast.unparse(func)}' calls at transformation time", expr,
-                "call a module-level function, a library function, a functools.partial, or a lambda or def "
-                "of this function; a function made at run time (returned by a factory) can be given to "
-                "sg.grad itself, but not called inside the differentiated function",
+                "call a module-level function, a library function, a functools.partial, a lambda or def "
+                "of this function, or a function held in a local name (made by a factory, kept in an object)",
             )
         keywords = [ast.keyword(k.arg, at(k.value)) for k in expr.keywords]
-        return ast.Call(self._functional(func), [at(a) for a in args], keywords)
+        args = [ast.Starred(at(a.value), ast.Load()) if isinstance(a, ast.Starred) else at(a) for a in args]
+        return ast.Call(self._functional(func), args, keywords)
+
+    def _packed(self, call: ast.Call, fn, hint: str, out: list, where) -> ast.Call:
+        """A call of a user function that takes ``*args``/``**kwargs``, its extra arguments packed:
+        ``g(x, a, b, k=c)`` as ``g(x, *g_args, **g_kwargs)`` after ``g_args = (a, b)`` and
+        ``g_kwargs = {'k': c}``. ``g(x, *rest)`` passes on a tuple that must fill ``*args`` exactly."""
+        at = lambda e, h=hint: self.atom(e, h, out, where)
+        params = list(inspect.signature(fn).parameters.values())
+        n_positional = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+        star = next((p for p in params if p.kind is p.VAR_POSITIONAL), None)
+        double_star = next((p for p in params if p.kind is p.VAR_KEYWORD), None)
+        by_name = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+        args, keywords = list(call.args), list(call.keywords)
+        starred = [i for i, a in enumerate(args) if isinstance(a, ast.Starred)]
+        if starred and (star is None or starred != [len(args) - 1] or starred[0] != n_positional):
+            raise self.scope.error(
+                f"cannot tell which parameters of {fn.__qualname__} the unpacked '{ast.unparse(args[starred[0]])}' fills",
+                args[starred[0]],
+                f"pass {fn.__qualname__}'s {n_positional} parameter(s) before *{star.name if star else 'args'} one by "
+                "one, then the tuple with *" if star else "pass the arguments one by one")
+        if star is not None and not starred and len(args) > n_positional:
+            head = [at(a) for a in args[:n_positional]]
+            extra = ast.Tuple(args[n_positional:], ast.Load())
+            args = head + [ast.Starred(self._named(extra, f"{fn.__name__}_{star.name}", out, where), ast.Load())]
+        unpacked = [k for k in keywords if k.arg is None]
+        extra = [k for k in keywords if k.arg is not None and k.arg not in by_name]
+        if unpacked and (double_star is None or len(unpacked) > 1 or extra):
+            raise self.scope.error(
+                f"cannot tell which parameters of {fn.__qualname__} '**{ast.unparse(unpacked[0].value)}' fills",
+                unpacked[0].value, "pass keyword arguments one by one, or one dict with ** and nothing else")
+        if double_star is not None and extra:
+            packed = ast.Dict([ast.Constant(k.arg) for k in extra], [k.value for k in extra])
+            named = [ast.keyword(k.arg, at(k.value)) for k in keywords if k not in extra]
+            keywords = named + [ast.keyword(None, self._named(packed, f"{fn.__name__}_{double_star.name}", out, where))]
+        return ast.copy_location(ast.Call(call.func, args, keywords), call)
+
+    def _named(self, expr: ast.expr, hint: str, out: list, where) -> ast.Name:
+        name = self.scope.namer.fresh(hint)
+        self.assign_to(name, expr, where, out, hint)
+        return ast.Name(name, ast.Load())
 
     def _functional(self, func: ast.expr) -> ast.expr:
         """Generated code's in-place helpers (``sg.update``, ``sg.clear``) as the functional ones
@@ -429,3 +486,17 @@ def _expr_op_name(expr: ast.expr) -> str:
         case ast.Attribute(attr=attr):
             return attr
     return "value"
+
+
+def _takes_variadics(fn: Any) -> bool:
+    """A user's Python function with ``*args`` or ``**kwargs`` (called through its generated
+    derivative, which takes them as a tuple and a dict: see ``normal._variadics_as_keywords``)."""
+    if not isinstance(fn, types.FunctionType) or table.lookup_adjoint(fn) or table.lookup_tangent(fn):
+        return False
+    kinds = {p.kind for p in inspect.signature(fn).parameters.values()}
+    return bool(kinds & {inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD})
+
+
+def _unpacks(call: ast.Call) -> bool:
+    return any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords)
+

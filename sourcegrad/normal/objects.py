@@ -146,14 +146,7 @@ def dynamic_call(normaliser, expr: ast.Call, hint: str, out: list, where: ast.st
             f"method '.{func.attr}()' of an array is not supported", expr,
             "call the library function instead (np.sum(x) rather than x.sum())",
         )
-    if isinstance(func, ast.Name) and func.id in scope.made_by_calls:
-        raise scope.error(
-            f"cannot tell what '{func.id}' calls at transformation time: it is made at run time by a call "
-            "(a factory)", expr,
-            "differentiate the factory's result on its own (sg.grad(make_model(W))), or write the model as "
-            "a function or a class whose attributes hold the arrays",
-        )
-    base = _base_name(func)
+    base = base_name(func)
 
     def named(value: ast.expr, name: str) -> ast.expr:
         if isinstance(value, ast.Name):
@@ -172,7 +165,7 @@ def dynamic_call(normaliser, expr: ast.Call, hint: str, out: list, where: ast.st
     return ast.Call(ast.Attribute(sg, "call", ast.Load()), operands, [])
 
 
-def _base_name(func: ast.expr) -> str:
+def base_name(func: ast.expr) -> str:
     match func:
         case ast.Name(id=name) | ast.Attribute(attr=name):
             return name.strip("_") or "f"

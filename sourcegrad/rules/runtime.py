@@ -2,7 +2,7 @@
 
 Forward-over-reverse (Hessian-vector products) runs the forward transform over a generated
 gradient: its helpers need rules like any primitive. ``sg.push``/``sg.pop`` are handled by the
-transforms themselves (a tangent rides on the tape beside its value). An operand that only gives a
+transforms themselves (a tape's tangent is a tape of tangents beside it). An operand that only gives a
 shape has ``d[x] = 0.0``: its derivative is zero, and the transform writes nothing for it.
 """
 

@@ -50,9 +50,30 @@ def call(f, args, kwargs=None):
 @dataclasses.dataclass(frozen=True)
 class _Target:
     fn: Callable  # a Python function
-    values: tuple  # its positional arguments, every parameter in order
-    sources: tuple  # per parameter: ("self",), ("arg", i), ("kw", name) or ("default",)
+    values: tuple  # one per parameter in order: ``*args`` a tuple, ``**kwargs`` a dict
+    sources: tuple  # per parameter: ("self",), ("arg", i), ("kw", name), ("args", i), ("kwargs", names), ("default",)
     owner: bool  # the first argument is an object whose cotangent is f's
+    names: tuple = ()  # per parameter: its name where it is passed by keyword, else None
+
+    def call(self, fn: Callable, *tangents, generated: bool = True):
+        """``fn`` (the function or a derivative generated from it) on ``values``, then ``tangents``.
+        Generated code takes ``*args``/``**kwargs`` as a tuple and a dict by keyword (see
+        ``normal._variadics_as_keywords``); the function itself takes them unpacked."""
+        if not any(self.names):
+            return fn(*self.values, *tangents)
+        positional = [v for v, n in zip(self.values, self.names) if n is None]
+        keywords = {n: v for v, n in zip(self.values, self.names) if n is not None}
+        if not generated:
+            for source, value in zip(self.sources, self.values):
+                if source[0] == "args":
+                    positional += list(value)
+                elif source[0] == "kwargs":
+                    keywords.update(value)
+            keywords = {n: v for n, v in keywords.items() if n not in self._variadic_names()}
+        return fn(*positional, *tangents, **keywords)
+
+    def _variadic_names(self) -> set[str]:
+        return {n for n, s in zip(self.names, self.sources) if s[0] in ("args", "kwargs")}
 
 
 def _target(f, args: tuple, kwargs: dict | None) -> _Target:
@@ -72,24 +93,40 @@ def _target(f, args: tuple, kwargs: dict | None) -> _Target:
 def _bind(fn, head: tuple, args: tuple, kwargs: dict, owner: bool) -> _Target:
     params = list(inspect.signature(fn).parameters.values())
     values, sources = list(head), [("self",)] * len(head)
+    names: list = [None] * len(head)
+    given = len(head) + len(args)
     for i, a in enumerate(args):
-        values.append(a)
-        sources.append(("arg", i))
+        if len(values) < len(params) and params[len(values)].kind in (params[0].POSITIONAL_ONLY, params[0].POSITIONAL_OR_KEYWORD):
+            values.append(a)
+            sources.append(("arg", i))
+            names.append(None)
+    used = set()
     for p in params[len(values):]:
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.KEYWORD_ONLY):
-            raise TypeError(f"sourcegrad: {fn.__qualname__} is called through a value and takes "
-                            f"*args, **kwargs or keyword-only parameters; give it plain parameters")
-        if p.name in kwargs:
+        if p.kind is p.VAR_POSITIONAL:
+            start = len(values) - len(head)
+            values.append(tuple(args[start:]))
+            sources.append(("args", start))
+            given -= len(args) - start
+        elif p.kind is p.VAR_KEYWORD:
+            extra = {k: v for k, v in kwargs.items() if k not in used}
+            values.append(extra)
+            sources.append(("kwargs", tuple(extra)))
+            used |= set(extra)
+        elif p.name in kwargs:
             values.append(kwargs[p.name])
             sources.append(("kw", p.name))
+            used.add(p.name)
         elif p.default is not p.empty:
             values.append(p.default)
             sources.append(("default",))
         else:
             raise TypeError(f"sourcegrad: {fn.__qualname__}() misses the argument '{p.name}'")
-    if len(values) > len(params):
-        raise TypeError(f"sourcegrad: {fn.__qualname__}() takes {len(params)} arguments, got {len(values)}")
-    return _Target(fn, tuple(values), tuple(sources), owner)
+        names.append(p.name if p.kind in (p.KEYWORD_ONLY, p.VAR_POSITIONAL, p.VAR_KEYWORD) else None)
+    if given > len([p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]):
+        raise TypeError(f"sourcegrad: {fn.__qualname__}() takes {len(params)} arguments, got {given}")
+    if set(kwargs) - used:
+        raise TypeError(f"sourcegrad: {fn.__qualname__}() got unexpected keyword arguments {sorted(set(kwargs) - used)}")
+    return _Target(fn, tuple(values), tuple(sources), owner, tuple(names))
 
 
 class _Pack:
@@ -130,7 +167,8 @@ def _packer(cls: type) -> _Pack:
 
 def _positions(target: _Target, active: tuple[int, ...]) -> tuple[int, ...]:
     """Parameters to differentiate: ``active`` counts ``call``'s own (0: f, 1: args, 2: kwargs)."""
-    wanted = {"self": 0 in active and target.owner, "arg": 1 in active, "kw": 2 in active, "default": False}
+    wanted = {"self": 0 in active and target.owner, "arg": 1 in active, "args": 1 in active,
+              "kw": 2 in active, "kwargs": 2 in active, "default": False}
     return tuple(i for i, s in enumerate(target.sources) if wanted[s[0]])
 
 
@@ -143,11 +181,11 @@ def call_split(active: tuple[int, ...]) -> tuple[Callable, Callable]:
         target = _target(f, args, kwargs)
         positions = _positions(target, active)
         if not positions:
-            return target.fn(*target.values), (None, None, target, positions)
+            return target.call(target.fn, generated=False), (None, None, target, positions)
         if isinstance(target.fn, _Pack):
             return target.fn(*target.values), (target.fn.unpack, None, target, positions)
         fwd, bwd = _generator["split"](target.fn, positions)
-        out, residuals = fwd(*target.values)
+        out, residuals = target.call(fwd)
         return out, (bwd, residuals, target, positions)
 
     def call_bwd(res, g):
@@ -160,6 +198,7 @@ def call_split(active: tuple[int, ...]) -> tuple[Callable, Callable]:
             grads = dict(zip(positions, given if len(positions) > 1 else (given,)))
         return _regroup(target, active, lambda i: grads[i] if i in grads else zeros_like(target.values[i]))
 
+    call_fwd.resolved_when_run = call_bwd.resolved_when_run = True  # see api._refuse_dispatchers
     return call_fwd, call_bwd
 
 
@@ -170,7 +209,7 @@ def call_jvp(active: tuple[int, ...]) -> Callable:
         target = _target(f, args, kwargs)
         positions = _positions(target, active)
         if not positions:
-            out = target.fn(*target.values)
+            out = target.call(target.fn, generated=False)
             return out, zeros_like(out)
         given = dict(zip(active, tangents))
         spread = [_tangent_of(target, s, given) for s in target.sources]
@@ -179,8 +218,9 @@ def call_jvp(active: tuple[int, ...]) -> Callable:
                     for i, v in enumerate(target.values)]
             return target.fn(*target.values), target.fn(*dots)
         jvp = _generator["jvp"](target.fn, positions)
-        return jvp(*target.values, *[spread[i] for i in positions])
+        return target.call(jvp, *[spread[i] for i in positions])
 
+    call_jvp.resolved_when_run = True
     return call_jvp
 
 
@@ -192,19 +232,39 @@ def _tangent_of(target: _Target, source: tuple, given: dict):
             return given[1][i] if 1 in given else None
         case ("kw", name):
             return given[2][name] if 2 in given else None
+        case ("args", start):
+            return tuple(given[1][start:]) if 1 in given else None
+        case ("kwargs", names):
+            return {n: given[2][n] for n in names} if 2 in given else None
     return None
 
 
 def _regroup(target: _Target, active: tuple[int, ...], grad_of: Callable[[int], Any]):
-    """Cotangents of ``call``'s own parameters (f, args, kwargs) from those of the function's."""
+    """Cotangents of ``call``'s own parameters (f, args, kwargs) from those of the function's:
+    a ``*args`` tuple's spread back over the arguments it packed, a ``**kwargs`` dict's over the
+    keywords."""
     parts = []
     for which in active:
         if which == 0:
             parts.append(grad_of(0) if target.owner else None)
         elif which == 1:
-            parts.append(tuple(grad_of(i) for i, s in enumerate(target.sources) if s[0] == "arg"))
+            args = []
+            for i, s in enumerate(target.sources):
+                if s[0] == "arg":
+                    args.append(grad_of(i))
+                elif s[0] == "args":
+                    g = grad_of(i)
+                    args += [g[j] if isinstance(g, tuple) else zeros_like(v) for j, v in enumerate(target.values[i])]
+            parts.append(tuple(args))
         else:
-            parts.append({s[1]: grad_of(i) for i, s in enumerate(target.sources) if s[0] == "kw"})
+            kwargs = {}
+            for i, s in enumerate(target.sources):
+                if s[0] == "kw":
+                    kwargs[s[1]] = grad_of(i)
+                elif s[0] == "kwargs":
+                    g = grad_of(i)
+                    kwargs |= {n: g[n] if isinstance(g, dict) else zeros_like(target.values[i][n]) for n in s[1]}
+            parts.append(kwargs)
     return tuple(parts) if len(parts) > 1 else parts[0]
 
 

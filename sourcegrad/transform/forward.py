@@ -93,26 +93,27 @@ class ForwardTransform:
 
     def simple(self, stmt: ast.stmt) -> list[ast.stmt]:
         match stmt:
-            # The tape of a generated gradient: a tangent is pushed after its value, popped before.
-            # On a tape that carries anything active, every value has one (zeros where inactive),
-            # so that pushes and pops stay in step.
-            case ast.Expr(value=ast.Call(args=[ast.Name(id=tape) as t, value]) as call) if (
+            # The tape of a generated gradient: its tangent is a tape of tangents, pushed and popped
+            # beside it, one tangent per value (zeros where the value is inactive). Kept apart, the
+            # two stay in step across a split pair whose halves disagree on which tapes are active:
+            # a forward half whose tape is inactive returns ``zeros_like(tape)``, a zero per value.
+            case ast.Expr(value=ast.Call(args=[ast.Name(id=tape), value]) as call) if (
                 self._is(call, runtime.push) and tape in self.active_tapes
             ):
                 name = value.id if isinstance(value, ast.Name) else None
                 dot = _load(self.tangent(name)) if name and self.active(name) else self._zeros_like(copy.deepcopy(value))
-                again = ast.Call(copy.deepcopy(call.func), [copy.deepcopy(t), dot], [])
-                return [stmt, _at(ast.Expr(again), stmt)]
+                return [stmt, _at(ast.Expr(self._on_tangents(call, tape, dot)), stmt)]
             case ast.Assign(targets=[ast.Name(id=name)], value=ast.Call(args=[ast.Name(id=tape)]) as call) if (
                 self._is(call, runtime.pop) and tape in self.active_tapes
             ):
+                popped = self._on_tangents(call, tape)
                 if not self.active(name):
-                    return [_at(ast.Expr(copy.deepcopy(call)), stmt), stmt]
-                return [_at(ast.Assign([ast.Name(self.tangent(name), ast.Store())], copy.deepcopy(call)), stmt), stmt]
-            case ast.Expr(value=ast.Call(args=[ast.Name(id=tape)]) as call) if (
-                self._is(call, runtime.pop) and tape in self.active_tapes
+                    return [stmt, _at(ast.Expr(popped), stmt)]
+                return [stmt, _at(ast.Assign([ast.Name(self.tangent(name), ast.Store())], popped), stmt)]
+            case ast.Expr(value=ast.Call(args=[ast.Name(id=tape), *rest]) as call) if (
+                (self._is(call, runtime.pop) or self._is(call, runtime.truncate)) and tape in self.active_tapes
             ):
-                return [_at(ast.Expr(copy.deepcopy(call)), stmt), stmt]
+                return [stmt, _at(ast.Expr(self._on_tangents(call, tape, *rest)), stmt)]
             case ast.Assign(targets=[ast.Name(id=target)], value=value) if self.active(target) and not is_test(value):
                 return self._assign(stmt, target, value)
             case ast.Assign(targets=[ast.Tuple(elts=elts)], value=ast.Name(id=source)) if self.active(source):
@@ -168,6 +169,10 @@ class ForwardTransform:
         targets = ast.Tuple([ast.Name(target, ast.Store()), ast.Name(self.tangent(target), ast.Store())], ast.Store())
         packed = [ast.Tuple(list(args), ast.Load()), ast.Tuple(tangents, ast.Load())]
         return [_at(ast.Assign([targets], ast.Call(name, packed, [])), stmt)]
+
+    def _on_tangents(self, call: ast.Call, tape: str, *rest: ast.expr) -> ast.Call:
+        """``call`` (``sg.push``/``pop``/``truncate`` of ``tape``) on the tape's tape of tangents."""
+        return ast.Call(copy.deepcopy(call.func), [_load(self.tangent(tape)), *map(copy.deepcopy, rest)], [])
 
     def _is(self, call: ast.Call, fn: Any) -> bool:
         return self.scope.resolve(call.func) is fn

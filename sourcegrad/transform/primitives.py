@@ -66,18 +66,25 @@ def index_value(node: ast.expr, scope) -> ast.expr:
 
 
 def bind_call(fn: Any, call: ast.Call, stmt: ast.stmt, scope) -> list[ast.expr]:
-    """The call's arguments for every parameter of the user function ``fn``, in order."""
+    """The call's arguments for every parameter of the user function ``fn``, in order. A ``*args``
+    parameter gets the name of the tuple the normal form packs (``g(x, *g_args)``), or ``()``; a
+    ``**kwargs`` parameter the dict's name (``g(x, **g_kwargs)``), or ``{}``."""
     signature = inspect.signature(fn)
     where = location_of(stmt, scope.filename)
+    args = [a for a in call.args if not isinstance(a, ast.Starred)]
+    star = next((a.value for a in call.args if isinstance(a, ast.Starred)), None)
+    double_star = next((k.value for k in call.keywords if k.arg is None), None)
     try:
-        bound = signature.bind(*call.args, **{k.arg: k.value for k in call.keywords})
+        bound = signature.bind(*args, **{k.arg: k.value for k in call.keywords if k.arg is not None})
     except TypeError as err:
         raise TransformError(f"call of {fn.__qualname__} does not match its signature: {err}", where, hint=f"call it with the parameters of {fn.__qualname__}{signature}") from None
     out = []
     for name, param in signature.parameters.items():
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            raise TransformError(f"{fn.__qualname__} takes *args/**kwargs: not supported yet", where, hint="give it explicit parameters (a tuple or dict argument is fine)")
-        if name in bound.arguments:
+        if param.kind is param.VAR_POSITIONAL:
+            out.append(star or ast.Tuple([], ast.Load()))
+        elif param.kind is param.VAR_KEYWORD:
+            out.append(double_star or ast.Dict([], []))
+        elif name in bound.arguments:
             out.append(bound.arguments[name])
         elif isinstance(param.default, (int, float, bool, str, type(None))):
             out.append(ast.Constant(param.default))
@@ -87,11 +94,13 @@ def bind_call(fn: Any, call: ast.Call, stmt: ast.stmt, scope) -> list[ast.expr]:
 
 
 def call_arguments(fn: Any, args: list[ast.expr]) -> tuple[list[ast.expr], list[ast.keyword]]:
-    """``bind_call``'s arguments as a call of a function with ``fn``'s parameters: keyword-only
-    parameters by keyword, the others by position."""
+    """``bind_call``'s arguments as a call of the function generated from ``fn``: keyword-only
+    parameters, and ``*args``/``**kwargs`` (a tuple and a dict there, see ``normal``), by keyword,
+    the others by position."""
     params = list(inspect.signature(fn).parameters.values())
-    positional = [a for p, a in zip(params, args) if p.kind is not p.KEYWORD_ONLY]
-    keywords = [ast.keyword(p.name, a) for p, a in zip(params, args) if p.kind is p.KEYWORD_ONLY]
+    by_keyword = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    positional = [a for p, a in zip(params, args) if p.kind not in by_keyword]
+    keywords = [ast.keyword(p.name, a) for p, a in zip(params, args) if p.kind in by_keyword]
     return positional, keywords
 
 

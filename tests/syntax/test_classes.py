@@ -14,6 +14,7 @@ import itertools
 import autograd.numpy as anp
 import numpy as np
 import pytest
+from helpers import numeric_grad, rand
 from tree_helpers import check_tree_grad, leaves, leaves_like, replace
 
 import sourcegrad as sg
@@ -289,3 +290,23 @@ def test_a_list_of_layers_of_different_classes(ns, rng):
     x = rng.normal(size=3)
     g = check_tree_grad(ns_np["stack_loss"], (layers, x), 0, ns_ag["stack_loss"], (twin(layers, ns_ag), x))
     assert [type(item).__name__ for item in g] == ["Linear", "Scale", "Linear"]
+
+
+def test_second_derivatives_through_an_object_are_a_clear_error(rng):
+    """Left out (docs/python-subset.md): Hessians through methods called on objects."""
+
+    class Scale:
+        def __init__(self, w):
+            self.w = w
+
+        def __call__(self, x):
+            return np.sum(np.tanh(x * self.w))
+
+    def loss(x, model):
+        return model(x) ** 2
+
+    x, model = rand(rng, (3,)), Scale(rand(rng, (3,)))
+    np.testing.assert_allclose(sg.grad(loss)(x, model), numeric_grad(loss, (x, model), 0), rtol=1e-6)
+    with pytest.raises(sg.TransformError, match="resolved at run time") as err:
+        sg.hessian(loss)(x, model)
+    assert "sg.grad(sg.grad(f))" in err.value.hint
