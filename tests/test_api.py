@@ -470,3 +470,31 @@ def test_tuple_output_default_seed_is_gradient_of_the_sum(rng):
     seed = (2.0, np.array([1.0, 0.0, -1.0]))
     weighted = lambda a, x: 2.0 * two_outputs(a, x)[0] + np.sum(seed[1] * two_outputs(a, x)[1])  # noqa: E731
     np.testing.assert_allclose(sg.grad(two_outputs)(a, x, seed), numeric_grad(weighted, (a, x), 0), rtol=1e-6)
+
+
+def test_gradients_generated_in_several_threads_at_once():
+    """The optimiser's per-pass state is shared: threads generating at once take turns there."""
+    import threading
+
+    from helpers import numeric_grad
+
+    sources = [f"def f{i}(x):\n    for k in range({i + 2}):\n        x = np.tanh(x * {i + 1.5}) + 0.1 * x\n    return np.sum(x)\n"
+               for i in range(6)]
+    fns = [sg.exec_source(src, {"np": np})[f"f{i}"] for i, src in enumerate(sources)]
+    x = np.array([0.1, -0.2, 0.3])
+    results, errors = {}, []
+
+    def work(i):
+        try:
+            results[i] = sg.grad(fns[i])(x)
+        except Exception as err:  # reported below, with the thread's index
+            errors.append((i, err))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(fns))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for i, f in enumerate(fns):
+        np.testing.assert_allclose(results[i], numeric_grad(f, (x,)), rtol=1e-6, atol=1e-8)
