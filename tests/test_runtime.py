@@ -27,6 +27,13 @@ def test_exports_exactly_the_documented_names():
             "clear_written",
             "clear",
             "written",
+            # dicts: their keys in loops, d.get, d.copy(), what a loop iterates (runtime/dicts.py)
+            "keys",
+            "has_key",
+            "copy",
+            "iterated",
+            "uniterated",
+            "iterated_tangent",
             # objects and calls through values (runtime/trees.py, dispatch.py)
             "attribute_tangent",
             "call",

@@ -36,7 +36,6 @@ UNSUPPORTED: dict[type, tuple[str, str]] = {
     ast.ClassDef:         ("a class definition", "define the class at module level"),
     ast.NamedExpr:        ("an assignment expression (`:=`, walrus)", "assign on a line of its own first"),
     ast.SetComp:          ("a set comprehension", "use a list comprehension, or array operations"),
-    ast.DictComp:         ("a dict comprehension", "use a list comprehension and index it, or pass a dict in as an argument"),
     ast.Set:              ("a set display (`{a, b}`)", "use a tuple or list"),
     ast.Match:            ("a `match` statement", "use `if`/`elif` on the value instead"),
 }

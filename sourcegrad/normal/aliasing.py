@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from sourcegrad import runtime
 from sourcegrad.frontend.resolve import MISSING
 from sourcegrad.rules import table
 
@@ -32,7 +33,7 @@ _NEW = {
     np.where, np.cumsum, np.cumprod, np.diff, np.clip, np.sort, np.tile, np.repeat, np.kron,
     np.einsum, np.tensordot, np.trace, np.max, np.min, np.amax, np.amin, np.std, np.var,
     np.linalg.inv, np.linalg.solve, np.linalg.det, np.linalg.norm, np.linalg.cholesky,
-    float, int, len, range, list, dict, sorted, sum, abs, round, bool,
+    float, int, len, range, list, dict, sorted, sum, abs, round, bool, runtime.keys,
 }  # fmt: skip
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from sourcegrad.errors import UnsupportedSyntax, location_of
 from sourcegrad.frontend.resolve import MISSING, Resolver
 from sourcegrad.naming import Namer
-from sourcegrad.normal import objects, surgery
+from sourcegrad.normal import desugar, objects, surgery
 from sourcegrad.normal.grammar import is_atom, is_test
 from sourcegrad.rules import table
 
@@ -335,6 +335,8 @@ class Normaliser:
         through = self._through_partial(expr)
         if through is not None:
             return self.call(through, hint, out, where)
+        if (read := desugar.dict_method(expr, self.scope.resolve, self.scope.spell)) is not None:
+            return self.primitive(read, hint, out, where)  # d.get(k, default): d[k] or default
         func, args = expr.func, list(expr.args)
         target = self.scope.resolve(func)
         if _takes_variadics(target):

@@ -2,19 +2,24 @@
 
 Input: a user FunctionDef that passed the fence. Output: the same function where augmented and
 chained assignments are plain assignments, early ``return``/``break``/``continue`` are flags with
-the rest of their block guarded, and every ``for`` loop runs over ``range``. Expressions are left
-nested; ``anf`` flattens them.
+the rest of their block guarded, and every ``for`` loop runs over ``range`` (a dict's loop over a
+list of its keys made before the loop). Expressions are left nested; ``anf`` flattens them, and
+asks ``dict_method`` for the meaning of ``d.get(k, default)`` and ``d.copy()``.
 """
 
 from __future__ import annotations
 
 import ast
 import copy
-from collections.abc import Callable
+import operator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from sourcegrad import runtime
+from sourcegrad.frontend.resolve import MISSING
 from sourcegrad.naming import Namer
 from sourcegrad.normal.grammar import assigned_names
+from sourcegrad.rules import table
 
 
 def _at(new: ast.AST, old: ast.AST) -> ast.AST:
@@ -191,6 +196,80 @@ def _exit_loop(loop: ast.For | ast.While, state: _Exits) -> list[ast.stmt]:
 
 # --- loops --------------------------------------------------------------------------------------
 
+_SEQUENCES = (list, tuple, sorted, range, zip, enumerate, reversed, operator.concat, runtime.keys)
+
+
+def dict_view(node: ast.expr, resolve: Callable[[ast.expr], object]) -> tuple[ast.expr, str] | None:
+    """``(d, "items")`` for ``d.items()`` (likewise ``keys``, ``values``) of a runtime value or of a
+    global dict; None for anything else."""
+    match node:
+        case ast.Call(func=ast.Attribute(value=d, attr="items" | "keys" | "values" as view) as func,
+                      args=[], keywords=[]):
+            target = resolve(func)
+            if target is MISSING or isinstance(getattr(target, "__self__", None), Mapping):
+                return d, view
+    return None
+
+
+@dataclass
+class _Kinds:
+    """What an iterable is, as far as the function's own code shows: ``"dict"``, ``"sequence"``
+    (list, tuple, array, range, string), or None where only the run time tells (a parameter, an
+    attribute, what a user function returned). ``bindings`` maps each local name to the values
+    assigned to it, None for a binding of another form (a loop target, an unpacking)."""
+
+    resolve: Callable[[ast.expr], object]
+    bindings: dict[str, list[ast.expr | None]]
+
+    def of(self, node: ast.expr, seen: frozenset[str] = frozenset()) -> str | None:
+        match node:
+            case ast.Dict() | ast.DictComp():
+                return "dict"
+            case ast.List() | ast.Tuple() | ast.ListComp() | ast.GeneratorExp() | ast.Constant():
+                return "sequence"
+            case ast.BinOp(op=op):  # arrays, or lists joined with +; `a | b` may join dicts
+                return None if isinstance(op, ast.BitOr) else "sequence"
+            case ast.Call(func=func):
+                fn = self.resolve(func)
+                if fn is dict:
+                    return "dict"
+                ruled = fn is not MISSING and table.lookup_adjoint(fn) is not None  # arrays
+                return "sequence" if ruled or any(fn is f for f in _SEQUENCES) else None
+            case ast.Name() if (obj := self.resolve(node)) is not MISSING:  # a global
+                return "dict" if isinstance(obj, Mapping) else "sequence"
+            case ast.Name(id=name) if name in self.bindings and name not in seen:
+                kinds = {v and self.of(v, seen | {name}) for v in self.bindings[name]}
+                return kinds.pop() if len(kinds) == 1 else None
+        return None
+
+
+def writes(item: ast.expr, body: list[ast.stmt]) -> dict[str, str]:
+    """Names a loop ``body`` writes into by subscript: ``"dict"`` where the key is the loop's own
+    ``item`` (``for k in d: d[k] = ...``), else ``"sequence"``. A loop over such a name reads it
+    where it is, as Python's iterator does, rather than from a copy made before the loop."""
+    own = {n.id for n in ast.walk(item) if isinstance(n, ast.Name)}
+    out: dict[str, str] = {}
+    for node in ast.walk(ast.Module(body, [])):
+        match node:
+            case ast.Assign(targets=[ast.Subscript(value=ast.Name(id=name), slice=key)]):
+                keyed = isinstance(key, ast.Name) and key.id in own
+                out[name] = "dict" if keyed or out.get(name) == "dict" else "sequence"
+    return out
+
+
+def _bindings(fn: ast.FunctionDef) -> dict[str, list[ast.expr | None]]:
+    args = fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs  # parameters: of unknown kind
+    out: dict[str, list[ast.expr | None]] = {a.arg: [None] for a in args}
+    for node in ast.walk(fn):
+        match node:
+            case ast.Assign(targets=[ast.Name(id=name)], value=value):
+                out.setdefault(name, []).append(value)
+            case ast.Assign() | ast.For():  # unpacking, loop targets: of unknown kind
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for name in assigned_names([ast.Expr(t) for t in targets]):
+                    out.setdefault(name, []).append(None)
+    return out
+
 
 @dataclass
 class _Seq:
@@ -206,7 +285,9 @@ class _Loops:
     resolve: Callable[[ast.expr], object]  # a name or call's target, at transformation time
     spell: Callable[[object], ast.expr]  # an expression for an object in generated code
     error: Callable  # error(message, node, hint) -> exception
+    kinds: _Kinds
     out: list[ast.stmt] = field(default_factory=list)  # statements before the loop
+    written: dict[str, str] = field(default_factory=dict)  # by the current loop's body: `writes`
 
     def call(self, fn, *args: ast.expr) -> ast.Call:
         return ast.Call(self.spell(fn), list(args), [])
@@ -228,12 +309,12 @@ class _Loops:
         return self.call(min, *seq.lengths)
 
     def view(self, node: ast.expr, loop: ast.For, rebound: set[str]) -> _Seq:
-        """How to index what ``node`` iterates over: zip, enumerate and reversed are looked
-        through; anything else is a sequence (list, tuple, array, range) indexed directly."""
+        """How to index what ``node`` iterates over: zip, enumerate, reversed, list and tuple are
+        looked through; a dict (``d``, ``d.items()``, ...) runs over its keys; anything else is a
+        sequence (list, tuple, array, range) indexed directly, or, where the code does not show
+        which it is, ``sg.iterated(xs)`` (a dict's keys, or the sequence itself) indexed."""
         if self.is_call_of(node, list, tuple) and len(node.args) == 1 and not node.keywords:
-            inner = node.args[0]
-            if self.is_call_of(inner, zip, enumerate, reversed):
-                return self.view(inner, loop, rebound)
+            return self.view(node.args[0], loop, rebound)  # evaluated once before the loop anyway
         if self.is_call_of(node, zip) and not node.keywords and node.args:
             parts = [self.view(a, loop, rebound) for a in node.args]
             item = lambda i: ast.Tuple([p.item(copy.deepcopy(i)) for p in parts], ast.Load())
@@ -249,13 +330,43 @@ class _Loops:
             seq = self.view(node.args[0], loop, rebound)
             last = self.name_for(ast.BinOp(self.length(seq, loop, rebound), ast.Sub(), ast.Constant(1)), "last", loop, set())
             return _Seq(seq.lengths, lambda i: seq.item(ast.BinOp(_load(last.id), ast.Sub(), i)))
-        if self.is_call_of(node, iter, map, filter, zip, enumerate, reversed, dict, set, frozenset):
+        if (view := dict_view(node, self.resolve)) is not None:
+            return self.dict_items(*view, loop, rebound)
+        kind = self.kinds.of(node)
+        if kind is None and isinstance(node, ast.Name):  # the body writes into it: see `writes`
+            kind = self.written.get(node.id)
+        if kind == "dict":  # for k in d: its keys
+            return self.dict_items(node, "keys", loop, rebound)
+        if self.is_call_of(node, iter, map, filter, zip, enumerate, reversed, set, frozenset):
             raise self.error(
                 f"a loop over `{ast.unparse(node)}`, which sourcegrad cannot index", node,
-                "iterate over a list, tuple, array or range, or over zip/enumerate/reversed of them",
+                "iterate over a list, tuple, array, range or dict, or over zip/enumerate/reversed of them",
             )
+        if kind is None:  # a parameter, an attribute: a dict's keys or the sequence, at run time
+            node = _at(self.runtime_call("iterated", node), node)
         name = self.name_for(node, "items", loop, rebound)
         return _Seq([self.call(len, name)], lambda i: ast.Subscript(_load(name.id), i, ast.Load()))
+
+    def dict_items(self, d: ast.expr, view: str, loop: ast.For, rebound: set[str]) -> _Seq:
+        """``d.keys()``, ``d.values()`` or ``d.items()``: ``keys = sg.keys(d)`` before the loop, and
+        the item at i is ``keys[i]``, ``d[keys[i]]`` or both, so that reading a value is a subscript
+        of ``d`` (its adjoint scatters into ``d``'s cotangent)."""
+        if view != "keys":
+            d = self.name_for(d, "d", loop, rebound)
+        base = d.id if isinstance(d, ast.Name) else "d"
+        keys = self.namer.fresh(f"{base}_keys")
+        self.out.append(_assign(keys, self.runtime_call("keys", copy.deepcopy(d)), loop))
+        key = lambda i: ast.Subscript(_load(keys), i, ast.Load())
+        value = lambda i: ast.Subscript(_load(d.id), key(i), ast.Load())
+        item = {
+            "keys": key,
+            "values": value,
+            "items": lambda i: ast.Tuple([key(i), value(copy.deepcopy(i))], ast.Load()),
+        }[view]
+        return _Seq([self.call(len, _load(keys))], item)
+
+    def runtime_call(self, name: str, *args: ast.expr) -> ast.Call:
+        return ast.Call(ast.Attribute(self.spell(runtime, "sg"), name, ast.Load()), list(args), [])
 
 
 def loops_over_range(fn: ast.FunctionDef, namer: Namer, resolve, spell, error) -> ast.FunctionDef:
@@ -266,7 +377,7 @@ def loops_over_range(fn: ast.FunctionDef, namer: Namer, resolve, spell, error) -
     ``resolve(node)`` gives the object a name denotes; ``spell(obj)`` an expression for it.
     Indexing keeps one mechanism for every iterable: the adjoint of ``xs[i]`` scatters into ``dxs``.
     """
-    loops = _Loops(namer, resolve, spell, error)
+    loops = _Loops(namer, resolve, spell, error, _Kinds(resolve, _bindings(fn)))
 
     def is_range(node: ast.expr) -> bool:
         match node:
@@ -295,6 +406,7 @@ def loops_over_range(fn: ast.FunctionDef, namer: Namer, resolve, spell, error) -
                     index, target, iterable = name, rest, iterable.args[0]
             if backwards:
                 iterable = iterable.args[0]
+            loops.written = writes(target, node.body)
             seq = loops.view(iterable, node, rebound)
             base = target.id if isinstance(target, ast.Name) else "item"
             index = index or namer.fresh("i_" + base)
@@ -302,11 +414,71 @@ def loops_over_range(fn: ast.FunctionDef, namer: Namer, resolve, spell, error) -
             if backwards:
                 steps = ast.Subscript(steps, ast.Slice(None, None, ast.Constant(-1)), ast.Load())
             node.iter = _at(steps, node)
-            node.body = [_at(ast.Assign(targets=[target], value=seq.item(_load(index))), node)] + node.body
+            item = _unpacked(target, seq.item(_load(index)))
+            node.body = [_at(stmt, node) for stmt in item] + node.body
             node.target = _at(ast.Name(index, ast.Store()), node)
             return loops.out + [node]
 
     return Rewrite().visit(fn)
+
+
+def _unpacked(target: ast.expr, value: ast.expr) -> list[ast.stmt]:
+    """``k, v = keys[i], d[keys[i]]`` as ``k = keys[i]; v = d[k]``: one assignment per name where
+    no target is read on the right (so no name looks like a container of the others to
+    ``aliasing``), a part already bound to a name read from that name."""
+    names = assigned_names([ast.Expr(target)])
+    if not (isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, ast.Tuple)
+            and len(target.elts) == len(value.elts) and not names & _reads(value)):
+        return [ast.Assign(targets=[target], value=value)]
+    out: list[ast.stmt] = []
+    bound: dict[str, str] = {}  # ast.dump of a part -> the name that holds it
+    for part, item in zip(target.elts, value.elts):
+        item = _Reuse(bound).visit(item)
+        out += _unpacked(part, item)
+        bound = {k: v for k, v in bound.items() if v not in assigned_names([ast.Expr(part)])}
+        if isinstance(part, ast.Name) and part.id not in bound.values():
+            bound[ast.dump(item)] = part.id
+    return out
+
+
+class _Reuse(ast.NodeTransformer):
+    def __init__(self, bound: dict[str, str]):
+        self.bound = bound
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        name = self.bound.get(ast.dump(node)) if isinstance(node, ast.expr) else None
+        return ast.Name(name, ast.Load()) if name else super().generic_visit(node)
+
+
+def _reads(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+# --- dict methods: d.get(key, default), d.copy() ------------------------------------------------
+
+
+def dict_method(call: ast.Call, resolve: Callable[[ast.expr], object], spell) -> ast.expr | None:
+    """What ``anf`` makes of a call of a runtime value's method, where it is a dict's, or None.
+
+    ``d.get(k, default)`` is ``d[k] if sg.has_key(d, k) else default``: the derivative reaches
+    ``d[k]`` when the key is there and ``default`` when it is not; ``default`` is evaluated only
+    when it is needed (pure code cannot tell). ``sg.has_key`` says plainly when ``d`` is not a
+    dict. ``x.copy()`` is ``sg.copy(x)``, which copies dicts and lists as well as arrays.
+    """
+    sg = lambda name: ast.Attribute(spell(runtime, "sg"), name, ast.Load())
+    match call:
+        case ast.Call(func=ast.Attribute(value=d, attr="get") as func, args=[key, *rest], keywords=[]) if (
+            len(rest) <= 1 and resolve(func) is MISSING
+            and not any(isinstance(a, ast.Starred) for a in call.args)
+        ):
+            test = ast.Call(sg("has_key"), [copy.deepcopy(d), copy.deepcopy(key)], [])
+            default = rest[0] if rest else ast.Constant(None)
+            return _at(ast.IfExp(test, ast.Subscript(d, key, ast.Load()), default), call)
+        case ast.Call(func=ast.Attribute(value=x, attr="copy") as func, args=[], keywords=[]) if (
+            resolve(func) is MISSING
+        ):
+            return _at(ast.Call(sg("copy"), [x], []), call)
+    return None
 
 
 # --- calls of functions defined inside the function ------------------------------------------------

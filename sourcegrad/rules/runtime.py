@@ -12,6 +12,7 @@ from sourcegrad import runtime as sg
 from sourcegrad.rules.table import adjoint, d, nondifferentiable, tangent
 
 nondifferentiable(sg.Tape, sg.zeros_like, sg.push, sg.pop, sg.permutation_of, sg.rollaxis_destination)
+nondifferentiable(sg.keys, sg.has_key)  # a dict's keys, `key in d` (runtime/dicts.py)
 
 
 # --- linear in the cotangent; the other operand gives the shape -------------------------------------
@@ -245,3 +246,46 @@ def _(y, dx, dvalues, x, obj, values, axis=None):
 @tangent(sg.insert_tangent)
 def _(y, dx, dvalues, x, obj, values, axis=None):
     d[y] = sg.insert_tangent(d[dx], d[dvalues], x, obj, values, axis)
+
+
+# --- dicts (runtime/dicts.py): x.copy() is the identity; what `for` iterates passes a sequence through ---
+@adjoint(sg.copy)
+def _(y, x):
+    d[x] = d[y]
+
+
+@tangent(sg.copy)
+def _(y, x):
+    d[y] = d[x]
+
+
+@adjoint(sg.iterated)
+def _(y, xs):
+    d[xs] = sg.uniterated(d[y], xs)
+
+
+@tangent(sg.iterated)
+def _(y, xs):
+    d[y] = sg.iterated_tangent(d[xs], xs)
+
+
+@adjoint(sg.uniterated)                 # the transpose of iterated_tangent; xs gives the kind only
+def _(y, g, xs):
+    d[g] = sg.iterated_tangent(d[y], xs)
+    d[xs] = 0.0
+
+
+@tangent(sg.uniterated)
+def _(y, g, xs):
+    d[y] = sg.uniterated(d[g], xs)
+
+
+@adjoint(sg.iterated_tangent)           # the transpose of uniterated
+def _(y, t, xs):
+    d[t] = sg.uniterated(d[y], xs)
+    d[xs] = 0.0
+
+
+@tangent(sg.iterated_tangent)
+def _(y, t, xs):
+    d[y] = sg.iterated_tangent(d[t], xs)

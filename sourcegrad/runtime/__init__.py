@@ -37,6 +37,7 @@ from sourcegrad.runtime.broadcast import (
     unreduce,
 )
 from sourcegrad.runtime.checks import NonFiniteGradient, check_finite
+from sourcegrad.runtime.dicts import copy, has_key, iterated, iterated_tangent, keys, uniterated
 from sourcegrad.runtime.dispatch import call
 from sourcegrad.runtime.inplace import clear, clear_written, setitem, update, written
 from sourcegrad.runtime.linalg import (
@@ -132,6 +133,7 @@ __all__ = [
     "clear_written",
     "cond_grad",
     "convolve_adjoint",
+    "copy",
     "corrcoef_adjoint",
     "corrcoef_tangent",
     "correlate_adjoint",
@@ -144,9 +146,13 @@ __all__ = [
     "eigvalsh_adjoint",
     "einsum_jvp",
     "einsum_vjp",
+    "has_key",
     "insert_tangent",
     "interp_adjoint",
     "interp_tangent",
+    "iterated",
+    "iterated_tangent",
+    "keys",
     "kron_vjp",
     "lstsq_adjoint",
     "lstsq_tangent",
@@ -205,6 +211,7 @@ __all__ = [
     "unediff1d",
     "unindex",
     "uninsert",
+    "uniterated",
     "unjoin",
     "unmeshgrid",
     "unpad",

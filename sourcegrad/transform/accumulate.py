@@ -219,7 +219,8 @@ class Lowering:
                         lowering.materialise.add(adjoint.id)
                     if spread and lowering.maybe_scalar(adjoint.id, state):  # 0.0 to the parameter's shape
                         zeros = ast.Call(ast.Attribute(copy.deepcopy(lowering.sg), "zeros_like", ast.Load()), [primal], [])
-                        return ast.BinOp(adjoint, ast.Add(), zeros)
+                        add = ast.Attribute(copy.deepcopy(lowering.sg), "add", ast.Load())
+                        return ast.Call(add, [adjoint, zeros], [])  # `+` would join lists, fail for dicts
                     return adjoint
                 return self.generic_visit(node)
 
