@@ -409,6 +409,16 @@ class Normaliser:
             raise self.scope.error(
                 f"cannot tell which parameters of {fn.__qualname__} '**{ast.unparse(unpacked[0].value)}' fills",
                 unpacked[0].value, "pass keyword arguments one by one, or one dict with ** and nothing else")
+        filled = {p.name for p in params[:len([a for a in args if not isinstance(a, ast.Starred)])]}
+        open_names = sorted(by_name - filled - {k.arg for k in keywords if k.arg is not None})
+        if unpacked and open_names:  # the dict may hold them: Python would route them at run time
+            raise self.scope.error(
+                f"'**{ast.unparse(unpacked[0].value)}' may hold parameters of {fn.__qualname__} "
+                f"({', '.join(open_names)}), which sourcegrad cannot route before the code runs",
+                unpacked[0].value,
+                f"take {', '.join(open_names)} as parameters of this function too and pass them by name "
+                f"(`{fn.__name__}(..., {open_names[0]}={open_names[0]}, **{ast.unparse(unpacked[0].value)})`), so "
+                f"that the dict holds only what **{double_star.name} takes")
         if double_star is not None and extra:
             packed = ast.Dict([ast.Constant(k.arg) for k in extra], [k.value for k in extra])
             named = [ast.keyword(k.arg, at(k.value)) for k in keywords if k not in extra]

@@ -106,6 +106,16 @@ def f(x, y):
     pair = (x, np.cos(y))
     return np.sum(prod(*pair) + prod(x, pair[1]))
 """,
+    "keyword-parameters-passed-by-name": """
+def total(*terms, scale=1.0, **weights):
+    return scale * sum(np.sum(t * t) for t in terms) + weights["bias"]
+
+def outer(x, *args, scale=1.0, **kw):
+    return x * total(*args, scale=scale, **kw)
+
+def f(x, y):
+    return np.sum(outer(x, y, x * y, scale=2.0, bias=np.sum(y)))
+""",
     "nothing-extra": """
 def scaled(x, *args, **kw):
     return x * (2.0 + len(args) + len(kw))
@@ -179,6 +189,17 @@ def f(x, y):
     return np.sum(layer(x, b=1.0, **kw))
 """
 
+DICT_MAY_HOLD_PARAMETERS = """
+def total(*terms, scale=1.0, **weights):
+    return scale * sum(np.sum(t * t) for t in terms) + weights["bias"]
+
+def outer(x, *args, **kw):
+    return x * total(*args, **kw)
+
+def f(x, y):
+    return np.sum(outer(x, y, x * y, scale=2.0, bias=np.sum(y)))
+"""
+
 STAR_INTO_LIBRARY = """
 def f(x, y):
     pair = (x, y)
@@ -197,10 +218,12 @@ def f(x, *rest):
         (STAR_CALL, 7, "takes no *args"),
         (STAR_BEFORE_PARAMETERS, 7, "cannot tell which parameters of scale"),
         (DOUBLE_STAR_AND_KEYWORDS, 7, "cannot tell which parameters of layer"),
+        (DICT_MAY_HOLD_PARAMETERS, 6, "may hold parameters of total (scale)"),
         (STAR_INTO_LIBRARY, 4, "takes no *args"),
         (STAR_PARAMETER, 2, "*args"),
     ],
-    ids=["star-call", "star-before-parameters", "double-star-and-keywords", "star-into-library", "star-parameter"],
+    ids=["star-call", "star-before-parameters", "double-star-and-keywords", "dict-may-hold-parameters", "star-into-library",
+         "star-parameter"],
 )
 def test_left_out_forms_raise_at_the_users_line(src, line, words, rng):
     ns = sg.exec_source(src, {"np": np})
