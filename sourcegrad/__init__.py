@@ -17,6 +17,7 @@ from sourcegrad.errors import (
     UnsupportedSyntax,
 )
 from sourcegrad.frontend.source import exec_source
+from sourcegrad.inputs import IntegerInput
 from sourcegrad.rules.table import adjoint, elementwise, linear, nondifferentiable, tangent
 from sourcegrad.runtime.checks import NonFiniteGradient
 from sourcegrad.surgery import insert_grad_of, stop_gradient
@@ -24,6 +25,7 @@ from sourcegrad.surgery import insert_grad_of, stop_gradient
 __all__ = [
     "GradCheckReport",
     "GradientCheckError",
+    "IntegerInput",
     "NoRule",
     "NonFiniteGradient",
     "SourceUnavailable",

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from sourcegrad import runtime
+from sourcegrad import inputs, runtime
 from sourcegrad.custom import Custom
 from sourcegrad.emit import display, emit
 from sourcegrad.emit.cache import Cache
@@ -89,6 +89,7 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[A
     if len(primals) != len(tangents):
         raise SourcegradError(f"jvp: {len(primals)} primals but {len(tangents)} tangents",
                               hint="give one tangent per primal, of the same shape")
+    inputs.check(f, primals, range(len(primals)), "sg.jvp")
     forward = _generate(f, _Request("jvp", tuple(range(len(primals))), True), False)
     return forward(*primals, *tangents)
 
@@ -111,6 +112,7 @@ def value_and_grad(f: Callable, wrt: int | str | Sequence[int | str] = 0, optimi
 def vjp(f: Callable, *args: Any) -> tuple[Any, Callable]:
     """``(f(*args), pullback)``; ``pullback(seed)`` returns one cotangent per positional argument."""
     n = len(inspect.signature(f).parameters)
+    inputs.check(f, args, range(n), "sg.vjp")
     fwd, bwd = split(f, tuple(range(n)))
     out, residuals = fwd(*args)
     single = n == 1
@@ -130,6 +132,7 @@ def hvp(f: Callable, wrt: int | str = 0, optimized: bool = True) -> Callable:
         bound = inspect.signature(f).bind(*primals)
         bound.apply_defaults()
         full = list(bound.args)
+        inputs.check(f, full, (position,), "sg.hvp")
         return forward(*full, *([1.0] * (n_params - len(full))), v)
 
     hvp_f.__sourcegrad_source__ = source(forward)
@@ -152,6 +155,7 @@ def jacobian(f: Callable, wrt: int | str = 0, mode: str = "reverse", optimized: 
         bound = inspect.signature(f).bind(*args)
         bound.apply_defaults()
         args = list(bound.args)
+        inputs.check(f, args, (position,), "sg.jacobian")
         raw = f(*args)
         if _is_tree(args[position]) or _is_tree(raw):
             return _tree_jacobian(df, args, position, raw, mode)
@@ -197,6 +201,7 @@ def hessian(f: Callable, wrt: int | str = 0, optimized: bool = True) -> Callable
     product = hvp(f, wrt=position, optimized=optimized)
 
     def hess_f(*args):
+        inputs.check(f, args, (position,), "sg.hessian")
         x = np.asarray(args[position], dtype=float)
         columns = [product(*args, _basis(x.shape, j)) for j in range(x.size)]
         return np.reshape(np.stack([np.ravel(c) for c in columns], axis=-1), x.shape + x.shape)
@@ -386,6 +391,7 @@ def _generate_now(f: Callable, request: _Request, single: bool):
     wrt = [params[i] for i in request.wrt]
     namer, scope = nf.scope.namer, nf.scope
     temporaries = _temporaries(nf, src)
+    checked = (f, wrt, _PUBLIC[request.mode]) if request.mode in _PUBLIC else None
     if request.mode in ("forward", "forward_value", "jvp"):
         forward = ForwardTransform(nf, wrt, lambda fn, pos: jvp_function(fn, pos, request.optimized, callee=True))
         suffix = "_jvp" if request.mode == "jvp" else "_dot"
@@ -394,7 +400,7 @@ def _generate_now(f: Callable, request: _Request, single: bool):
         if request.mode == "forward_value":  # (derivative, value), like grad's preserve_result
             ret = fn.body[-1].value
             fn.body[-1].value = ast.Tuple([ret.elts[1], ret.elts[0]], ast.Load())
-        made = _compile(fn, src, resolver, scope, request.optimized, temporaries)
+        made = _compile(fn, src, resolver, scope, request.optimized, temporaries, checked)
         _cache.put(f, request, made, resolver)
         return made
     rc = ReverseTransform(nf, wrt, lambda fn, pos: split(fn, pos, request.optimized, request.check_nan, callee=True)).run()
@@ -409,7 +415,7 @@ def _generate_now(f: Callable, request: _Request, single: bool):
         defs = (assemble.joint(rc, nf.fn, name, wrt, namer.adjoint, sg, result, request.mode, single),)
     if request.check_nan:
         defs = tuple(checks.insert_checks(d, rc.adjoint_names | {rc.seed}, sg, src.filename) for d in defs)
-    made = [_compile(d, src, resolver, scope, request.optimized, temporaries) for d in defs]
+    made = [_compile(d, src, resolver, scope, request.optimized, temporaries, checked) for d in defs]
     out = tuple(made) if request.mode == "split" else made[0]
     _cache.put(f, request, out, resolver)
     return out
@@ -444,7 +450,14 @@ def _temporaries(nf, src) -> set[str]:
     return nf.scope.namer.taken() - user
 
 
-def _compile(fn: ast.FunctionDef, src, resolver: Resolver, scope, optimized: bool, temporaries: set[str]):
+# Modes whose functions users call: their arguments are checked (sourcegrad.inputs). split and jvp
+# are called by generated code; the public sg.vjp and sg.jvp check by hand.
+_PUBLIC = {"grad": "sg.grad", "grad_value": "sg.grad", "value_grad": "sg.value_and_grad",
+           "forward": "sg.autodiff", "forward_value": "sg.autodiff"}
+
+
+def _compile(fn: ast.FunctionDef, src, resolver: Resolver, scope, optimized: bool, temporaries: set[str],
+             checked: tuple | None = None):
     if optimized:
         temps = (temporaries | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}) - _user_and_adjoint_names(src, scope)
         fn = passes.optimise(fn, _purity(scope, resolver), temps, assemble.is_mark)
@@ -460,7 +473,12 @@ def _compile(fn: ast.FunctionDef, src, resolver: Resolver, scope, optimized: boo
         if value is not MISSING:
             namespace[name] = value
     filename = emit.pseudo_filename(fn.name, src.filename, src.node.lineno)
-    made = emit.compile_function(rendered, fn.name, filename, namespace)
+    prologue = ()
+    if checked is not None:  # integer arguments refused on every call, out of sight (inputs.py)
+        check, bindings = inputs.prologue(*checked)
+        prologue = (check,)
+        namespace.update(bindings)
+    made = emit.compile_function(rendered, fn.name, filename, namespace, prologue)
     made.__sourcegrad_helpers__ = tuple(
         h for v in namespace.values() for h in ([v] if hasattr(v, "__sourcegrad_source__") else [])
     )

@@ -9,9 +9,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "sourcegrad"
 # checking (check_grads) is a client of the public API, above it.
 STAGES = ["frontend", "normal", "analyse", "transform", "optimise", "emit", "api", "checking"]
 # custom and surgery: the markers user code holds (custom_vjp objects, insert_grad_of).
-LEAVES = {"rules", "runtime", "errors", "naming", "custom", "surgery"}
+# inputs: the check that differentiated arguments are not integers, called by api and generated code.
+LEAVES = {"rules", "runtime", "errors", "naming", "custom", "surgery", "inputs"}
 LEAF_MAY_IMPORT = {"rules": {"runtime", "errors", "surgery"}, "runtime": set(), "errors": set(), "naming": set(),
-                   "custom": {"errors"}, "surgery": set()}
+                   "custom": {"errors"}, "surgery": set(), "inputs": {"errors"}}
 
 
 def _part(module: Path) -> str:

@@ -152,8 +152,13 @@ def pseudo_filename(name: str, user_file: str, lineno: int) -> str:
     return f"<sourcegrad {name} {os.path.basename(user_file)}:{lineno}>"
 
 
-def compile_function(rendered: Rendered, name: str, filename: str, namespace: dict[str, Any]):
-    """Compile ``rendered`` (one ``def``) under ``filename`` and return the function it defines."""
+def compile_function(rendered: Rendered, name: str, filename: str, namespace: dict[str, Any],
+                     prologue: tuple[ast.stmt, ...] = ()):
+    """Compile ``rendered`` (one ``def``) under ``filename`` and return the function it defines.
+
+    ``prologue``: statements the compiled code runs first but the source does not show (the
+    argument check of ``sourcegrad.inputs``), placed on the first body line so that pdb shows no
+    extra line, and outside the ``try`` that adds notes (their errors concern the call)."""
     source = rendered.text
     lines = source.splitlines(keepends=True)
     filename = _unclaimed(filename, lines)
@@ -161,7 +166,7 @@ def compile_function(rendered: Rendered, name: str, filename: str, namespace: di
     linecache.cache[filename] = entry
     note = _Note(name, filename, entry, rendered.origins)
     scope = {"__builtins__": builtins, "__name__": "sourcegrad.generated", **namespace, NOTE: note}
-    exec(compile(_noting(ast.parse(source, filename)), filename, "exec"), scope)  # noqa: S102  (running generated code is the point)
+    exec(compile(_noting(ast.parse(source, filename), prologue), filename, "exec"), scope)  # noqa: S102  (running generated code is the point)
     fn = scope[name]
     fn.__sourcegrad_source__ = source
     fn._repr_html_ = lambda: display.as_html(full_source(fn))
@@ -187,7 +192,7 @@ def full_source(fn) -> str:
     return "\n\n".join(dict.fromkeys(parts))
 
 
-def _noting(module: ast.Module) -> ast.Module:
+def _noting(module: ast.Module, prologue: tuple[ast.stmt, ...] = ()) -> ast.Module:
     """Wrap the function's body in ``try: ... except Exception as e: note(e); raise``.
 
     The ``try`` takes the first statement's line (so stepping in pdb shows no extra line), the
@@ -200,8 +205,11 @@ def _noting(module: ast.Module) -> ast.Module:
     for node in ast.walk(handler):
         if isinstance(node, (ast.stmt, ast.expr, ast.excepthandler)):
             ast.copy_location(node, fn)
+    for node in (n for stmt in prologue for n in ast.walk(stmt)):
+        if isinstance(node, (ast.stmt, ast.expr)):
+            ast.copy_location(node, fn.body[0])
     wrapped = ast.copy_location(ast.Try(fn.body, [handler], [], []), fn.body[0])
-    fn.body = [wrapped]
+    fn.body = [*prologue, wrapped]
     return module
 
 
