@@ -84,3 +84,19 @@ def test_jvp_needs_one_tangent_per_primal(rng):
 def test_unknown_mode_is_an_error():
     with pytest.raises(sg.SourcegradError, match="sideways"):
         sg.autodiff(outer, mode="sideways")
+
+
+def test_a_sum_whose_other_term_is_constant_keeps_the_broadcast_shape():
+    """`r = y - m` with only the scalar m varying: r's tangent has y's shape, not m's."""
+
+    def f(m, y):
+        r = y - m
+        return np.dot(r, r) + np.sum(np.sin(y + m))
+
+    y = np.array([1.0, 2.0, 3.0])
+    m = 0.5
+    expected = -2.0 * np.sum(y - m) + np.sum(np.cos(y + m))
+    assert sg.autodiff(f, mode="forward", wrt=0)(m, y, 1.0) == pytest.approx(expected, rel=1e-12)
+    assert sg.jvp(f, (m, y), (1.0, np.zeros(3)))[1] == pytest.approx(expected, rel=1e-12)
+    second = 2.0 * y.size - np.sum(np.sin(y + m))
+    assert sg.hessian(f)(m, y) == pytest.approx(second, rel=1e-12)

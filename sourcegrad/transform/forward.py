@@ -149,7 +149,14 @@ class ForwardTransform:
         site = templates.Site(stmt, target, args, keywords, self.scope.filename)
         binding = templates.bind(template, site)
         expr = _Tangents(template, binding, self).visit(copy.deepcopy(template.body[0].value))
-        return [stmt, self._set(target, _prune(expr, set(self.namer.tangent_names().values())), stmt)]
+        summed = isinstance(expr, ast.BinOp) and type(expr.op) in (ast.Add, ast.Sub)
+        tangent = _prune(expr, set(self.namer.tangent_names().values()))
+        if summed and tangent != ZERO and not (isinstance(tangent, ast.BinOp) and type(tangent.op) in (ast.Add, ast.Sub)):
+            # `x_dot + y_dot` lost a zero term: what is left has its operand's shape, which
+            # broadcasting may have widened (`r = y - m` with only the scalar m varying)
+            spread = ast.Attribute(copy.deepcopy(self.sg), "unbroadcast", ast.Load())
+            tangent = ast.Call(spread, [tangent, _load(target)], [])
+        return [stmt, self._set(target, tangent, stmt)]
 
     def _user_call(self, stmt, target: str, call: ast.Call, fn: Any) -> list[ast.stmt]:
         args = primitives.bind_call(fn, call, stmt, self.scope)
