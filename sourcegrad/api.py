@@ -9,6 +9,7 @@ import ast
 import functools
 import inspect
 import re
+import threading
 import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -337,6 +338,17 @@ _pending: dict[tuple, _Late] = {}
 
 
 def _generate(f: Callable, request: _Request, single: bool):
+    with _ONE_AT_A_TIME:
+        return _generate_locked(f, request, single)
+
+
+# Generation runs one at a time: the optimiser keeps per-pass state at module level, and CPython's
+# own AST constructor is not safe to use from several threads at once ("AST constructor recursion
+# depth mismatch"). Reentrant: making a derivative makes its callees' derivatives.
+_ONE_AT_A_TIME = threading.RLock()
+
+
+def _generate_locked(f: Callable, request: _Request, single: bool):
     if getattr(f, "resolved_when_run", False):
         raise TransformError(
             "a second derivative through a call resolved at run time (a method or a layer called through an "

@@ -15,7 +15,6 @@ moves across the sweep mark, into a loop, or past a statement that rebinds what 
 from __future__ import annotations
 
 import ast
-import threading
 from collections import Counter
 from collections.abc import Callable
 
@@ -24,18 +23,8 @@ COMPOUND = (ast.If, ast.For, ast.While)
 
 def optimise(fn: ast.FunctionDef, pure: Callable[[ast.Call], bool], temporaries: set[str],
              barrier: Callable[[ast.stmt], bool]) -> ast.FunctionDef:
-    """Run the passes until nothing changes."""
-    with _ONE_AT_A_TIME:
-        return _optimise(fn, pure, temporaries, barrier)
-
-
-# The passes keep their memo and change count at module level (cheap to reach from every helper);
-# generating in several threads at once takes turns here.
-_ONE_AT_A_TIME = threading.Lock()
-
-
-def _optimise(fn: ast.FunctionDef, pure: Callable[[ast.Call], bool], temporaries: set[str],
-              barrier: Callable[[ast.stmt], bool]) -> ast.FunctionDef:
+    """Run the passes until nothing changes. Not reentrant, not thread-safe: the passes keep their
+    memo and change count at module level (``api._generate`` runs one generation at a time)."""
     global _CHANGES
     for _ in range(20):
         _CHANGES = 0
