@@ -71,7 +71,6 @@ elementwise(np.tanh,       lambda x, y: 1.0 - y * y)
 elementwise(np.arcsinh,    lambda x, y: 1.0 / np.sqrt(x * x + 1.0))
 elementwise(np.arccosh,    lambda x, y: 1.0 / np.sqrt(x * x - 1.0))
 elementwise(np.arctanh,    lambda x, y: 1.0 / (1.0 - x * x))
-elementwise(np.absolute,   lambda x, y: np.sign(x))
 elementwise(np.fabs,       lambda x, y: np.sign(x))
 elementwise(np.sinc,       lambda x, y: np.where(x == 0, 0.0, (np.cos(np.pi * x) - y) / np.where(x == 0, 1.0, x)))
 elementwise(np.deg2rad,    lambda x, y: np.pi / 180.0)
@@ -444,3 +443,16 @@ METHODS.update(
 ATTRIBUTES.update(
     {"T": np.transpose, "shape": np.shape, "ndim": np.ndim, "size": np.size, "dtype": dtype}
 )
+
+
+# |x|: conj(x)/|x| (sign(x) for real x, 0 at 0), and the real part in forward mode: complex
+# arguments follow autograd's convention (docs/dtypes.md). Plain primitives, so it differentiates again.
+@adjoint(np.absolute)
+def _(y, x):
+    d[x] = d[y] * np.conj(x) / np.where(y == 0, 1.0, y)
+
+
+@tangent(np.absolute)
+def _(y, x):
+    d[y] = np.real(np.conj(x) * d[x]) / np.where(y == 0, 1.0, y)
+

@@ -21,8 +21,6 @@ nondifferentiable(operator.lt, operator.le, operator.gt, operator.ge, operator.e
 nondifferentiable(len, range, int, bool, round, isinstance, print, type, enumerate)
 
 # --- unary ---
-elementwise(operator.abs, lambda x, y: np.sign(x))
-elementwise(abs,          lambda x, y: np.sign(x))
 linear(float,             lambda g, x: g)
 
 
@@ -159,3 +157,15 @@ def _(z, x, y):
     d[z] = operator.concat(d[x], d[y])
 
 # fmt: on
+
+
+# abs(x) as np.abs (rules/numpy.py): complex arguments too.
+for _abs in (operator.abs, abs):
+    @adjoint(_abs)
+    def _(y, x):
+        d[x] = d[y] * np.conj(x) / np.where(y == 0, 1.0, y)
+
+    @tangent(_abs)
+    def _(y, x):
+        d[y] = np.real(np.conj(x) * d[x]) / np.where(y == 0, 1.0, y)
+
