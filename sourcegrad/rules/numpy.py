@@ -301,27 +301,29 @@ def _(y, x, axis=None, keepdims=False):
             / np.sum(x == sg.unreduce(y, x, axis, keepdims), axis=axis, keepdims=keepdims))
 
 
-@adjoint(np.var)                        # N = size(x) / size(y) values per result
+@adjoint(np.var)                        # N = size(x) / size(y) values per result; conj: complex x
 def _(y, x, axis=None, dtype=None, ddof=0, keepdims=False):
-    d[x] = (sg.unreduce(d[y], x, axis, keepdims) * 2.0 * (x - np.mean(x, axis=axis, keepdims=True))
+    d[x] = (sg.unreduce(d[y], x, axis, keepdims) * 2.0 * np.conj(x - np.mean(x, axis=axis, keepdims=True))
             / (np.size(x) / np.size(y) - ddof))
 
 
 @tangent(np.var)
 def _(y, x, axis=None, dtype=None, ddof=0, keepdims=False):
-    d[y] = (np.sum(d[x] * 2.0 * (x - np.mean(x, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims)
+    d[y] = (np.sum(np.real(d[x] * 2.0 * np.conj(x - np.mean(x, axis=axis, keepdims=True))), axis=axis,
+                   keepdims=keepdims)
             / (np.size(x) / np.size(y) - ddof))
 
 
 @adjoint(np.std)
 def _(y, x, axis=None, dtype=None, ddof=0, keepdims=False):
-    d[x] = (sg.unreduce(d[y] / y, x, axis, keepdims) * (x - np.mean(x, axis=axis, keepdims=True))
+    d[x] = (sg.unreduce(d[y] / y, x, axis, keepdims) * np.conj(x - np.mean(x, axis=axis, keepdims=True))
             / (np.size(x) / np.size(y) - ddof))
 
 
 @tangent(np.std)
 def _(y, x, axis=None, dtype=None, ddof=0, keepdims=False):
-    d[y] = (np.sum(d[x] * (x - np.mean(x, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims)
+    d[y] = (np.sum(np.real(d[x] * np.conj(x - np.mean(x, axis=axis, keepdims=True))), axis=axis,
+                   keepdims=keepdims)
             / ((np.size(x) / np.size(y) - ddof) * y))
 
 
@@ -449,7 +451,7 @@ ATTRIBUTES.update(
 # arguments follow autograd's convention (docs/dtypes.md). Plain primitives, so it differentiates again.
 @adjoint(np.absolute)
 def _(y, x):
-    d[x] = d[y] * np.conj(x) / np.where(y == 0, 1.0, y)
+    d[x] = np.real(d[y]) * np.conj(x) / np.where(y == 0, 1.0, y)
 
 
 @tangent(np.absolute)

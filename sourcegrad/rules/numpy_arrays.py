@@ -147,10 +147,10 @@ def _(y, condlist, choicelist, default=0):
 
 
 # --- products ---
-@adjoint(np.vdot)                       # the flattened operands' inner product
+@adjoint(np.vdot)                       # sum(conj(a) * b), flattened; conj is a no-op for real a, b
 def _(z, a, b):
-    d[a] = np.reshape(d[z] * np.ravel(b), np.shape(a))
-    d[b] = np.reshape(d[z] * np.ravel(a), np.shape(b))
+    d[a] = np.reshape(np.conj(d[z] * np.ravel(b)), np.shape(a))
+    d[b] = np.reshape(d[z] * np.conj(np.ravel(a)), np.shape(b))
 
 
 @tangent(np.vdot)

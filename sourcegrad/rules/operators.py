@@ -163,7 +163,7 @@ def _(z, x, y):
 for _abs in (operator.abs, abs):
     @adjoint(_abs)
     def _(y, x):
-        d[x] = d[y] * np.conj(x) / np.where(y == 0, 1.0, y)
+        d[x] = np.real(d[y]) * np.conj(x) / np.where(y == 0, 1.0, y)
 
     @tangent(_abs)
     def _(y, x):
