@@ -17,6 +17,7 @@ from sourcegrad.rules import (  # noqa: F401 - registration on import
     numpy_stats,
     operators,
     runtime,
+    runtime_second_order,
     surgery,
     table,
 )

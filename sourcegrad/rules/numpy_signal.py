@@ -52,9 +52,10 @@ def _(y, a1, a2):
     d[a2] = np.correlate(d[y], a1, "valid")
 
 
-@tangent(np.polymul)
+@tangent(np.polymul)                    # convolve, not polymul: polymul drops a tangent's leading zeros
 def _(y, a1, a2):
-    d[y] = np.polymul(d[a1], a2) + np.polymul(a1, d[a2])
+    d[y] = np.polyadd(np.polyadd(np.convolve(np.atleast_1d(d[a1]), a2), np.convolve(a1, np.atleast_1d(d[a2]))),
+                      np.zeros(np.shape(y)))
 
 
 @adjoint(np.vander)

@@ -14,41 +14,43 @@ from sourcegrad.rules.table import adjoint, d, tangent
 
 
 # --- NaN-ignoring reductions ---
+# NaN entries are replaced inside the formulas (not only masked outside them), so that their
+# derivatives, taken again for second derivatives, multiply zeros by numbers, never by NaN.
 @adjoint(np.nanprod)                    # needs x without zeros, like prod
 def _(y, x, axis=None, dtype=None, keepdims=False):
-    d[x] = np.where(np.isnan(x), 0.0, sg.unreduce(d[y] * y, x, axis, keepdims) / x)
+    d[x] = np.where(np.isnan(x), 0.0, sg.unreduce(d[y] * y, x, axis, keepdims) / np.where(np.isnan(x), 1.0, x))
 
 
 @tangent(np.nanprod)
 def _(y, x, axis=None, dtype=None, keepdims=False):
-    d[y] = np.sum(np.where(np.isnan(x), 0.0, d[x] * sg.unreduce(y, x, axis, keepdims) / x), axis=axis,
-                  keepdims=keepdims)
+    d[y] = np.sum(np.where(np.isnan(x), 0.0, d[x] * sg.unreduce(y, x, axis, keepdims) / np.where(np.isnan(x), 1.0, x)),
+                  axis=axis, keepdims=keepdims)
 
 
 @adjoint(np.nanvar)                     # N = the count of non-NaN values per result
 def _(y, x, axis=None, dtype=None, ddof=0, keepdims=False):
-    d[x] = np.where(np.isnan(x), 0.0, sg.unreduce(d[y], x, axis, keepdims) * 2.0
-                    * (x - np.nanmean(x, axis=axis, keepdims=True))
-                    / (np.sum(~np.isnan(x), axis=axis, keepdims=True) - ddof))
+    d[x] = (sg.unreduce(d[y], x, axis, keepdims) * 2.0
+            * np.where(np.isnan(x), 0.0, x - np.nanmean(x, axis=axis, keepdims=True))
+            / (np.sum(~np.isnan(x), axis=axis, keepdims=True) - ddof))
 
 
 @tangent(np.nanvar)
 def _(y, x, axis=None, dtype=None, ddof=0, keepdims=False):
-    d[y] = np.nansum(d[x] * 2.0 * (x - np.nanmean(x, axis=axis, keepdims=True))
-                     / (np.sum(~np.isnan(x), axis=axis, keepdims=True) - ddof), axis=axis, keepdims=keepdims)
+    d[y] = np.sum(np.where(np.isnan(x), 0.0, d[x] * 2.0 * np.where(np.isnan(x), 0.0, x - np.nanmean(x, axis=axis, keepdims=True))
+                           / (np.sum(~np.isnan(x), axis=axis, keepdims=True) - ddof)), axis=axis, keepdims=keepdims)
 
 
 @adjoint(np.nanstd)
 def _(y, x, axis=None, dtype=None, ddof=0, keepdims=False):
-    d[x] = np.where(np.isnan(x), 0.0, sg.unreduce(d[y] / y, x, axis, keepdims)
-                    * (x - np.nanmean(x, axis=axis, keepdims=True))
-                    / (np.sum(~np.isnan(x), axis=axis, keepdims=True) - ddof))
+    d[x] = (sg.unreduce(d[y] / y, x, axis, keepdims)
+            * np.where(np.isnan(x), 0.0, x - np.nanmean(x, axis=axis, keepdims=True))
+            / (np.sum(~np.isnan(x), axis=axis, keepdims=True) - ddof))
 
 
 @tangent(np.nanstd)
 def _(y, x, axis=None, dtype=None, ddof=0, keepdims=False):
-    d[y] = np.nansum(d[x] * (x - np.nanmean(x, axis=axis, keepdims=True))
-                     / (np.sum(~np.isnan(x), axis=axis, keepdims=True) - ddof), axis=axis, keepdims=keepdims) / y
+    d[y] = np.sum(np.where(np.isnan(x), 0.0, d[x] * np.where(np.isnan(x), 0.0, x - np.nanmean(x, axis=axis, keepdims=True))
+                           / (np.sum(~np.isnan(x), axis=axis, keepdims=True) - ddof)), axis=axis, keepdims=keepdims) / y
 
 
 @adjoint(np.nancumsum)                  # NaNs count as zero
@@ -63,12 +65,12 @@ def _(y, x, axis=None, dtype=None):
 
 @adjoint(np.nancumprod)                 # NaNs count as one; needs x without zeros
 def _(y, x, axis=None, dtype=None):
-    d[x] = np.where(np.isnan(x), 0.0, sg.uncumsum(d[y] * y, x, axis) / x)
+    d[x] = np.where(np.isnan(x), 0.0, sg.uncumsum(d[y] * y, x, axis) / np.where(np.isnan(x), 1.0, x))
 
 
 @tangent(np.nancumprod)
 def _(y, x, axis=None, dtype=None):
-    d[y] = y * np.cumsum(np.where(np.isnan(x), 0.0, d[x] / x), axis=axis)
+    d[y] = y * np.cumsum(np.where(np.isnan(x), 0.0, d[x] / np.where(np.isnan(x), 1.0, x)), axis=axis)
 
 
 # --- quantiles: the cotangent goes to the one or two order statistics interpolated ---

@@ -9,7 +9,7 @@ import operator
 import numpy as np
 
 from sourcegrad import runtime as sg
-from sourcegrad.rules.table import adjoint, d, elementwise, linear, nondifferentiable, tangent
+from sourcegrad.rules.table import adjoint, d, linear, nondifferentiable, tangent
 
 # fmt: off
 

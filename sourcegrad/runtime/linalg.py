@@ -14,6 +14,11 @@ Where the derivative does not exist (repeated eigenvalues, rank deficiency) the 
 zero: NumPy's warnings and infinities show it, as they would for the primal's own conditioning.
 Where it is not defined at all (the extra columns of a complete factorisation, a wide QR) a
 ValueError says so.
+
+The helpers are written in sourcegrad's differentiable subset (no `with`, no `raise`, no in-place
+writes): generated gradients call them, and second derivatives (`sg.hessian`, `sg.hvp`, grad of
+grad) differentiate them again. The checks that raise are small functions of their own, declared
+non-differentiable in `rules/runtime_second_order.py`.
 """
 
 from __future__ import annotations
@@ -65,7 +70,8 @@ def cholesky_adjoint(g, L, upper=False):
 
 def cholesky_tangent(dA, L, upper=False):
     """The tangent of `L = np.linalg.cholesky(A)` along a symmetric `dA` (of `L.T` with `upper`)."""
-    L = _T(L) if upper else L
+    if upper:
+        L = _T(L)
     x = np.linalg.solve(L, _T(np.linalg.solve(L, dA)))  # L^-1 dA L^-T (dA symmetric)
     return _T(L @ _phi(x)) if upper else L @ _phi(x)
 
@@ -73,9 +79,8 @@ def cholesky_tangent(dA, L, upper=False):
 def _gaps(w):
     """F[i, j] = 1 / (w[j] - w[i]) off the diagonal, 0 on it."""
     diff = w[..., None, :] - w[..., :, None]
-    eye = np.eye(w.shape[-1], dtype=bool)
-    with np.errstate(divide="ignore"):
-        return np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, diff))
+    eye = np.eye(np.shape(w)[-1], dtype=bool)
+    return np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, diff))
 
 
 def eigh_adjoint(g, w, v):
@@ -107,14 +112,38 @@ def _copyltu(m):
     return np.tril(m) + _T(np.tril(m, -1))
 
 
-def _qr_parts(y, x, mode):
-    """`(q, r)` of the reduced factorisation, from `y = np.linalg.qr(x, mode)`."""
-    m, n = np.shape(x)[-2:]
+def check_qr(mode, shape):
+    """Raise unless the derivative of `np.linalg.qr` of a matrix of `shape` is defined here."""
+    m, n = shape[-2:]
     if mode not in ("reduced", "complete", "r") or m < n:
         raise ValueError(
             f"the derivative of np.linalg.qr is defined here for mode 'reduced', 'complete' or 'r' "
             f"and m >= n, got mode={mode!r} for a {m} x {n} matrix"
         )
+
+
+def check_unused(g, n, what):
+    """Raise unless the columns of `g` from `n` on are zeros: the extra columns of a complete
+    factor are not unique, so they can take no cotangent."""
+    if np.any(np.asarray(g)[..., n:] != 0):
+        raise ValueError(
+            f"the extra columns of a complete {what} are not unique: they have no derivative; "
+            "use the reduced factorisation"
+        )
+
+
+def check_reduced(u, s, vh):
+    """Raise unless `(u, s, vh)` is a reduced SVD."""
+    k = np.shape(s)[-1]
+    if np.shape(u)[-1] != k or np.shape(vh)[-2] != k:
+        raise ValueError("the derivative of np.linalg.svd needs full_matrices=False for a "
+                         "non-square matrix (the extra singular vectors are not unique)")
+
+
+def _qr_parts(y, x, mode):
+    """`(q, r)` of the reduced factorisation, from `y = np.linalg.qr(x, mode)`."""
+    check_qr(mode, np.shape(x))
+    n = np.shape(x)[-1]
     if mode == "r":
         return np.linalg.qr(x)[0], y[..., :n, :]
     return y[0][..., :n], y[1][..., :n, :]
@@ -125,11 +154,7 @@ def _only_reduced(g, n, what):
     cotangent must be zero."""
     if _is_zero(g) or np.shape(g)[-1] == n:
         return g
-    if np.any(np.asarray(g)[..., n:] != 0):
-        raise ValueError(
-            f"the extra columns of a complete {what} are not unique: they have no derivative; "
-            "use the reduced factorisation"
-        )
+    check_unused(g, n, what)
     return np.asarray(g)[..., :n]
 
 
@@ -139,26 +164,33 @@ def qr_adjoint(g, y, x, mode="reduced"):
     q, r = _qr_parts(y, x, mode)
     n = np.shape(x)[-1]
     gq, gr = (0.0, g) if mode == "r" else g
-    gr = gr if _is_zero(gr) else np.asarray(gr)[..., :n, :]  # r's extra rows are zeros
+    if not _is_zero(gr):
+        gr = np.asarray(gr)[..., :n, :]  # r's extra rows are zeros
     return _qr_reduced_adjoint((_only_reduced(gq, n, "q"), gr), q, r)
 
 
 def qr_tangent(dA, y, x, mode="reduced"):
     """The tangent of `y = np.linalg.qr(A, mode)` (m >= n; a square matrix for mode 'complete')."""
     q, r = _qr_parts(y, x, mode)
-    m, n = np.shape(x)[-2:]
-    if mode == "complete" and m > n:
-        raise ValueError("the extra columns of a complete q are not unique: they have no derivative; "
-                         "use mode='reduced'")
+    check_complete_qr(mode, np.shape(x))
     dq, dr = _qr_reduced_tangent(dA, q, r)
     return dr if mode == "r" else (dq, dr)
+
+
+def check_complete_qr(mode, shape):
+    """Raise for the tangent of a complete QR of a tall matrix (its extra columns of q)."""
+    if mode == "complete" and shape[-2] > shape[-1]:
+        raise ValueError("the extra columns of a complete q are not unique: they have no derivative; "
+                         "use mode='reduced'")
 
 
 def _qr_reduced_adjoint(g, q, r):
     """The cotangent of `A` in `(q, r) = np.linalg.qr(A)` (reduced, m >= n)."""
     gq, gr = g
-    gq = np.zeros(np.shape(q)) if _is_zero(gq) else gq
-    gr = np.zeros(np.shape(r)) if _is_zero(gr) else gr
+    if _is_zero(gq):
+        gq = np.zeros(np.shape(q))
+    if _is_zero(gr):
+        gr = np.zeros(np.shape(r))
     m = r @ _T(gr) - _T(gq) @ q
     b = gq + q @ _copyltu(m)
     return _T(np.linalg.solve(r, _T(b)))  # b @ r^-T
@@ -174,13 +206,6 @@ def _qr_reduced_tangent(dA, q, r):
     return dq, dr
 
 
-def _reduced(u, s, vh):
-    k = s.shape[-1]
-    if np.shape(u)[-1] != k or np.shape(vh)[-2] != k:
-        raise ValueError("the derivative of np.linalg.svd needs full_matrices=False for a "
-                         "non-square matrix (the extra singular vectors are not unique)")
-
-
 def _symmetric_if(out, hermitian):
     return 0.5 * (out + _T(out)) if hermitian else out
 
@@ -193,7 +218,8 @@ def svd_adjoint(g, y, x, compute_uv=True, hermitian=False):
         return _symmetric_if(svdvals_adjoint(g, x), hermitian)
     k = np.shape(y[1])[-1]
     gu, gs, gvh = g
-    gvh = gvh if _is_zero(gvh) else _T(_only_reduced(_T(gvh), k, "vh"))
+    if not _is_zero(gvh):
+        gvh = _T(_only_reduced(_T(gvh), k, "vh"))
     u, vh = y[0][..., :k], y[2][..., :k, :]
     out = _svd_reduced_adjoint((_only_reduced(gu, k, "u"), gs, gvh), u, y[1], vh)
     return _symmetric_if(out, hermitian)
@@ -203,21 +229,20 @@ def svd_tangent(dA, y, x, compute_uv=True, hermitian=False):
     """The tangent of `y = np.linalg.svd(A, full_matrices, compute_uv, hermitian)`."""
     if not compute_uv:
         return svdvals_tangent(dA, x)
-    return _svd_reduced_tangent(dA, *y)
+    return _svd_reduced_tangent(dA, y[0], y[1], y[2])
 
 
 def _svd_reduced_adjoint(g, u, s, vh):
     """The cotangent of `A` in `(u, s, vh) = np.linalg.svd(A, full_matrices=False)`."""
     gu, gs, gvh = g
-    k = s.shape[-1]
-    _reduced(u, s, vh)
+    k = np.shape(s)[-1]
+    check_reduced(u, s, vh)
     eye = np.eye(k)
     out = np.zeros(np.shape(u)[:-1] + np.shape(vh)[-1:])
     if not _is_zero(gs):
         out = out + (u * gs[..., None, :]) @ vh
     s2 = s[..., None, :] ** 2 - s[..., :, None] ** 2  # s_j^2 - s_i^2
-    with np.errstate(divide="ignore"):
-        f = np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, s2))
+    f = np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, s2))
     v = _T(vh)
     sm = s[..., None, :] * eye
     sinv = (1.0 / s)[..., None, :] * eye
@@ -236,15 +261,14 @@ def _svd_reduced_adjoint(g, u, s, vh):
 
 def _svd_reduced_tangent(dA, u, s, vh):
     """The tangent `(du, ds, dvh)` of `(u, s, vh) = np.linalg.svd(A, full_matrices=False)`."""
-    k = s.shape[-1]
-    _reduced(u, s, vh)
+    k = np.shape(s)[-1]
+    check_reduced(u, s, vh)
     eye = np.eye(k)
     v = _T(vh)
     p = _T(u) @ dA @ v
     ds = np.diagonal(p, 0, -2, -1)
     s2 = s[..., None, :] ** 2 - s[..., :, None] ** 2
-    with np.errstate(divide="ignore"):
-        f = np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, s2))
+    f = np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, s2))
     sm = s[..., None, :] * eye
     sinv = (1.0 / s)[..., None, :] * eye
     du = u @ (f * (p @ sm + sm @ _T(p)))
@@ -299,54 +323,73 @@ def matrix_power_tangent(dA, a, n):
 
 
 def _expand_reduced(y, axes, keepdims):
-    yk = np.asarray(y)
-    return np.expand_dims(yk, axes) if not keepdims and axes else yk
+    """The reduction's result `y` with the reduced `axes` kept (as size 1)."""
+    if not keepdims and axes:
+        return np.expand_dims(y, axes)
+    return y
+
+
+def check_vector_ord(ord):
+    """Raise for a vector norm without a derivative."""
+    if ord == 0:
+        raise ValueError("the vector norm with ord=0 counts nonzeros: it has no derivative")
+
+
+def check_matrix_ord(ord):
+    """Raise for a matrix norm without a derivative here."""
+    if ord not in (None, "fro", "nuc", 2, -2, 1, -1, np.inf, -np.inf):
+        raise ValueError(f"no derivative for the matrix norm with ord={ord!r}")
 
 
 def vector_norm_grad(x, y, ord=2, axis=None, keepdims=False):
     """The derivative of the vector norm `y` of `x` over `axis` (None: every axis): an array J of
     x's shape with `dy = sum(J * dx)` over the reduced axes. Any p > 0, inf and -inf; at x = 0
     (ord 2) and at ties (inf) the result is a subgradient."""
+    check_vector_ord(ord)
     x = np.asarray(x)
-    axes = normalize_axes(axis, x.ndim)
+    axes = normalize_axes(axis, np.ndim(x))
     yk = _expand_reduced(y, axes, keepdims)
     if ord is None or ord == 2:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(yk == 0, 0.0, x / yk)
+        return np.where(yk == 0, 0.0, x / np.where(yk == 0, 1.0, yk))
     if ord == np.inf or ord == -np.inf:
         return np.sign(x) * ties(np.abs(x), yk, axes)
     if ord == 1:
         return np.sign(x)
-    if ord == 0:
-        raise ValueError("the vector norm with ord=0 counts nonzeros: it has no derivative")
     return np.sign(x) * (np.abs(x) / yk) ** (ord - 1)
+
+
+def _extreme_sums(x, ord):
+    """The derivative of the matrix norms 1, -1, inf, -inf of `x` (the last two axes): the signs
+    of the column (1) or row (inf) with the largest (smallest, for -1 and -inf) absolute sum."""
+    sums_axis = -2 if ord == 1 or ord == -1 else -1  # column sums for 1, row sums for inf
+    other = -1 if sums_axis == -2 else -2
+    sums = np.sum(np.abs(x), axis=sums_axis, keepdims=True)
+    if ord == 1 or ord == np.inf:
+        extreme = np.max(sums, axis=other, keepdims=True)
+    else:
+        extreme = np.min(sums, axis=other, keepdims=True)
+    return np.sign(x) * ties(sums, extreme, other)
 
 
 def matrix_norm_grad(x, y, ord="fro", axis=(-2, -1), keepdims=False):
     """The derivative of the matrix norm `y` of `x` over the two axes `axis`: an array of x's
     shape (ord 'fro', 'nuc', 2, -2, 1, -1, inf, -inf; subgradients at ties)."""
+    check_matrix_ord(ord)
     x = np.asarray(x)
-    axes = normalize_axes(axis, x.ndim)
-    if ord in (None, "fro"):
+    axes = normalize_axes(axis, np.ndim(x))
+    if ord is None or ord == "fro":
         return vector_norm_grad(x, y, 2, axes, keepdims)
     a0, a1 = axes
     xm = np.moveaxis(x, (a0, a1), (-2, -1))
-    if ord in ("nuc", 2, -2):
+    if ord == "nuc":
         u, _, vt = np.linalg.svd(xm, full_matrices=False)
-        if ord == "nuc":
-            jm = u @ vt
-        else:
-            k = 0 if ord == 2 else -1
-            jm = u[..., :, k, None] * vt[..., k, None, :]
+        return np.moveaxis(u @ vt, (-2, -1), (a0, a1))
+    if ord == 2 or ord == -2:
+        u, _, vt = np.linalg.svd(xm, full_matrices=False)
+        k = 0 if ord == 2 else -1
+        jm = u[..., :, k, None] * vt[..., k, None, :]
         return np.moveaxis(jm, (-2, -1), (a0, a1))
-    if ord in (1, -1, np.inf, -np.inf):
-        sums_axis = -2 if ord in (1, -1) else -1  # column sums for 1, row sums for inf
-        other = -1 if sums_axis == -2 else -2
-        sums = np.sum(np.abs(xm), axis=sums_axis, keepdims=True)
-        extreme = np.max if ord in (1, np.inf) else np.min
-        share = ties(sums, extreme(sums, axis=other, keepdims=True), other)
-        return np.moveaxis(np.sign(xm) * share, (-2, -1), (a0, a1))
-    raise ValueError(f"no derivative for the matrix norm with ord={ord!r}")
+    return np.moveaxis(_extreme_sums(xm, ord), (-2, -1), (a0, a1))
 
 
 def norm_grad(x, y, ord=None, axis=None, keepdims=False):
@@ -357,22 +400,26 @@ def norm_grad(x, y, ord=None, axis=None, keepdims=False):
     2, -2, 1, -1, inf, -inf). Where the norm is not differentiable (x = 0 for ord 2, ties for
     inf) the result is a subgradient.
     """
-    ndim = np.ndim(x)
-    matrix = (axis is None and ndim == 2 and ord is not None) or (
-        axis is not None and len(normalize_axes(axis, ndim)) == 2
-    )
-    if not matrix:
-        return vector_norm_grad(x, y, ord, axis, keepdims)
-    return matrix_norm_grad(x, y, ord, (0, 1) if axis is None else axis, keepdims)
+    if _is_matrix_norm(np.ndim(x), ord, axis):
+        return matrix_norm_grad(x, y, ord, (0, 1) if axis is None else axis, keepdims)
+    return vector_norm_grad(x, y, ord, axis, keepdims)
+
+
+def _is_matrix_norm(ndim, ord, axis):
+    """Whether `np.linalg.norm(x, ord, axis)` of an `ndim`-D x is a matrix norm."""
+    if axis is None:
+        return ndim == 2 and ord is not None
+    return len(normalize_axes(axis, ndim)) == 2
 
 
 def cond_grad(x, y, p=None):
     """The derivative of `y = np.linalg.cond(x, p)`, x's shape (batched): for p None, 2, -2 the
     ratio of extreme singular values; otherwise `norm(x, p) * norm(inv(x), p)`."""
     x = np.asarray(x)
-    if p in (None, 2, -2):
+    if p is None or p == 2 or p == -2:
         u, s, vh = np.linalg.svd(x, full_matrices=False)
-        big, small = (0, -1) if p != -2 else (-1, 0)
+        big = -1 if p == -2 else 0
+        small = 0 if p == -2 else -1
         top = u[..., :, big, None] * vh[..., big, None, :]
         bottom = u[..., :, small, None] * vh[..., small, None, :]
         sb, ss = s[..., big, None, None], s[..., small, None, None]
@@ -426,18 +473,26 @@ def lstsq_tangent(da, db, a, b, y):
     """The tangent `(dx, dresiduals, 0, ds)` of `y = np.linalg.lstsq(a, b)` (a of full rank)."""
     bm, xm, r = _lstsq_parts(a, b, y)
     p = np.linalg.pinv(a)
-    da = np.zeros(np.shape(a)) if _is_zero(da) else da
+    if _is_zero(da):
+        da = np.zeros(np.shape(a))
     dbm = np.zeros(bm.shape) if _is_zero(db) else np.reshape(db, bm.shape)
     dx = pinv_tangent(da, a, p) @ bm + p @ dbm
     dres = 2.0 * np.sum(r * (dbm - da @ xm), axis=0) if np.size(y[1]) else np.zeros(np.shape(y[1]))
     return np.reshape(dx, np.shape(y[0])), dres, 0.0, svdvals_tangent(da, a)
 
 
+def _as_matrix(a, i, n):
+    if i == 0:
+        return np.atleast_2d(a)  # a row
+    if i == n - 1:
+        return np.reshape(a, (np.shape(a)[0], -1))  # a column
+    return np.asarray(a)
+
+
 def _chain(arrays):
     """multi_dot's operands as matrices: a 1-D first operand is a row, a 1-D last one a column."""
-    first = np.atleast_2d(arrays[0])  # a row
-    last = np.reshape(arrays[-1], (np.shape(arrays[-1])[0], -1))  # a column
-    return [first] + [np.asarray(m) for m in arrays[1:-1]] + [last]
+    n = len(arrays)
+    return [_as_matrix(a, i, n) for i, a in enumerate(arrays)]
 
 
 def _product(mats, n):
@@ -461,12 +516,18 @@ def multi_dot_adjoint(g, arrays):
 
 
 def multi_dot_tangent(arrays, tangents):
-    """The tangent of `np.linalg.multi_dot(arrays)`: one term per operand with a tangent."""
-    out = 0.0
-    for i, t in enumerate(tangents):
-        if not _is_zero(t):
-            out = out + np.linalg.multi_dot([t if j == i else a for j, a in enumerate(arrays)])
-    return out
+    """The tangent of `np.linalg.multi_dot(arrays)`: one term per operand with a tangent,
+    (the product before it) @ its tangent @ (the product after it)."""
+    mats = _chain(arrays)
+    n = len(arrays)
+    rows, cols = np.shape(mats[0])[0], np.shape(mats[-1])[1]
+    out = np.zeros((rows, cols))
+    for i in range(n):
+        if not _is_zero(tangents[i]):
+            t = _as_matrix(tangents[i], i, n)
+            out = out + _product(mats[:i], rows) @ t @ _product(mats[i + 1 :], cols)
+    shape = (rows,) if np.ndim(arrays[0]) == 2 else ()
+    return np.reshape(out, shape + ((cols,) if np.ndim(arrays[-1]) == 2 else ()))
 
 
 def tensorinv_adjoint(g, x, y, ind=2):

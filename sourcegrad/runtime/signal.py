@@ -1,7 +1,7 @@
 """Adjoints of NumPy's sequence functions: convolution, interpolation, differences, powers.
 
     convolve_adjoint(g, a, v, mode, i), correlate_adjoint(g, a, v, mode, i)
-    interp_adjoint(g, x, xp, fp, left, right, period, wrt), interp_tangent(...)
+    interp_adjoint(g, x, xp, fp, left, right, period, wrt), interp_tangent(...), bin_sum(v, bins, n)
     unediff1d(g, x, to_end, to_begin, i), ediff1d_tangent(dx, dend, dbegin, x, to_end, to_begin)
     vander_derivative(x, N, increasing)
 
@@ -57,11 +57,27 @@ def correlate_adjoint(g, a, v, mode="valid", i=0):
 # --- interpolation -----------------------------------------------------------------------------
 
 
-def _interp_plan(x, xp, fp, period):
+def check_interp(period):
+    """Raise for a periodic np.interp, whose derivative is not defined here."""
     if period is not None:
         raise ValueError("the derivative of np.interp is defined here for period=None only")
-    x, xp, fp = np.asarray(x, float), np.asarray(xp, float), np.asarray(fp, float)
-    j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, xp.size - 2)
+
+
+def bin_sum(v, bins, n):
+    """`out[k] = sum of v[i] over the i with bins[i] == k`, for k in range(n) (`v` and `bins` of
+    one shape): `np.bincount` with weights, linear in `v`, with rules of its own
+    (`rules/runtime_second_order.py`) so that generated code calling it differentiates again."""
+    return np.bincount(np.ravel(bins), weights=np.ravel(v), minlength=n)
+
+
+# The interpolation helpers below are written in sourcegrad's differentiable subset: second
+# derivatives differentiate them again.
+
+
+def _interp_plan(x, xp, fp, period):
+    check_interp(period)
+    x, xp, fp = np.asarray(x, dtype=float), np.asarray(xp, dtype=float), np.asarray(fp, dtype=float)
+    j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, np.size(xp) - 2)
     width = xp[j + 1] - xp[j]
     t = (x - xp[j]) / width
     slope = (fp[j + 1] - fp[j]) / width
@@ -72,45 +88,52 @@ def _interp_plan(x, xp, fp, period):
 def interp_adjoint(g, x, xp, fp, left=None, right=None, period=None, wrt="x"):
     """The cotangent of `wrt` ('x', 'xp', 'fp', 'left' or 'right') in
     `np.interp(x, xp, fp, left, right)`: piecewise linear, constant outside [xp[0], xp[-1]]."""
-    x, xp_, j, t, slope, inside = _interp_plan(x, xp, fp, period)
-    g = np.broadcast_to(g, x.shape)
-    below, above = x < xp_[0], x > xp_[-1]
+    x_, xp_, j, t, slope, inside = _interp_plan(x, xp, fp, period)
+    g = np.broadcast_to(g, np.shape(x_))
+    below, above = x_ < xp_[0], x_ > xp_[-1]
     if wrt == "x":
         return np.reshape(g * slope * inside, np.shape(x))
-    if wrt in ("left", "right"):
-        return np.sum(g * (below if wrt == "left" else above))
-    out = np.zeros(xp_.size)
-    j = np.ravel(j)
+    if wrt == "left":
+        return np.sum(g * below)
+    if wrt == "right":
+        return np.sum(g * above)
+    n = np.size(xp_)
     if wrt == "xp":
-        np.add.at(out, j, (g * slope * (t - 1) * inside).ravel())
-        np.add.at(out, j + 1, (-g * slope * t * inside).ravel())
-    else:
-        np.add.at(out, j, (g * (1 - t) * inside).ravel())
-        np.add.at(out, j + 1, (g * t * inside).ravel())
-        out[0] += np.sum(g * below) if left is None else 0.0
-        out[-1] += np.sum(g * above) if right is None else 0.0
-    return np.reshape(out, np.shape(fp if wrt == "fp" else xp))
+        out = bin_sum(g * slope * (t - 1) * inside, j, n) + bin_sum(-g * slope * t * inside, j + 1, n)
+        return np.reshape(out, np.shape(xp))
+    out = bin_sum(g * (1 - t) * inside, j, n) + bin_sum(g * t * inside, j + 1, n)
+    ends = np.arange(n)
+    if left is None:  # below xp[0], the value is fp[0]
+        out = out + np.sum(g * below) * (ends == 0)
+    if right is None:  # above xp[-1], fp[-1]
+        out = out + np.sum(g * above) * (ends == n - 1)
+    return np.reshape(out, np.shape(fp))
 
 
 def interp_tangent(dx, dxp, dfp, dleft, dright, x, xp, fp, left=None, right=None, period=None):
     """The tangent of `np.interp(x, xp, fp, left, right)` (any tangent may be zero)."""
     x_, xp_, j, t, slope, inside = _interp_plan(x, xp, fp, period)
-    out = np.zeros(x_.shape)
+    out = np.zeros(np.shape(x_))
     if not _is_zero(dx):
         out = out + dx * slope * inside
     if not _is_zero(dxp):
-        dxp = np.asarray(dxp, float)
+        dxp = np.asarray(dxp, dtype=float)
         out = out + (dxp[j] * slope * (t - 1) - dxp[j + 1] * slope * t) * inside
     below, above = x_ < xp_[0], x_ > xp_[-1]
     if not _is_zero(dfp):
-        dfp = np.asarray(dfp, float)
+        dfp = np.asarray(dfp, dtype=float)
         out = out + (dfp[j] * (1 - t) + dfp[j + 1] * t) * inside
-        out = out + (dfp[0] * below if left is None else 0.0) + (dfp[-1] * above if right is None else 0.0)
+        if left is None:
+            out = out + dfp[0] * below
+        if right is None:
+            out = out + dfp[-1] * above
     if left is not None and not _is_zero(dleft):
         out = out + dleft * below
     if right is not None and not _is_zero(dright):
         out = out + dright * above
-    return out if np.ndim(x) else out[()]
+    if np.ndim(x) == 0:
+        return out[()]
+    return out
 
 
 # --- differences and powers --------------------------------------------------------------------
@@ -134,7 +157,8 @@ def unediff1d(g, x, to_end=None, to_begin=None, i=0):
 
 def ediff1d_tangent(dx, dend, dbegin, x, to_end=None, to_begin=None):
     """The tangent of `np.ediff1d(x, to_end, to_begin)` (any tangent may be zero)."""
-    dx = np.zeros(np.shape(x)) if _is_zero(dx) else dx
+    if _is_zero(dx):
+        dx = np.zeros(np.shape(x))
     dend = None if to_end is None else np.zeros(np.shape(to_end)) + dend
     dbegin = None if to_begin is None else np.zeros(np.shape(to_begin)) + dbegin
     return np.ediff1d(dx, dend, dbegin)

@@ -4,7 +4,12 @@ quantiles, covariances.
     uncumsum(g, x, axis, include_initial)        the cotangent of `np.cumulative_sum(x, axis)`
     quantile_adjoint / quantile_tangent / quantile_slope    `np.quantile` and its relatives
     cov_adjoint / cov_tangent, corrcoef_adjoint / corrcoef_tangent
+    trapezoid_weights / trapezoid_x_adjoint / trapezoid_tangent / ...    `np.trapezoid`
 
+Generated gradients call these, and second derivatives differentiate that code again, so the
+helpers of quantiles, covariances and the trapezoid rule are written in sourcegrad's
+differentiable subset (no `with`, no `raise`, no in-place writes); what they compute from ranks
+alone (`quantile_ranks`) is declared non-differentiable in `rules/runtime_second_order.py`.
 A leaf of the package, like the rest of `runtime`.
 """
 
@@ -65,23 +70,27 @@ def permutation_of(x, y, axis=-1):
 _METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
 
 
-class _Plan(NamedTuple):
-    x: np.ndarray  # the input, as floats
-    axes: tuple  # the reduced axes
-    kept: list  # the other axes, in order
-    flat: np.ndarray  # x with the kept axes first and the reduced ones flattened last
-    order: np.ndarray  # argsort of flat along its last axis (NaNs last)
+class Ranks(NamedTuple):
+    """How a `np.quantile`-like reduction picks values: integer facts, piecewise constant in `x`
+    and `q`, so they carry no derivative (`rules/runtime_second_order.py` says so)."""
+
+    perm: tuple  # x's axes, the kept ones first
+    back: tuple  # the inverse permutation
+    moved: tuple  # x's shape permuted by `perm`
+    flat: tuple  # that shape with the reduced axes flattened into the last one
+    order: np.ndarray  # argsort of each slice (NaNs last)
+    inverse: np.ndarray  # the rank of each entry of a slice: argsort of `order`
     count: np.ndarray  # values per slice (non-NaN ones for the nan* functions)
+    qshape: tuple  # q's shape, then ones: q broadcast against the slices
     shape: tuple  # the result's shape
-    lo: np.ndarray  # per quantile and slice: the lower rank,
-    hi: np.ndarray  # the upper rank,
-    frac: np.ndarray  # and the weight of the upper one
+    floor: np.ndarray  # per quantile and slice: floor of the fractional rank,
+    lo: np.ndarray  # the lower rank,
+    hi: np.ndarray  # and the upper one
 
 
-def _quantile_plan(x, q, axis, method, scale, nan, keepdims=False) -> _Plan:
-    """How `np.quantile`-like reductions pick values: the sorted order along the reduced axes
-    (moved last and flattened), and for each quantile and slice the two ranks and the weight of
-    the upper one."""
+def quantile_ranks(x, q, axis=None, method="linear", scale=1.0, nan=False, keepdims=False) -> Ranks:
+    """The sorted order along the reduced axes (moved last and flattened), and for each quantile
+    and slice the two ranks interpolated. Raises for a method without a derivative here."""
     if method not in _METHODS:
         raise ValueError(
             f"the derivative of a quantile is defined here for method in {_METHODS}, got "
@@ -89,64 +98,83 @@ def _quantile_plan(x, q, axis, method, scale, nan, keepdims=False) -> _Plan:
         )
     x = np.asarray(x, dtype=float)
     axes = normalize_axes(axis, x.ndim)
-    kept = [i for i in range(x.ndim) if i not in axes]
-    moved = np.transpose(x, kept + list(axes))
-    flat = np.reshape(moved, moved.shape[: len(kept)] + (-1,))
-    order = np.argsort(flat, axis=-1)  # NaNs sort last
-    count = np.sum(~np.isnan(flat), axis=-1) if nan else np.full(flat.shape[:-1], flat.shape[-1])
+    perm = tuple(i for i in range(x.ndim) if i not in axes) + axes
+    moved = tuple(x.shape[i] for i in perm)
+    flat = moved[: x.ndim - len(axes)] + (-1,)
+    values = np.reshape(np.transpose(x, perm), flat)
+    flat = values.shape
+    order = np.argsort(values, axis=-1)  # NaNs sort last
+    count = np.sum(~np.isnan(values), axis=-1) if nan else np.full(flat[:-1], flat[-1])
     qq = np.asarray(q, dtype=float) / scale
-    h = np.reshape(qq, qq.shape + (1,) * (flat.ndim - 1)) * (count - 1)
-    lo = np.floor(h)
+    qshape = qq.shape + (1,) * (len(flat) - 1)
+    h = np.reshape(qq, qshape) * (count - 1)
+    floor = np.floor(h)
+    lo = floor
     if method == "higher":
         lo = np.ceil(h)
     elif method == "nearest":
         lo = np.around(h)
     last = np.maximum(count - 1, 0)
     hi = np.minimum(lo + 1, last) if method in ("linear", "midpoint") else lo
-    if method == "linear":
-        frac = h - lo
-    elif method == "midpoint":
-        frac = np.where(hi > lo, 0.5, 0.0)
-    else:
-        frac = np.zeros(h.shape)
     lo, hi = np.minimum(lo, last).astype(int), hi.astype(int)
     if keepdims:
         shape = [1 if i in axes else n for i, n in enumerate(x.shape)]
     else:
         shape = [n for i, n in enumerate(x.shape) if i not in axes]
-    return _Plan(x, axes, kept, flat, order, count, qq.shape + tuple(shape), lo, hi, frac)
+    return Ranks(perm, tuple(np.argsort(perm)), moved, flat, order, np.argsort(order, axis=-1),
+                 count, qshape, qq.shape + tuple(shape), floor, lo, hi)
 
 
-def _ranked(values, order, lo, hi):
-    """`(1 - frac) * sorted[lo] + frac * sorted[hi]` with quantile axes in front."""
-    ranked = np.take_along_axis(values, order, axis=-1)
-    ranked = np.broadcast_to(ranked, lo.shape + ranked.shape[-1:])
-    return tuple(np.take_along_axis(ranked, k[..., None], axis=-1)[..., 0] for k in (lo, hi))
+# The quantile helpers below are written in sourcegrad's differentiable subset (no in-place
+# writes, no `with` or `raise`): generated gradients call them, and second derivatives
+# differentiate them again.
+
+
+def _upper_weight(q, r, method, scale):
+    """The weight of the upper of the two values interpolated, per quantile and slice: the
+    fractional rank for 'linear' (a function of q), one half for 'midpoint', else zero."""
+    if method == "linear":
+        return np.reshape(np.asarray(q, dtype=float) / scale, r.qshape) * (r.count - 1) - r.floor
+    if method == "midpoint":
+        return np.where(r.hi > r.lo, 0.5, 0.0)
+    return np.zeros(np.shape(r.lo))
+
+
+def _flattened(v, r):
+    """`v` (x's shape) with the kept axes first and the reduced ones flattened last."""
+    return np.reshape(np.transpose(v, r.perm), r.flat)
+
+
+def _ranked(values, r, k):
+    """The `k`-th smallest of each slice of `values` (flattened), per quantile and slice."""
+    ranked = np.take_along_axis(values, r.order, axis=-1)
+    ranked = np.broadcast_to(ranked, np.shape(k) + np.shape(ranked)[-1:])
+    return np.take_along_axis(ranked, np.expand_dims(k, -1), axis=-1)[..., 0]
 
 
 def quantile_adjoint(g, x, q, axis=None, keepdims=False, method="linear", scale=1.0, nan=False):
     """The cotangent of `x` in `y = np.quantile(x, q, axis, method=..., keepdims=...)` (scale 100:
     percentile; nan: nanquantile): the cotangent goes to the one or two values interpolated."""
-    p = _quantile_plan(x, q, axis, method, scale, nan)
-    gm = np.reshape(g, p.lo.shape)
-    ranks = np.arange(p.flat.shape[-1])
-    w = (ranks == p.lo[..., None]) * ((1 - p.frac) * gm)[..., None]
-    w = w + (ranks == p.hi[..., None]) * (p.frac * gm)[..., None]
-    w = np.sum(np.reshape(w, (-1,) + p.flat.shape), axis=0)  # sum over the quantiles
-    out = np.zeros(p.flat.shape)
-    np.put_along_axis(out, p.order, w, axis=-1)
-    axes = p.kept + list(p.axes)
-    return np.transpose(np.reshape(out, [p.x.shape[i] for i in axes]), np.argsort(axes))
+    r = quantile_ranks(x, q, axis, method, scale, nan)
+    frac = _upper_weight(q, r, method, scale)
+    gm = np.reshape(g, np.shape(r.lo))
+    ranks = np.arange(r.flat[-1])
+    w = (ranks == np.expand_dims(r.lo, -1)) * np.expand_dims((1 - frac) * gm, -1)
+    w = w + (ranks == np.expand_dims(r.hi, -1)) * np.expand_dims(frac * gm, -1)
+    w = np.sum(np.reshape(w, (-1,) + r.flat), axis=0)  # sum over the quantiles
+    out = np.take_along_axis(w, r.inverse, axis=-1)  # from sorted places back to x's
+    return np.transpose(np.reshape(out, r.moved), r.back)
 
 
 def quantile_slope(x, q, axis=None, keepdims=False, method="linear", scale=1.0, nan=False):
     """d y / d q of a quantile, y's shape: the gap between the two values interpolated, per unit
     of q (zero for the methods that pick one value)."""
-    p = _quantile_plan(x, q, axis, method, scale, nan, keepdims)
+    r = quantile_ranks(x, q, axis, method, scale, nan, keepdims)
     if method != "linear":
-        return np.zeros(p.shape)
-    low, high = _ranked(p.flat, p.order, p.lo, p.hi)
-    return np.reshape((high - low) * (p.count - 1) / scale, p.shape)
+        return np.zeros(r.shape)
+    values = _flattened(np.asarray(x, dtype=float), r)
+    gap = _ranked(values, r, r.hi) - _ranked(values, r, r.lo)
+    return np.reshape(gap * (r.count - 1) / scale, r.shape)
 
 
 def quantile_q_adjoint(g, x, q, axis=None, keepdims=False, method="linear", scale=1.0, nan=False):
@@ -158,14 +186,15 @@ def quantile_q_adjoint(g, x, q, axis=None, keepdims=False, method="linear", scal
 def quantile_tangent(dx, dq, x, q, axis=None, keepdims=False, method="linear", scale=1.0,
                      nan=False):
     """The tangent of `y = np.quantile(x, q, ...)` along `dx` and `dq` (either may be zero)."""
-    p = _quantile_plan(x, q, axis, method, scale, nan, keepdims)
-    out = np.zeros(p.shape)
+    r = quantile_ranks(x, q, axis, method, scale, nan, keepdims)
+    out = np.zeros(r.shape)
     if not _is_zero(dx):
-        moved = np.transpose(np.broadcast_to(dx, p.x.shape), p.kept + list(p.axes))
-        low, high = _ranked(np.reshape(moved, p.flat.shape), p.order, p.lo, p.hi)
-        out = out + np.reshape((1 - p.frac) * low + p.frac * high, p.shape)
+        frac = _upper_weight(q, r, method, scale)
+        values = _flattened(np.broadcast_to(dx, np.shape(x)), r)
+        picked = (1 - frac) * _ranked(values, r, r.lo) + frac * _ranked(values, r, r.hi)
+        out = out + np.reshape(picked, r.shape)
     if not _is_zero(dq):
-        dqk = np.reshape(dq, np.shape(q) + (1,) * (len(p.shape) - np.ndim(q)))
+        dqk = np.reshape(dq, np.shape(q) + (1,) * (len(r.shape) - np.ndim(q)))
         out = out + dqk * quantile_slope(x, q, axis, keepdims, method, scale, nan)
     return out
 
@@ -184,42 +213,72 @@ def _transposed(v, rowvar, first):
     return (first and _COV_TRANSPOSES_ONE_ROW) or np.shape(np.atleast_2d(v))[0] != 1
 
 
+def _variables(v, rowvar, first):
+    """How many variables (rows of `_rows`) operand `v` of `np.cov` holds."""
+    return np.shape(np.atleast_2d(v))[1 if _transposed(v, rowvar, first) else 0]
+
+
+def _divisor_offset(bias, ddof):
+    return ddof if ddof is not None else (0 if bias else 1)
+
+
+# The covariance helpers below are written in sourcegrad's differentiable subset: second
+# derivatives differentiate them again.
+
+
 def _rows(v, rowvar, first):
     """One operand of `np.cov` as it reads it: at least 2-D, one row per variable."""
     r = np.atleast_2d(np.asarray(v, dtype=float))
-    return r.T if _transposed(v, rowvar, first) else r
+    if _transposed(v, rowvar, first):
+        return np.transpose(r)
+    return r
 
 
 def _centered(m, y, rowvar, bias, ddof):
     """cov's observations, one row per variable, centred; and the divisor."""
-    xs = np.concatenate([_rows(v, rowvar, i == 0) for i, v in enumerate((m, y)) if v is not None])
-    k = xs.shape[1] - (ddof if ddof is not None else (0 if bias else 1))
+    xs = _rows(m, rowvar, True)
+    if y is not None:
+        xs = np.concatenate((xs, _rows(y, rowvar, False)))
+    k = np.shape(xs)[1] - _divisor_offset(bias, ddof)
     return xs - np.mean(xs, axis=1, keepdims=True), k
 
 
 def _back_to(gx, m, y, rowvar, i):
     """The rows of `gx` that came from `m` (i = 0) or `y` (i = 1), in that operand's shape."""
-    rows_m = _rows(m, rowvar, True).shape[0]
-    part = gx[:rows_m] if i == 0 else gx[rows_m:]
-    v = m if i == 0 else y
-    return np.reshape(part.T if _transposed(v, rowvar, i == 0) else part, np.shape(v))
+    rows_m = _variables(m, rowvar, True)
+    if i == 0:
+        part = gx[:rows_m]
+        if _transposed(m, rowvar, True):
+            part = np.transpose(part)
+        return np.reshape(part, np.shape(m))
+    part = gx[rows_m:]
+    if _transposed(y, rowvar, False):
+        part = np.transpose(part)
+    return np.reshape(part, np.shape(y))
 
 
 def cov_adjoint(g, m, y, rowvar, bias, ddof, i):
     """The cotangent of `m` (i = 0) or `y` (i = 1) in `c = np.cov(m, y, rowvar, bias, ddof)`."""
     xc, k = _centered(m, y, rowvar, bias, ddof)
-    gm = np.reshape(g, (xc.shape[0], xc.shape[0]))
-    return _back_to((gm + gm.T) @ xc / k, m, y, rowvar, i)
+    n = np.shape(xc)[0]
+    gm = np.reshape(g, (n, n))
+    return _back_to((gm + np.transpose(gm)) @ xc / k, m, y, rowvar, i)
 
 
 def cov_tangent(dm, dy, m, y=None, rowvar=True, bias=False, ddof=None):
     """The tangent of `c = np.cov(m, y, rowvar, bias, ddof)`."""
     xc, k = _centered(m, y, rowvar, bias, ddof)
-    dm = np.zeros(np.shape(m)) if _is_zero(dm) else dm
-    dy = None if y is None else np.zeros(np.shape(y)) if _is_zero(dy) else dy
+    if _is_zero(dm):
+        dm = np.zeros(np.shape(m))
+    if y is None:
+        dy = None
+    elif _is_zero(dy):
+        dy = np.zeros(np.shape(y))
     dx, _ = _centered(dm, dy, rowvar, True, 0)
-    dc = (dx @ xc.T + xc @ dx.T) / k
-    return dc[0, 0] if dc.shape == (1, 1) else dc
+    dc = (dx @ np.transpose(xc) + xc @ np.transpose(dx)) / k
+    if np.shape(dc) == (1, 1):
+        return dc[0, 0]
+    return dc
 
 
 def _correlations(x, y, rowvar):
@@ -231,8 +290,9 @@ def _correlations(x, y, rowvar):
 def corrcoef_adjoint(g, x, y, rowvar, i):
     """The cotangent of `x` (i = 0) or `y` (i = 1) in `r = np.corrcoef(x, y, rowvar)`."""
     c, s, r = _correlations(x, y, rowvar)
-    gm = np.reshape(g, c.shape)
-    gc = gm / np.outer(s, s) - np.diag(np.sum(gm * r + (gm * r).T, axis=1) / (2 * np.diagonal(c)))
+    gm = np.reshape(g, np.shape(c))
+    gr = gm * r
+    gc = gm / np.outer(s, s) - np.diag(np.sum(gr + np.transpose(gr), axis=1) / (2 * np.diagonal(c)))
     return cov_adjoint(gc, x, y, rowvar, False, None, i)
 
 
@@ -241,26 +301,43 @@ def corrcoef_tangent(dx, dy, x, y=None, rowvar=True):
     c, s, r = _correlations(x, y, rowvar)
     dc = np.atleast_2d(cov_tangent(dx, dy, x, y, rowvar))
     half = np.diagonal(dc) / (2 * np.diagonal(c))
-    dr = dc / np.outer(s, s) - r * (half[:, None] + half[None, :])
-    return dr[0, 0] if np.ndim(np.corrcoef(x, y, rowvar)) == 0 else dr
+    dr = dc / np.outer(s, s) - r * (np.expand_dims(half, 1) + np.expand_dims(half, 0))
+    if np.shape(c) == (1, 1):  # one variable: np.corrcoef returns a number
+        return dr[0, 0]
+    return dr
 
 
-# --- the trapezoidal rule --------------------------------------------------------------------------
+# --- the trapezoid rule --------------------------------------------------------------------------
+
+
+def _along_shape(ndim, axis):
+    """The shape that lays a 1-D array along `axis` of an array of `ndim` axes."""
+    return tuple(-1 if i == axis % ndim else 1 for i in range(ndim))
+
+
+def _pad_widths(ndim, axis):
+    """`np.pad` widths adding one entry at each end of `axis`."""
+    return tuple((1, 1) if i == axis % ndim else (0, 0) for i in range(ndim))
+
+
+def _other_axes(ndim, axis):
+    return tuple(i for i in range(ndim) if i != axis % ndim)
+
+
+# The trapezoid helpers below are written in sourcegrad's differentiable subset: second
+# derivatives differentiate them again.
 
 
 def _along(v, y, axis):
     """A 1-D `v` shaped to broadcast along `axis` of `y` (anything else unchanged)."""
     if np.ndim(v) == 1 and np.ndim(y) > 1:
-        shape = [1] * np.ndim(y)
-        shape[axis] = -1
-        return np.reshape(v, shape)
+        return np.reshape(v, _along_shape(np.ndim(y), axis))
     return v
 
 
 def _halves(v, n, axis):
     """Along `axis`: (v[i-1] + v[i]) / 2 for i in 0..n-1, with v[-1] = v[n-1] = 0 (v has n - 1)."""
-    widths = [(1, 1) if i == axis else (0, 0) for i in range(np.ndim(v))]
-    padded = np.pad(v, widths)
+    padded = np.pad(v, _pad_widths(np.ndim(v), axis))
     return (np.take(padded, np.arange(n), axis) + np.take(padded, np.arange(1, n + 1), axis)) / 2
 
 
@@ -281,16 +358,14 @@ def trapezoid_x_grad(y, axis=-1):
     ax = axis % np.ndim(y)
     n = np.shape(y)[ax]
     mids = (np.take(y, np.arange(n - 1), ax) + np.take(y, np.arange(1, n), ax)) / 2
-    widths = [(1, 1) if i == ax else (0, 0) for i in range(np.ndim(y))]
-    return -np.diff(np.pad(mids, widths), axis=ax)
+    return -np.diff(np.pad(mids, _pad_widths(np.ndim(y), ax)), axis=ax)
 
 
 def trapezoid_x_adjoint(g, y, x, axis=-1):
     """The cotangent of the sample points `x` (1-D, or y's shape) in `np.trapezoid(y, x, axis)`."""
     full = np.expand_dims(g, axis) * trapezoid_x_grad(y, axis)
     if np.ndim(x) == 1 and np.ndim(y) > 1:
-        other = tuple(i for i in range(np.ndim(y)) if i != axis % np.ndim(y))
-        return np.sum(full, axis=other)
+        return np.sum(full, axis=_other_axes(np.ndim(y), axis))
     return unbroadcast(full, x)
 
 

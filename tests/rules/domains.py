@@ -75,6 +75,20 @@ def case(*args, **kwargs) -> Case:
     return Case(args, kwargs)
 
 
+def draw(spec, rng, bounds):
+    """A random value for one argument spec: `bounds` for an `A` without bounds of its own."""
+    if hasattr(spec, "sample"):  # a structured input (symmetric positive definite, NaNs, ...)
+        return spec.sample(rng)
+    if isinstance(spec, K):
+        return spec.value
+    if isinstance(spec, T):
+        return tuple(draw(s, rng, bounds) for s in spec.items)
+    low = bounds[0] if spec.low is None else spec.low
+    high = bounds[1] if spec.high is None else spec.high
+    value = rng.uniform(low, high, size=spec.shape)
+    return float(value) if spec.python else value
+
+
 def beyond_autograd(c: Case) -> Case:
     """The case `c`, not compared with autograd (whose rule cannot do it; finite differences can)."""
     return Case(c.args, c.kwargs, autograd=False)

@@ -1,7 +1,7 @@
 """Rows for the runtime helpers' rules (rules/runtime.py): generated code differentiated again."""
 
 import numpy as np
-from domains import A, F, K, case, row
+from domains import A, F, K, T, case, row
 
 from sourcegrad import runtime as sg
 
@@ -63,4 +63,35 @@ row(sg.copy,             case(A(3)), case(A(2, 3)), **NO_AUTOGRAD)
 row(sg.iterated,         case(A(3)), case(A(2, 3)), **NO_AUTOGRAD)
 row(sg.uniterated,       case(A(3), K(np.ones(3))), case(A(2, 3), K(np.ones((2, 3)))), **NO_AUTOGRAD)
 row(sg.iterated_tangent, case(A(3), K(np.ones(3))), case(A(2, 3), K(np.ones((2, 3)))), **NO_AUTOGRAD)
+# fmt: on
+
+# fmt: off
+# transposes in runtime/arrays.py, with rules of their own (rules/runtime_second_order.py) for second derivatives
+IDX22 = K(np.array([[0, 1], [3, 3]]))
+row(sg.untake,            case(A(3), A(5), K(np.array([0, 2, 2]))), case(A(3, 2, 2), A(3, 4), IDX22, K(1)), **NO_AUTOGRAD)
+row(sg.untake_along_axis, case(A(3, 3), A(3, 4), K(np.array([[0, 0, 3], [1, 2, 1], [3, 3, 3]])), K(1)),
+                          case(A(3), A(3, 4), K(np.array([0, 5, 5])), K(None)), **NO_AUTOGRAD)
+row(sg.unsort,            case(A(5), A(5)), case(A(3, 4), A(3, 4), K(0)), case(A(12), A(3, 4), K(None)), **NO_AUTOGRAD)
+row(sg.undiagonal,        case(A(3), A(3, 3)), case(A(3), A(3, 4), K(1)), case(A(4, 2), A(2, 3, 4), K(0), K(0), K(1)), **NO_AUTOGRAD)
+row(sg.undiag,            case(A(3, 3), A(3)), case(A(4, 4), A(3), K(1)), case(A(3), A(3, 3)), case(A(2), A(3, 4), K(-1)),
+                          **NO_AUTOGRAD)
+row(sg.unconcatenate,     case(A(6, 3), K((np.ones((2, 3)), np.ones((4, 3))))),
+                          case(A(2, 6), K((np.ones((2, 3)), np.ones((2, 1)), np.ones((2, 2)))), K(1)), **NO_AUTOGRAD)
+row(sg.unjoin,            case(A(5), K((np.ones(3), np.ones(2))), K(0), K(np.atleast_1d)),
+                          case(A(3, 3), K((np.ones(3), np.ones((2, 3)))), K(0), K(np.atleast_2d)), **NO_AUTOGRAD)
+row(sg.unrepeat,          case(A(6), A(3), K(2)), case(A(2, 6), A(2, 3), K(2), K(1)), case(A(4, 3), A(2, 3), K(np.array([1, 3])), K(0)),
+                          **NO_AUTOGRAD)
+row(sg.unarray,           case(A(3), A(3)), case(A(3), K((1.0, 2.0, 3.0))), case(A(2, 2), K((np.ones(2), np.ones(2)))), **NO_AUTOGRAD)
+row(sg.unpad,             case(A(5), A(3), K(1)), case(A(4, 6), A(2, 3), K(((1, 1), (2, 1))), K("reflect")), case(A(7), A(3), K(2), K("wrap")),
+                          case(A(4, 5), A(2, 3), K(1), K("edge")), case(A(6, 7), A(2, 3), K(2), K("symmetric")), **NO_AUTOGRAD)
+# fmt: on
+
+# fmt: off
+SELECT = K([np.array([[True, False, True], [False, False, True]]), np.array([[False, True, False], [True, True, False]])])
+row(sg.unselect,   case(A(2, 3), SELECT, K((np.ones((2, 3)), np.ones(3)))), case(A(2, 3), SELECT, K(np.ones(())), K(-1)),
+                   case(A(2, 3), SELECT, K(np.ones((2, 3))), K(1)), **NO_AUTOGRAD)
+row(sg.kron_vjp,   case(A(6), A(2), A(3), K(0)), case(A(6), A(2), A(3), K(1)), case(A(4, 6), A(2, 3), A(2, 2), K(0)),
+                   case(A(4, 6), A(2, 3), A(2, 2), K(1)), **NO_AUTOGRAD)
+row(sg.einsum_vjp, case(A(2, 4), K("ij,jk->ik"), T(A(2, 3), A(3, 4)), K(0)), case(A(2, 4), K("ij,jk->ik"), T(A(2, 3), A(3, 4)), K(1)),
+                   case(A(3), K("ii->i"), T(A(3, 3)), K(0)), case(F, K("i,i,i->"), T(A(3), A(3), A(3)), K(2)), **NO_AUTOGRAD)
 # fmt: on

@@ -1,7 +1,7 @@
 """Rows for `scipy.special` (rules/scipy_special.py), present when SciPy is importable."""
 
 import numpy as np
-from domains import ARRAY_REDUCTION, BINARY, UNARY, A, K, beyond_autograd, case, row
+from domains import ARRAY_REDUCTION, BINARY, UNARY, A, K, case, row
 
 try:
     from scipy import special

@@ -7,6 +7,8 @@ import numpy as np
 from domains import UNARY, A, F, K, beyond_autograd, case, row
 from domains_stats import Nan
 
+from sourcegrad.runtime.signal import bin_sum
+
 XP = np.array([-1.5, -0.5, 0.2, 1.0, 1.8])  # increasing sample points
 
 
@@ -53,4 +55,10 @@ row(np.nan_to_num, *UNARY, case(Nan((6,))), case(Nan((2, 3)), nan=2.0), autograd
 row(np.unwrap, case(A(6)), case(A(2, 5), axis=0), case(A(2, 5), period=4.0), case(A(6), discont=4.0),
     domain=(-6.0, 6.0), autograd=False)
 row(np.real_if_close, *UNARY, autograd=False)
+# fmt: on
+
+# fmt: off
+# runtime helpers of the rules above that have rules of their own (rules/runtime_second_order.py)
+row(bin_sum, case(A(5), K(np.array([0, 2, 2, 1, 0])), K(3)), case(A(2, 3), K(np.array([[0, 3, 3], [1, 1, 0]])), K(5)),
+    autograd=False)
 # fmt: on

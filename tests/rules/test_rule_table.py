@@ -29,7 +29,7 @@ import domains_runtime  # noqa: F401 - rows for the runtime helpers' rules
 import domains_scipy  # noqa: F401 - rows for scipy.special, when SciPy is importable
 import domains_signal  # noqa: F401 - rows for NumPy's sequence functions
 import domains_stats  # noqa: F401 - rows for NumPy's statistics
-from domains import DOMAINS, K, T
+from domains import DOMAINS, K, draw
 
 EPS = 1e-6
 PACKAGE = Path(sourcegrad.rules.__file__).parent
@@ -98,19 +98,6 @@ def reads(stmt: ast.stmt) -> set[str]:
 
 
 # --- inputs ---
-def draw(spec, rng, bounds):
-    if hasattr(spec, "sample"):  # a structured input (symmetric positive definite, ...)
-        return spec.sample(rng)
-    if isinstance(spec, K):
-        return spec.value
-    if isinstance(spec, T):
-        return tuple(draw(s, rng, bounds) for s in spec.items)
-    low = bounds[0] if spec.low is None else spec.low
-    high = bounds[1] if spec.high is None else spec.high
-    value = rng.uniform(low, high, size=spec.shape)
-    return float(value) if spec.python else value
-
-
 def direction(value, rng):
     if isinstance(value, (tuple, list)):
         return type(value)(direction(v, rng) for v in value) if type(value) in (tuple, list) \

@@ -1,0 +1,291 @@
+"""Rules for the runtime helpers that adjoint and tangent templates call, so that second
+derivatives (`sg.hessian`, `sg.hvp`, grad of grad) can differentiate generated gradients again.
+
+Most helpers are transposes of linear maps (`untake` is the transpose of `np.take`): their rules
+are the map and the transpose again, and their other operands give only shapes (`d[x] = 0.0`).
+Helpers written in sourcegrad's differentiable subset (the quantiles, norms, covariances,
+`runtime/stats.py`, `linalg.py`, `signal.py`) need no rule: their source is differentiated.
+What they compute from ranks and indices alone is declared non-differentiable here.
+"""
+
+import numpy as np
+
+from sourcegrad import runtime as sg
+from sourcegrad.rules.table import adjoint, d, nondifferentiable, tangent
+from sourcegrad.runtime import linalg, signal, stats
+from sourcegrad.runtime.signal import bin_sum
+
+# --- the transposes' transposes, and their tangents, where a rule needs more than one call ---
+# (plain Python in the differentiable subset, like the helpers in runtime/)
+
+
+def _is_zero(x) -> bool:
+    return x is None or (type(x) in (float, int) and x == 0)
+
+
+def rejoin(parts, xs, axis, promote):
+    """The transpose of `sg.unjoin`: the parts, each in the shape `promote` gives its operand,
+    joined along `axis` (what `np.hstack`/`vstack`/`dstack`/`column_stack` do)."""
+    return np.concatenate([np.reshape(p, np.shape(promote(x))) for p, x in zip(parts, xs)], axis)
+
+
+def reselect(h, g, condlist, choice, i=None):
+    """The transpose of `sg.unselect(g, condlist, choice, i)` in `g`: each choice's cotangent in
+    `h` (a sequence of them when `i` is None) placed where that choice was picked."""
+    picked = np.select(condlist, list(range(len(condlist))), -1)
+    if i is not None:
+        return np.where(picked == i, h, 0.0) * np.ones(np.shape(g))
+    out = np.zeros(np.shape(g))
+    for k in range(len(choice)):
+        out = out + np.where(picked == k, h[k], 0.0)
+    return out
+
+
+def kron_vjp_transpose(h, g, a, b, i, wrt):
+    """The cotangent from `h` of `sg.kron_vjp(g, a, b, i)` (bilinear in g and the other operand)
+    in g (wrt 0), a (1) or b (2)."""
+    if wrt == 0:
+        if i == 0:
+            return np.kron(h, b)
+        return np.kron(a, h)
+    if wrt == 2 and i == 0:
+        return sg.kron_vjp(g, h, b, 1)
+    if wrt == 1 and i == 1:
+        return sg.kron_vjp(g, a, h, 0)
+    if wrt == 1:
+        return np.zeros(np.shape(a))
+    return np.zeros(np.shape(b))
+
+
+def kron_vjp_tangent(dg, da, db, g, a, b, i):
+    """The tangent of `sg.kron_vjp(g, a, b, i)`."""
+    out = 0.0
+    if not _is_zero(dg):
+        out = out + sg.kron_vjp(dg, a, b, i)
+    if i == 0 and not _is_zero(db):
+        out = out + sg.kron_vjp(g, a, db, 0)
+    if i == 1 and not _is_zero(da):
+        out = out + sg.kron_vjp(g, da, b, 1)
+    return out
+
+
+def _replaced(operands, j, value):
+    return [value if k == j else o for k, o in enumerate(operands)]
+
+
+def einsum_vjp_g(h, subscripts, operands, i, optimize=False):
+    """The transpose of `sg.einsum_vjp(g, subscripts, operands, i)` in `g`: the contraction with
+    operand `i` replaced by `h`."""
+    ops = [o for o in _replaced(operands, i, h) if o is not None]
+    n = len(ops)  # one call per count, without `*` (not in the subset), for third derivatives
+    if n == 1:
+        return np.einsum(subscripts, ops[0], optimize=optimize)
+    if n == 2:
+        return np.einsum(subscripts, ops[0], ops[1], optimize=optimize)
+    if n == 3:
+        return np.einsum(subscripts, ops[0], ops[1], ops[2], optimize=optimize)
+    if n == 4:
+        return np.einsum(subscripts, ops[0], ops[1], ops[2], ops[3], optimize=optimize)
+    if n == 5:
+        return np.einsum(subscripts, ops[0], ops[1], ops[2], ops[3], ops[4], optimize=optimize)
+    return np.einsum(subscripts, ops[0], ops[1], ops[2], ops[3], ops[4], ops[5], optimize=optimize)
+
+
+def einsum_vjp_operands(h, g, subscripts, operands, i, optimize=False):
+    """The cotangents from `h` of `sg.einsum_vjp(g, subscripts, operands, i)` in the other
+    operands, a list with one per operand (zero for operand i, which gives only a shape)."""
+    with_h = _replaced(operands, i, h)
+    return [
+        _operand_cotangent(g, subscripts, with_h, i, j, o, optimize) for j, o in enumerate(operands)
+    ]
+
+
+def _operand_cotangent(g, subscripts, with_h, i, j, o, optimize):
+    if o is None:
+        return None
+    if j == i:
+        return np.zeros(np.shape(o))
+    return sg.einsum_vjp(g, subscripts, with_h, j, optimize)
+
+
+def einsum_vjp_tangent(dg, doperands, g, subscripts, operands, i, optimize=False):
+    """The tangent of `sg.einsum_vjp(g, subscripts, operands, i)`: multilinear in g and the
+    operands other than i."""
+    out = 0.0
+    if not _is_zero(dg):
+        out = out + sg.einsum_vjp(dg, subscripts, operands, i, optimize)
+    if _is_zero(doperands):
+        return out
+    for j in range(len(operands)):
+        if j != i and operands[j] is not None and not _is_zero(doperands[j]):
+            out = out + sg.einsum_vjp(
+                g, subscripts, _replaced(operands, j, doperands[j]), i, optimize
+            )
+    return out
+
+
+# fmt: off
+
+# --- ranks and indices: piecewise constant in their arguments ---
+nondifferentiable(stats.quantile_ranks, sg.median_weights)
+
+# --- checks that raise where a derivative is not defined, and return nothing ---
+nondifferentiable(linalg.check_qr, linalg.check_complete_qr, linalg.check_unused, linalg.check_reduced,
+                  linalg.check_vector_ord, linalg.check_matrix_ord, signal.check_interp)
+
+
+# --- linear helpers: the map and its transpose; the operand x gives only a shape ---
+@adjoint(sg.untake)                     # the transpose of np.take
+def _(y, g, x, indices, axis=None):
+    d[g] = np.take(d[y], indices, axis)
+    d[x] = 0.0
+
+
+@tangent(sg.untake)
+def _(y, g, x, indices, axis=None):
+    d[y] = sg.untake(d[g], x, indices, axis)
+
+
+@adjoint(sg.untake_along_axis)          # the transpose of np.take_along_axis
+def _(y, g, x, indices, axis):
+    d[g] = sg.unbroadcast(np.take_along_axis(d[y], indices, axis), g)
+    d[x] = 0.0
+
+
+@tangent(sg.untake_along_axis)
+def _(y, g, x, indices, axis):
+    d[y] = sg.untake_along_axis(d[g], x, indices, axis)
+
+
+@adjoint(sg.unsort)                     # the transpose of the sort's permutation; x gives only the order
+def _(y, g, x, axis=-1):
+    d[g] = np.take_along_axis(d[y], np.argsort(x, axis=axis), axis)
+    d[x] = 0.0
+
+
+@tangent(sg.unsort)
+def _(y, g, x, axis=-1):
+    d[y] = sg.unsort(d[g], x, axis)
+
+
+@adjoint(sg.undiagonal)                 # the transpose of np.diagonal
+def _(y, g, x, offset=0, axis1=0, axis2=1):
+    d[g] = np.diagonal(d[y], offset, axis1, axis2)
+    d[x] = 0.0
+
+
+@tangent(sg.undiagonal)
+def _(y, g, x, offset=0, axis1=0, axis2=1):
+    d[y] = sg.undiagonal(d[g], x, offset, axis1, axis2)
+
+
+@adjoint(sg.undiag)                     # the transpose of np.diag (either way round)
+def _(y, g, x, k=0):
+    d[g] = np.diag(d[y], k)
+    d[x] = 0.0
+
+
+@tangent(sg.undiag)
+def _(y, g, x, k=0):
+    d[y] = sg.undiag(d[g], x, k)
+
+
+@adjoint(sg.unconcatenate)              # y: a tuple of parts
+def _(y, g, xs, axis=0):
+    d[g] = np.concatenate(d[y], axis)
+    d[xs] = 0.0
+
+
+@tangent(sg.unconcatenate)
+def _(y, g, xs, axis=0):
+    d[y] = sg.unconcatenate(d[g], xs, axis)
+
+
+@adjoint(sg.unjoin)                     # y: a tuple of parts
+def _(y, g, xs, axis, promote):
+    d[g] = rejoin(d[y], xs, axis, promote)
+    d[xs] = 0.0
+
+
+@tangent(sg.unjoin)
+def _(y, g, xs, axis, promote):
+    d[y] = sg.unjoin(d[g], xs, axis, promote)
+
+
+@adjoint(sg.unrepeat)                   # the transpose of np.repeat
+def _(y, g, x, repeats, axis=None):
+    d[g] = np.repeat(d[y], repeats, axis)
+    d[x] = 0.0
+
+
+@tangent(sg.unrepeat)
+def _(y, g, x, repeats, axis=None):
+    d[y] = sg.unrepeat(d[g], x, repeats, axis)
+
+
+@adjoint(sg.unarray)                    # y: x's structure (nested lists or tuples), g: the array
+def _(y, g, x):
+    d[g] = np.reshape(np.array(d[y], dtype=float), np.shape(g))
+    d[x] = 0.0
+
+
+@tangent(sg.unarray)
+def _(y, g, x):
+    d[y] = sg.unarray(d[g], x)
+
+
+@adjoint(sg.unselect)                   # choice: the choicelist (i None) or one choice; they give shapes only
+def _(y, g, condlist, choice, i=None):
+    d[g] = reselect(d[y], g, condlist, choice, i)
+    d[choice] = 0.0
+
+
+@tangent(sg.unselect)
+def _(y, g, condlist, choice, i=None):
+    d[y] = sg.unselect(d[g], condlist, choice, i)
+
+
+@adjoint(sg.kron_vjp)                   # bilinear in g and the operand other than i
+def _(y, g, a, b, i):
+    d[g] = kron_vjp_transpose(d[y], g, a, b, i, 0)
+    d[a] = kron_vjp_transpose(d[y], g, a, b, i, 1)
+    d[b] = kron_vjp_transpose(d[y], g, a, b, i, 2)
+
+
+@tangent(sg.kron_vjp)
+def _(y, g, a, b, i):
+    d[y] = kron_vjp_tangent(d[g], d[a], d[b], g, a, b, i)
+
+
+@adjoint(sg.einsum_vjp)                 # multilinear in g and the operands other than i
+def _(y, g, subscripts, operands, i, optimize=False):
+    d[g] = einsum_vjp_g(d[y], subscripts, operands, i, optimize)
+    d[operands] = einsum_vjp_operands(d[y], g, subscripts, operands, i, optimize)
+
+
+@tangent(sg.einsum_vjp)
+def _(y, g, subscripts, operands, i, optimize=False):
+    d[y] = einsum_vjp_tangent(d[g], d[operands], g, subscripts, operands, i, optimize)
+
+
+@adjoint(sg.unpad)                      # the transpose of np.pad in a linear mode
+def _(y, g, x, pad_width, mode="constant"):
+    d[g] = np.pad(d[y], pad_width, mode)
+    d[x] = 0.0
+
+
+@tangent(sg.unpad)
+def _(y, g, x, pad_width, mode="constant"):
+    d[y] = sg.unpad(d[g], x, pad_width, mode)
+
+
+@adjoint(bin_sum)                       # y[k] = sum of v where bins == k; bins: integers, v's shape
+def _(y, v, bins, n):
+    d[v] = np.take(d[y], bins)
+
+
+@tangent(bin_sum)
+def _(y, v, bins, n):
+    d[y] = bin_sum(d[v], bins, n)
+
+# fmt: on
