@@ -92,18 +92,19 @@ def _(y, a, v, mode="valid"):
 
 
 # --- interpolation and differences ---
-@adjoint(np.interp)                     # period=None; the sample points xp increasing
+@adjoint(np.interp)                     # xp increasing (any order with a period, which ignores left and right)
 def _(y, x, xp, fp, left=None, right=None, period=None):
     d[x] = sg.interp_adjoint(d[y], x, xp, fp, left, right, period, "x")
     d[xp] = sg.interp_adjoint(d[y], x, xp, fp, left, right, period, "xp")
     d[fp] = sg.interp_adjoint(d[y], x, xp, fp, left, right, period, "fp")
     d[left] = sg.interp_adjoint(d[y], x, xp, fp, left, right, period, "left")
     d[right] = sg.interp_adjoint(d[y], x, xp, fp, left, right, period, "right")
+    d[period] = sg.interp_adjoint(d[y], x, xp, fp, left, right, period, "period")
 
 
 @tangent(np.interp)
 def _(y, x, xp, fp, left=None, right=None, period=None):
-    d[y] = sg.interp_tangent(d[x], d[xp], d[fp], d[left], d[right], x, xp, fp, left, right, period)
+    d[y] = sg.interp_tangent(d[x], d[xp], d[fp], d[left], d[right], x, xp, fp, left, right, period, d[period])
 
 
 @adjoint(np.ediff1d)                    # x flattened; to_end and to_begin joined on

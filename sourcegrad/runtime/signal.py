@@ -58,9 +58,9 @@ def correlate_adjoint(g, a, v, mode="valid", i=0):
 
 
 def check_interp(period):
-    """Raise for a periodic np.interp, whose derivative is not defined here."""
-    if period is not None:
-        raise ValueError("the derivative of np.interp is defined here for period=None only")
+    """Raise for np.interp's period 0, which NumPy refuses too."""
+    if period is not None and period == 0:
+        raise ValueError("period must be a non-zero value")
 
 
 def bin_sum(v, bins, n):
@@ -74,8 +74,7 @@ def bin_sum(v, bins, n):
 # derivatives differentiate them again.
 
 
-def _interp_plan(x, xp, fp, period):
-    check_interp(period)
+def _interp_plan(x, xp, fp):
     x, xp, fp = np.asarray(x, dtype=float), np.asarray(xp, dtype=float), np.asarray(fp, dtype=float)
     j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, np.size(xp) - 2)
     width = xp[j + 1] - xp[j]
@@ -85,10 +84,10 @@ def _interp_plan(x, xp, fp, period):
     return x, xp, j, t, slope, inside
 
 
-def interp_adjoint(g, x, xp, fp, left=None, right=None, period=None, wrt="x"):
+def _linear_adjoint(g, x, xp, fp, left=None, right=None, wrt="x"):
     """The cotangent of `wrt` ('x', 'xp', 'fp', 'left' or 'right') in
     `np.interp(x, xp, fp, left, right)`: piecewise linear, constant outside [xp[0], xp[-1]]."""
-    x_, xp_, j, t, slope, inside = _interp_plan(x, xp, fp, period)
+    x_, xp_, j, t, slope, inside = _interp_plan(x, xp, fp)
     g = np.broadcast_to(g, np.shape(x_))
     below, above = x_ < xp_[0], x_ > xp_[-1]
     if wrt == "x":
@@ -110,9 +109,9 @@ def interp_adjoint(g, x, xp, fp, left=None, right=None, period=None, wrt="x"):
     return np.reshape(out, np.shape(fp))
 
 
-def interp_tangent(dx, dxp, dfp, dleft, dright, x, xp, fp, left=None, right=None, period=None):
+def _linear_tangent(dx, dxp, dfp, dleft, dright, x, xp, fp, left=None, right=None):
     """The tangent of `np.interp(x, xp, fp, left, right)` (any tangent may be zero)."""
-    x_, xp_, j, t, slope, inside = _interp_plan(x, xp, fp, period)
+    x_, xp_, j, t, slope, inside = _interp_plan(x, xp, fp)
     out = np.zeros(np.shape(x_))
     if not _is_zero(dx):
         out = out + dx * slope * inside
@@ -134,6 +133,70 @@ def interp_tangent(dx, dxp, dfp, dleft, dright, x, xp, fp, left=None, right=None
     if np.ndim(x) == 0:
         return out[()]
     return out
+
+
+# With a period, NumPy reduces x and xp modulo |period|, sorts xp (and fp with it), and pads both
+# ends by one point from the other end, a period away; `left` and `right` are ignored. Reducing
+# modulo p is `v - p * floor(v / p)`: slope 1 in v and -floor(v / p) in p (between jumps).
+
+
+def _periodic(x, xp, fp, period):
+    """(x modulo |period|, the padded sorted xp, their fp, the sort order, its inverse,
+    floor(x / |period|), floor(xp / |period|), sign of period)."""
+    check_interp(period)
+    p = np.abs(period)
+    x, xp, fp = np.asarray(x, dtype=float), np.asarray(xp, dtype=float), np.asarray(fp, dtype=float)
+    kx, kxp = np.floor(x / p), np.floor(xp / p)
+    xpn = xp - p * kxp
+    order = np.argsort(xpn)
+    xs, fs = np.take(xpn, order), np.take(fp, order)
+    xpad = np.concatenate((xs[-1:] - p, xs, xs[:1] + p))
+    fpad = np.concatenate((fs[-1:], fs, fs[:1]))
+    return x - p * kx, xpad, fpad, order, np.argsort(order), kx, kxp, np.sign(period)
+
+
+def _unpad(h, back):
+    """The cotangent of the unsorted points (or values) from that of the padded sorted ones `h`."""
+    n = np.size(h) - 2
+    ends = np.arange(n)
+    inner = np.take(h, np.arange(1, n + 1)) + h[0] * (ends == n - 1) + h[-1] * (ends == 0)
+    return np.take(inner, back)
+
+
+def interp_adjoint(g, x, xp, fp, left=None, right=None, period=None, wrt="x"):
+    """The cotangent of `wrt` ('x', 'xp', 'fp', 'left', 'right' or 'period') in
+    `np.interp(x, xp, fp, left, right, period)`."""
+    if period is None:
+        if wrt == "period":
+            return 0.0
+        return _linear_adjoint(g, x, xp, fp, left, right, wrt)
+    if wrt in ("left", "right"):  # ignored with a period
+        return 0.0
+    xn, xpad, fpad, _, back, kx, kxp, sign = _periodic(x, xp, fp, period)
+    if wrt == "x":
+        return np.reshape(_linear_adjoint(g, xn, xpad, fpad, None, None, "x"), np.shape(x))
+    if wrt == "fp":
+        return _unpad(_linear_adjoint(g, xn, xpad, fpad, None, None, "fp"), back)
+    h = _linear_adjoint(g, xn, xpad, fpad, None, None, "xp")
+    if wrt == "xp":
+        return _unpad(h, back)
+    gx = _linear_adjoint(g, xn, xpad, fpad, None, None, "x")
+    return (np.sum(gx * -kx) + np.sum(_unpad(h, back) * -kxp) - h[0] + h[-1]) * sign
+
+
+def interp_tangent(dx, dxp, dfp, dleft, dright, x, xp, fp, left=None, right=None, period=None,
+                   dperiod=0.0):
+    """The tangent of `np.interp(x, xp, fp, left, right, period)` (any tangent may be zero)."""
+    if period is None:
+        return _linear_tangent(dx, dxp, dfp, dleft, dright, x, xp, fp, left, right)
+    xn, xpad, fpad, order, _, kx, kxp, sign = _periodic(x, xp, fp, period)
+    dp = 0.0 if _is_zero(dperiod) else dperiod * sign
+    dxn = np.zeros(np.shape(xn)) + dx - dp * kx
+    dxs = np.take(np.zeros(np.shape(kxp)) + dxp - dp * kxp, order)
+    dxpad = np.concatenate((dxs[-1:] - dp, dxs, dxs[:1] + dp))
+    dfs = np.take(np.zeros(np.shape(kxp)) + dfp, order)
+    dfpad = np.concatenate((dfs[-1:], dfs, dfs[:1]))
+    return _linear_tangent(dxn, dxpad, dfpad, 0.0, 0.0, xn, xpad, fpad)
 
 
 # --- differences and powers --------------------------------------------------------------------

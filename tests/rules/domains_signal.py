@@ -44,7 +44,11 @@ row([np.convolve, np.correlate], case(A(5), A(3)), case(A(3), A(5)), case(A(4), 
 row(np.interp, case(A(6), K(XP), A(5)), case(A(2, 3), Increasing(5), A(5)), case(A(6, low=-3.0, high=3.0), Increasing(4), A(4), A(), A()),
     case(A(7, low=-3.0, high=3.0), K(XP), A(5)), case(A(7, low=-3.0, high=3.0), K(XP), A(5), A(), A()),
     case(F, K(XP), A(5)), case(A(4, low=-3.0, high=3.0), K(XP), A(5), left=0.5, right=-1.0),
-    beyond_autograd(case(A(4), K(XP), K(np.arange(5.0)))), autograd=False)
+    beyond_autograd(case(A(4), K(XP), K(np.arange(5.0)))),
+    case(A(6, low=-6.0, high=6.0), A(5), A(5), K(None), K(None), A(low=4.0, high=5.0)),
+    case(A(2, 3, low=-6.0, high=6.0), Increasing(5), A(5), period=4.5), case(F, A(4), A(4), period=-3.5),
+    case(A(5, low=-6.0, high=6.0), A(4), A(4), A(), A(), A(low=-5.0, high=-4.0)),
+    case(A(3), K(XP), A(5), period=2.5), autograd=False)
 row(np.ediff1d, case(A(5)), case(A(2, 3)), case(A(4), A(2), A()), case(A(4), to_begin=1.0),
     case(A(4), K(None), A(3)), case(A(3), F), autograd=False)
 row(np.frexp, *UNARY, autograd=False)
