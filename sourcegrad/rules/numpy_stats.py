@@ -139,15 +139,17 @@ def _(y, x, kth, axis=-1, kind="introselect"):
 
 
 # --- covariance, correlation, integration ---
-@adjoint(np.cov)                        # no weights; y adds variables
-def _(c, m, y=None, rowvar=True, bias=False, ddof=None):
-    d[m] = sg.cov_adjoint(d[c], m, y, rowvar, bias, ddof, 0)
-    d[y] = sg.cov_adjoint(d[c], m, y, rowvar, bias, ddof, 1)
+@adjoint(np.cov)                        # y adds variables; fweights (integers) and aweights weigh observations
+def _(c, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, dtype=None):
+    d[m] = sg.cov_adjoint(d[c], m, y, rowvar, bias, ddof, 0, fweights, aweights)
+    d[y] = sg.cov_adjoint(d[c], m, y, rowvar, bias, ddof, 1, fweights, aweights)
+    d[aweights] = sg.cov_adjoint(d[c], m, y, rowvar, bias, ddof, 2, fweights, aweights)
+    d[fweights] = sg.cov_adjoint(d[c], m, y, rowvar, bias, ddof, 3, fweights, aweights)
 
 
 @tangent(np.cov)
-def _(c, m, y=None, rowvar=True, bias=False, ddof=None):
-    d[c] = sg.cov_tangent(d[m], d[y], m, y, rowvar, bias, ddof)
+def _(c, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, dtype=None):
+    d[c] = sg.cov_tangent(d[m], d[y], m, y, rowvar, bias, ddof, fweights, aweights, d[aweights], d[fweights])
 
 
 @adjoint(np.corrcoef)

@@ -131,7 +131,8 @@ nondifferentiable(stats.quantile_ranks, sg.median_weights)
 
 # --- checks that raise where a derivative is not defined, and return nothing ---
 nondifferentiable(linalg.check_qr, linalg.check_complete_qr, linalg.check_unused, linalg.check_reduced,
-                  linalg.check_vector_ord, linalg.check_matrix_ord, signal.check_interp)
+                  linalg.check_vector_ord, linalg.check_matrix_ord, signal.check_interp,
+                  stats.check_frequency_weights)
 
 
 # --- linear helpers: the map and its transpose; the operand x gives only a shape ---

@@ -218,6 +218,14 @@ def _variables(v, rowvar, first):
     return np.shape(np.atleast_2d(v))[1 if _transposed(v, rowvar, first) else 0]
 
 
+def check_frequency_weights():
+    """Raise: np.cov's fweights are integer counts (NumPy refuses others), with no derivative."""
+    raise ValueError(
+        "np.cov's fweights are integer counts: they have no derivative; pass real-valued weights "
+        "as aweights, or compute fweights from values that are not differentiated"
+    )
+
+
 def _divisor_offset(bias, ddof):
     return ddof if ddof is not None else (0 if bias else 1)
 
@@ -234,13 +242,45 @@ def _rows(v, rowvar, first):
     return r
 
 
-def _centered(m, y, rowvar, bias, ddof):
-    """cov's observations, one row per variable, centred; and the divisor."""
+def _stacked(m, y, rowvar):
+    """cov's observations, one row per variable: m's rows, then y's."""
     xs = _rows(m, rowvar, True)
     if y is not None:
         xs = np.concatenate((xs, _rows(y, rowvar, False)))
-    k = np.shape(xs)[1] - _divisor_offset(bias, ddof)
-    return xs - np.mean(xs, axis=1, keepdims=True), k
+    return xs
+
+
+def _weights(xs, fweights, aweights):
+    """The weight of each observation (column of `xs`): fweights times aweights, ones without."""
+    w = np.ones(np.shape(xs)[1])
+    if fweights is not None:
+        w = w * np.asarray(fweights, dtype=float)
+    if aweights is not None:
+        w = w * aweights
+    return w
+
+
+def _divisor(xs, w, bias, ddof, fweights, aweights):
+    """cov's divisor, as NumPy reads the weights: the count (or weight sum) less ddof, or
+    sum(w) - ddof * sum(w * aweights) / sum(w) with analytic weights."""
+    offset = _divisor_offset(bias, ddof)
+    if fweights is None and aweights is None:
+        return np.shape(xs)[1] - offset
+    total = np.sum(w)
+    if offset == 0:
+        return total
+    if aweights is None:
+        return total - offset
+    return total - offset * np.sum(w * aweights) / total
+
+
+def _centered(m, y, rowvar, bias, ddof, fweights=None, aweights=None):
+    """cov's observations, one row per variable, centred on their weighted means; the weights
+    per observation; and the divisor."""
+    xs = _stacked(m, y, rowvar)
+    w = _weights(xs, fweights, aweights)
+    k = _divisor(xs, w, bias, ddof, fweights, aweights)
+    return xs - np.sum(xs * w, axis=1, keepdims=True) / np.sum(w), w, k
 
 
 def _back_to(gx, m, y, rowvar, i):
@@ -257,25 +297,52 @@ def _back_to(gx, m, y, rowvar, i):
     return np.reshape(part, np.shape(y))
 
 
-def cov_adjoint(g, m, y, rowvar, bias, ddof, i):
-    """The cotangent of `m` (i = 0) or `y` (i = 1) in `c = np.cov(m, y, rowvar, bias, ddof)`."""
-    xc, k = _centered(m, y, rowvar, bias, ddof)
+def _divisor_slope(w, f, bias, ddof, aweights):
+    """d divisor / d aweights per observation, for the weights w = f * aweights."""
+    offset = _divisor_offset(bias, ddof)
+    if offset == 0:
+        return f
+    total = np.sum(w)
+    return f - offset * (2 * w / total - np.sum(w * aweights) * f / (total * total))
+
+
+def cov_adjoint(g, m, y, rowvar, bias, ddof, i, fweights=None, aweights=None):
+    """The cotangent of `m` (i = 0), `y` (i = 1) or `aweights` (i = 2) in
+    `c = np.cov(m, y, rowvar, bias, ddof, fweights, aweights)` (i = 3, fweights, raises), which is
+    `xc diag(w) xc^T / k` for the weighted-centred observations xc (since xc w = 0, moving the
+    means changes nothing to first order)."""
+    if i == 3:  # fweights
+        check_frequency_weights()
+    xc, w, k = _centered(m, y, rowvar, bias, ddof, fweights, aweights)
     n = np.shape(xc)[0]
     gm = np.reshape(g, (n, n))
-    return _back_to((gm + np.transpose(gm)) @ xc / k, m, y, rowvar, i)
+    if i < 2:
+        return _back_to((gm + np.transpose(gm)) @ (xc * w) / k, m, y, rowvar, i)
+    c = xc @ np.transpose(xc * w) / k
+    per = np.sum(xc * (gm @ xc), axis=0)  # xc_j^T g xc_j for each observation j
+    f = _weights(xc, fweights, None)  # d w / d aweights
+    return (per * f - np.sum(gm * c) * _divisor_slope(w, f, bias, ddof, aweights)) / k
 
 
-def cov_tangent(dm, dy, m, y=None, rowvar=True, bias=False, ddof=None):
-    """The tangent of `c = np.cov(m, y, rowvar, bias, ddof)`."""
-    xc, k = _centered(m, y, rowvar, bias, ddof)
+def cov_tangent(dm, dy, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None,
+                aweights=None, daweights=0.0, dfweights=0.0):
+    """The tangent of `c = np.cov(m, y, rowvar, bias, ddof, fweights, aweights)`."""
+    if not _is_zero(dfweights):
+        check_frequency_weights()
+    xc, w, k = _centered(m, y, rowvar, bias, ddof, fweights, aweights)
     if _is_zero(dm):
         dm = np.zeros(np.shape(m))
     if y is None:
         dy = None
     elif _is_zero(dy):
         dy = np.zeros(np.shape(y))
-    dx, _ = _centered(dm, dy, rowvar, True, 0)
-    dc = (dx @ np.transpose(xc) + xc @ np.transpose(dx)) / k
+    dx = _stacked(dm, dy, rowvar)
+    dc = (dx @ np.transpose(xc * w) + (xc * w) @ np.transpose(dx)) / k
+    if aweights is not None and not _is_zero(daweights):
+        f = _weights(xc, fweights, None)  # d w / d aweights
+        slope = _divisor_slope(w, f, bias, ddof, aweights)
+        c = xc @ np.transpose(xc * w) / k
+        dc = dc + (xc * (f * daweights)) @ np.transpose(xc) / k - c * np.sum(slope * daweights) / k
     if np.shape(dc) == (1, 1):
         return dc[0, 0]
     return dc

@@ -33,6 +33,7 @@ NAN_REDUCTION = [case(Nan((5,))), case(Nan((3, 4))), case(Nan((3, 4)), axis=0), 
                  case(Nan((2, 3, 4)), axis=(0, 2))]
 Q = ((-2.0, 2.0), (0.05, 0.95))
 P = ((-2.0, 2.0), (5.0, 95.0))
+FW = np.array([1, 3, 2, 1, 4])  # np.cov's frequency weights, one per observation
 
 # fmt: off
 row([np.nanvar, np.nanstd], *ARRAY_REDUCTION, *NAN_REDUCTION, case(Nan((3, 4)), axis=1, ddof=1),
@@ -56,7 +57,13 @@ row([np.percentile, np.nanpercentile], case(A(5), A()), case(A(3, 4), A(2), axis
 row(np.partition, case(A(5), K(2)), case(A(3, 4), K(1)), case(A(3, 4), K((0, 2)), axis=0), case(A(3, 4), K(3), axis=None),
     autograd=False)
 row(np.cov, case(A(3, 5)), case(A(5)), case(A(5, 3), rowvar=False), case(A(2, 5), A(5)), case(A(3, 5), bias=True),
-    case(A(3, 5), ddof=2), case(A(4, 2), A(4, 3), rowvar=False), case(A(1, 4), rowvar=False, bias=True), autograd=False)
+    case(A(3, 5), ddof=2), case(A(4, 2), A(4, 3), rowvar=False), case(A(1, 4), rowvar=False, bias=True),
+    case(A(3, 5), fweights=FW), case(A(2, 5), K(None), K(True), K(False), K(None), K(FW), A(5, low=0.5, high=2.0)),
+    case(A(2, 5), A(5), K(True), K(True), K(None), K(None), A(5, low=0.5, high=2.0)),
+    case(A(5, 2), K(None), K(False), K(False), K(2), K(FW), A(5, low=0.5, high=2.0)),
+    case(A(5), K(None), K(True), K(False), K(0), K(None), A(5, low=0.5, high=2.0)),
+    case(A(3, 5), fweights=FW, bias=True), case(A(3, 5), fweights=FW, ddof=0),
+    case(A(3, 5), aweights=np.array([0.5, 1.0, 2.0, 0.0, 1.5]), ddof=2), autograd=False)
 row(np.corrcoef, case(A(3, 5)), case(A(5), A(5)), case(A(5, 3), rowvar=False), case(A(2, 5), A(5)), autograd=False)
 row(np.trapezoid, case(A(5)), case(A(3, 4)), case(A(3, 4), axis=0), case(A(5), A(5)), case(A(3, 4), A(4)),
     case(A(3, 4), A(3), axis=0), case(A(3, 4), A(3, 4), axis=-1), case(A(5), K(None), A()),

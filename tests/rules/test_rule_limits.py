@@ -86,3 +86,15 @@ def test_einsum_beyond_six_operands_raises_in_both_modes():
         sg.grad(seven_operand_einsum)(x)
     with pytest.raises(ValueError, match="up to six operands"):
         sg.jvp(seven_operand_einsum, (x,), (np.ones_like(x),))
+
+
+def cov_with_frequencies(w):
+    return np.sum(np.cov(TALL.T, fweights=w))
+
+
+def test_cov_frequency_weights_raise_in_both_modes():
+    w = np.array([1.0, 2.0, 1.0, 3.0])
+    with pytest.raises(ValueError, match="fweights are integer counts"):
+        sg.grad(cov_with_frequencies)(w)
+    with pytest.raises(ValueError, match="fweights are integer counts"):
+        sg.jvp(cov_with_frequencies, (w,), (np.ones_like(w),))
