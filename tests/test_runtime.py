@@ -100,6 +100,8 @@ def test_exports_exactly_the_documented_names():
             "cov_adjoint",
             "cov_tangent",
             "ediff1d_tangent",
+            "gradient_adjoint",
+            "gradient_tangent",
             "insert_tangent",
             "interp_adjoint",
             "interp_tangent",

@@ -107,6 +107,20 @@ def _(y, x, xp, fp, left=None, right=None, period=None):
     d[y] = sg.interp_tangent(d[x], d[xp], d[fp], d[left], d[right], x, xp, fp, left, right, period, d[period])
 
 
+@adjoint(np.gradient)                   # spacing: none, one number, or one per axis (numbers or coordinates; three at most)
+def _(y, f, h1=None, h2=None, h3=None, more=None, axis=None, edge_order=1):
+    d[f] = sg.gradient_adjoint(d[y], f, (h1, h2, h3, more), axis, edge_order)
+    d[h1] = sg.gradient_adjoint(d[y], f, (h1, h2, h3, more), axis, edge_order, 0)
+    d[h2] = sg.gradient_adjoint(d[y], f, (h1, h2, h3, more), axis, edge_order, 1)
+    d[h3] = sg.gradient_adjoint(d[y], f, (h1, h2, h3, more), axis, edge_order, 2)
+    d[more] = sg.gradient_adjoint(d[y], f, (h1, h2, h3, more), axis, edge_order, 3)
+
+
+@tangent(np.gradient)
+def _(y, f, h1=None, h2=None, h3=None, more=None, axis=None, edge_order=1):
+    d[y] = sg.gradient_tangent(d[f], (d[h1], d[h2], d[h3]), f, (h1, h2, h3, more), axis, edge_order)
+
+
 @adjoint(np.ediff1d)                    # x flattened; to_end and to_begin joined on
 def _(y, x, to_end=None, to_begin=None):
     d[x] = sg.unediff1d(d[y], x, to_end, to_begin, 0)

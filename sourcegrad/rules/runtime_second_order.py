@@ -12,7 +12,7 @@ import numpy as np
 
 from sourcegrad import runtime as sg
 from sourcegrad.rules.table import adjoint, d, nondifferentiable, tangent
-from sourcegrad.runtime import linalg, signal, stats
+from sourcegrad.runtime import differences, linalg, signal, stats
 from sourcegrad.runtime.signal import bin_sum
 
 # --- the transposes' transposes, and their tangents, where a rule needs more than one call ---
@@ -132,6 +132,7 @@ nondifferentiable(stats.quantile_ranks, sg.median_weights)
 # --- checks that raise where a derivative is not defined, and return nothing ---
 nondifferentiable(linalg.check_qr, linalg.check_complete_qr, linalg.check_unused, linalg.check_reduced,
                   linalg.check_vector_ord, linalg.check_matrix_ord, signal.check_interp,
+                  differences.check_gradient,
                   stats.check_frequency_weights)
 
 

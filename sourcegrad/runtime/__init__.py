@@ -38,6 +38,7 @@ from sourcegrad.runtime.broadcast import (
 )
 from sourcegrad.runtime.checks import NonFiniteGradient, check_finite
 from sourcegrad.runtime.dicts import copy, has_key, iterated, iterated_tangent, keys, uniterated
+from sourcegrad.runtime.differences import gradient_adjoint, gradient_tangent
 from sourcegrad.runtime.dispatch import call
 from sourcegrad.runtime.inplace import clear, clear_written, setitem, update, written
 from sourcegrad.runtime.linalg import (
@@ -146,6 +147,8 @@ __all__ = [
     "eigvalsh_adjoint",
     "einsum_jvp",
     "einsum_vjp",
+    "gradient_adjoint",
+    "gradient_tangent",
     "has_key",
     "insert_tangent",
     "interp_adjoint",

@@ -49,6 +49,11 @@ row(np.interp, case(A(6), K(XP), A(5)), case(A(2, 3), Increasing(5), A(5)), case
     case(A(2, 3, low=-6.0, high=6.0), Increasing(5), A(5), period=4.5), case(F, A(4), A(4), period=-3.5),
     case(A(5, low=-6.0, high=6.0), A(4), A(4), A(), A(), A(low=-5.0, high=-4.0)),
     case(A(3), K(XP), A(5), period=2.5), autograd=False)
+row(np.gradient, case(A(5)), case(A(6), F), case(A(6), K(0.5), edge_order=2), case(A(3), edge_order=2), case(A(3, 4)),
+    case(A(3, 4), axis=1), case(A(3, 4), axis=0, edge_order=2), case(A(3, 4), F, F), case(A(5), Increasing(5)),
+    case(A(4, 5), Increasing(4), Increasing(5), edge_order=2), case(A(2, 3, 4), K(1.0), Increasing(3), F),
+    case(A(2, 3, 4), axis=(0, 2)), case(A(3, 5), Increasing(5), axis=-1), case(A(3, 4), F, axis=(1, 0)),
+    case(A(3, 4), K(np.array([0.0, 0.5, 1.5])), F), autograd=False)
 row(np.ediff1d, case(A(5)), case(A(2, 3)), case(A(4), A(2), A()), case(A(4), to_begin=1.0),
     case(A(4), K(None), A(3)), case(A(3), F), autograd=False)
 row(np.frexp, *UNARY, autograd=False)

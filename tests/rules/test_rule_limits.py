@@ -98,3 +98,16 @@ def test_cov_frequency_weights_raise_in_both_modes():
         sg.grad(cov_with_frequencies)(w)
     with pytest.raises(ValueError, match="fweights are integer counts"):
         sg.jvp(cov_with_frequencies, (w,), (np.ones_like(w),))
+
+
+def gradient_with_four_spacings(x):
+    return np.sum(np.gradient(np.reshape(x, (3, 3, 3, 3)), 1.0, 2.0, 0.5, 2)[0])
+
+
+def test_gradient_beyond_three_spacing_arguments_raises_in_both_modes():
+    # the fourth spacing must not be read as `axis`
+    x = np.arange(81.0) ** 2
+    with pytest.raises(ValueError, match="up to three spacing arguments"):
+        sg.grad(gradient_with_four_spacings)(x)
+    with pytest.raises(ValueError, match="up to three spacing arguments"):
+        sg.jvp(gradient_with_four_spacings, (x,), (np.ones_like(x),))
