@@ -90,6 +90,8 @@ def test_exports_exactly_the_documented_names():
             # NumPy 2 names, statistics, shapes, sequences (runtime/linalg.py, stats.py, shapes.py, signal.py)
             "append_tangent",
             "as_columns",
+            "block_of",
+            "unblock",
             "broadcast_tangents",
             "cast_derivative",
             "cond_grad",

@@ -48,6 +48,16 @@ linear(np.dsplit,      lambda g, x, indices_or_sections: np.concatenate(g, 2))
 linear(np.column_stack, lambda g, xs: sg.unjoin(g, xs, 1, sg.as_columns))
 
 
+@adjoint(np.block)                      # nested lists of blocks; the cotangent is cut back into them
+def _(y, arrays):
+    d[arrays] = sg.unblock(d[y], arrays)
+
+
+@tangent(np.block)
+def _(y, arrays):
+    d[y] = sg.block_of(d[arrays], arrays)
+
+
 @adjoint(np.append)                     # axis None: both flattened
 def _(y, x, values, axis=None):
     d[x] = sg.unappend(d[y], x, values, axis, 0)

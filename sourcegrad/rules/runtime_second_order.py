@@ -214,6 +214,28 @@ def _(y, g, xs, axis, promote):
     d[y] = sg.unjoin(d[g], xs, axis, promote)
 
 
+@adjoint(sg.unblock)                    # y: the blocks, nested as arrays; the transpose joins them again
+def _(y, g, arrays):
+    d[g] = sg.block_of(d[y], arrays)
+    d[arrays] = 0.0
+
+
+@tangent(sg.unblock)
+def _(y, g, arrays):
+    d[y] = sg.unblock(d[g], arrays)
+
+
+@adjoint(sg.block_of)                   # h: parts nested as arrays
+def _(y, h, arrays):
+    d[h] = sg.unblock(d[y], arrays)
+    d[arrays] = 0.0
+
+
+@tangent(sg.block_of)
+def _(y, h, arrays):
+    d[y] = sg.block_of(d[h], arrays)
+
+
 @adjoint(sg.unrepeat)                   # the transpose of np.repeat
 def _(y, g, x, repeats, axis=None):
     d[g] = np.repeat(d[y], repeats, axis)

@@ -5,6 +5,7 @@
     undelete(g, x, obj, axis), unresize(g, x), unchoose(g, a, choices, mode)
     unmeshgrid(g, x, i, indexing), meshgrid_tangent(tangents, y, indexing)
     broadcast_tangents(y, *tangents), rollaxis_destination(ndim, axis, start), as_columns(x)
+    unblock(g, arrays), block_of(h, arrays)
 
 Tangent helpers take a tangent of `0.0` for an operand that has none (a symbolic zero), so the
 forward rule of a function of several arrays can be one call. A leaf of the package.
@@ -152,3 +153,58 @@ def meshgrid_tangent(tangents, y, indexing="xy"):
 def broadcast_tangents(y, *tangents):
     """The tangent of `y = np.broadcast_arrays(*xs)`: each tangent broadcast like its array."""
     return tuple(np.broadcast_to(t, np.shape(v)) for t, v in zip(tangents, y))
+
+
+# --- np.block: nested lists of blocks; the innermost lists join along the last axis, the next
+# ones along the one before, and so on; every block first gets leading axes of length one up to
+# the result's rank (at least the lists' depth).
+
+
+def _first_block(arrays):
+    while isinstance(arrays, list):
+        arrays = arrays[0]
+    return arrays
+
+
+def _depth(arrays) -> int:
+    return 1 + _depth(arrays[0]) if isinstance(arrays, list) else 0
+
+
+def _rank(arrays) -> int:
+    """The rank of `np.block(arrays)`."""
+    if not isinstance(arrays, list):
+        return np.ndim(arrays)
+    return max([_depth(arrays)] + [_rank(a) for a in arrays])
+
+
+def _promoted(block, ndim) -> tuple:
+    return (1,) * (ndim - np.ndim(block)) + np.shape(block)
+
+
+def _cut(g, arrays, axis, ndim):
+    if not isinstance(arrays, list):
+        return np.reshape(g, np.shape(arrays))
+    sizes = [_promoted(_first_block(a), ndim)[axis] for a in arrays]
+    parts = np.split(g, np.cumsum(sizes)[:-1], axis)
+    return [_cut(p, a, axis + 1, ndim) for p, a in zip(parts, arrays)]
+
+
+def unblock(g, arrays):
+    """The cotangent of `np.block(arrays)`: `g` cut into the blocks, nested as `arrays` are, each
+    in its block's shape."""
+    ndim = _rank(arrays)
+    return _cut(np.asarray(g), arrays, ndim - _depth(arrays), ndim)
+
+
+def _laid(h, arrays, ndim):
+    if not isinstance(arrays, list):
+        return np.reshape(_full(h, arrays), _promoted(arrays, ndim))
+    zero = type(h) in (int, float) and h == 0
+    return [_laid(h if zero else h[i], a, ndim) for i, a in enumerate(arrays)]
+
+
+def block_of(h, arrays):
+    """The transpose of `unblock`: the parts `h` (nested as `arrays`, as lists or tuples; `0.0`
+    for a part without one) joined as `np.block(arrays)` joins the blocks. Also the tangent of
+    `np.block`."""
+    return np.block(_laid(h, arrays, _rank(arrays)))

@@ -1,7 +1,7 @@
 """Where each registered rule is tested: one row per primal, with its input cases and domain.
 
 A case lists the primal's arguments: `A(2, 3)` is a random float64 array of that shape drawn from
-the row's domain, `A()` a 0-d array, `F` a Python float, `T(...)` a tuple of such inputs, and
+the row's domain, `A()` a 0-d array, `F` a Python float, `T(...)` a tuple of such inputs, `L(...)` a list of them, and
 `K(value)` a constant (an argument the derivative does not flow into: an index, an axis, a mask).
 Keyword arguments are constants. A row's domain is `(low, high)` for every input, or one
 `(low, high)` per positional argument. `tests/rules/test_rule_table.py` fails for a registered
@@ -46,6 +46,10 @@ class T:
         object.__setattr__(self, "items", items)
 
 
+class L(T):
+    """A list of random inputs (np.block's nested lists, where NumPy refuses tuples)."""
+
+
 @dataclass(frozen=True)
 class K:
     """A constant argument."""
@@ -64,7 +68,7 @@ class Case:
             if isinstance(a, A):
                 return "F" if a.python else f"A{a.shape}"
             if isinstance(a, T):
-                return "T(" + ",".join(map(show, a.items)) + ")"
+                return type(a).__name__ + "(" + ",".join(map(show, a.items)) + ")"
             return repr(a.value)
 
         parts = [show(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
@@ -82,7 +86,8 @@ def draw(spec, rng, bounds):
     if isinstance(spec, K):
         return spec.value
     if isinstance(spec, T):
-        return tuple(draw(s, rng, bounds) for s in spec.items)
+        items = tuple(draw(s, rng, bounds) for s in spec.items)
+        return list(items) if isinstance(spec, L) else items
     low = bounds[0] if spec.low is None else spec.low
     high = bounds[1] if spec.high is None else spec.high
     value = rng.uniform(low, high, size=spec.shape)
@@ -383,6 +388,9 @@ row([np.hsplit, np.vsplit], case(A(4, 4), K(2)), case(A(4, 6), K([1, 3])), autog
 row(np.hsplit, case(A(6), K(3)), autograd=False)
 row(np.dsplit, case(A(2, 3, 4), K(2)), case(A(2, 3, 4), K([1])), autograd=False)
 row(np.column_stack, case(T(A(3), A(3, 2))), case(T(A(3), A(3))), autograd=False)
+row(np.block, case(L(A(2, 2), A(2, 3))), case(L(L(A(2, 2), A(2, 3)), L(A(1, 5)))), case(L(L(A(3), A(2)), L(A(5)))),
+    case(L(A(3), F)), case(L(L(A(2, 1, 2), A(2, 1, 3)))), case(L(L(L(A(2), A(2))), L(L(A(4))))),
+    case(L(L(A(2, 3, 2), A(2, 3, 1)), L(A(2, 1, 3)))), autograd=False)
 row(np.append, case(A(3), A(2)), case(A(2, 3), A(2, 2), axis=1), case(A(2, 3), A(2, 3)), case(A(2, 3), F),
     case(A(3), K(np.array([1.0, 2.0]))), autograd=False)
 row(np.insert, case(A(5), K(1), F), case(A(5), K([0, 2, 2]), A(3)), case(A(3, 4), K(1), A(4), axis=0),

@@ -1,7 +1,7 @@
 """Rows for the runtime helpers' rules (rules/runtime.py): generated code differentiated again."""
 
 import numpy as np
-from domains import A, F, K, T, case, row
+from domains import A, F, K, L, T, case, row
 
 from sourcegrad import runtime as sg
 
@@ -88,6 +88,11 @@ row(sg.unpad,             case(A(5), A(3), K(1)), case(A(4, 6), A(2, 3), K(((1, 
 
 # fmt: off
 SELECT = K([np.array([[True, False, True], [False, False, True]]), np.array([[False, True, False], [True, True, False]])])
+BLOCKS = [[np.ones((2, 2)), np.ones((2, 3))], [np.ones(5)]]
+row(sg.unblock, case(A(2, 5), K([np.ones((2, 2)), np.ones((2, 3))])), case(A(4), K([np.ones(3), 1.0])),
+    autograd=False)  # the test compares one level of lists; np.block's rows cover nested ones
+row(sg.block_of, case(L(L(A(2, 2), A(2, 3)), L(A(5))), K(BLOCKS)), case(L(A(3), F), K([np.ones(3), 1.0])),
+    autograd=False)
 row(sg.unselect,   case(A(2, 3), SELECT, K((np.ones((2, 3)), np.ones(3)))), case(A(2, 3), SELECT, K(np.ones(())), K(-1)),
                    case(A(2, 3), SELECT, K(np.ones((2, 3))), K(1)), **NO_AUTOGRAD)
 row(sg.kron_vjp,   case(A(6), A(2), A(3), K(0)), case(A(6), A(2), A(3), K(1)), case(A(4, 6), A(2, 3), A(2, 2), K(0)),

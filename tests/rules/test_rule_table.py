@@ -111,7 +111,9 @@ def axpy(a, v, x, scale=1.0):
     """`(x + a * v) * scale` for values and tuples of values."""
     if isinstance(x, (tuple, list)):
         items = [axpy(a, vi, xi, scale) for vi, xi in zip(v, x)]
-        return type(x)._make(items) if hasattr(type(x), "_make") else tuple(items)  # keep namedtuples
+        if hasattr(type(x), "_make"):  # keep namedtuples
+            return type(x)._make(items)
+        return items if isinstance(x, list) else tuple(items)
     return (np.asarray(x) + a * np.asarray(v)) * scale if scale != 1.0 else x + a * v
 
 

@@ -43,7 +43,7 @@ import domains_runtime  # noqa: F401 - rows for the runtime helpers' rules
 import domains_scipy  # noqa: F401 - rows for scipy.special, when SciPy is importable
 import domains_signal  # noqa: F401 - rows for NumPy's sequence functions
 import domains_stats  # noqa: F401 - rows for NumPy's statistics
-from domains import DOMAINS, K, T, draw
+from domains import DOMAINS, K, L, T, draw
 
 EPS = 1e-5  # central differences of the gradient: error ~ EPS**2 * |f''''|
 PACKAGE = Path(sourcegrad.rules.__file__).parent
@@ -210,6 +210,8 @@ class Program:
             items = [
                 self._unpack(s, v, f"{name}_{i}") for i, (s, v) in enumerate(zip(spec.items, value))
             ]
+            if isinstance(spec, L):
+                return "[" + ", ".join(items) + "]"
             return "(" + "".join(f"{item}, " for item in items) + ")"
         if hasattr(value, "_fields"):  # a namedtuple: its fields from z, the record built from them
             self.namespace[f"{name}_kind"] = type(value)
