@@ -90,6 +90,10 @@ def test_exports_exactly_the_documented_names():
             # NumPy 2 names, statistics, shapes, sequences (runtime/linalg.py, stats.py, shapes.py, signal.py)
             "append_tangent",
             "as_columns",
+            "piecewise_adjoint",
+            "piecewise_tangent",
+            "piecewise_values_adjoint",
+            "piecewise_values_tangent",
             "block_of",
             "unblock",
             "broadcast_tangents",

@@ -156,6 +156,17 @@ def _(y, condlist, choicelist, default=0):
     d[y] = np.select(condlist, d[choicelist], d[default])
 
 
+@adjoint(np.piecewise)                  # funclist: numbers, or functions of x[cond] (whose second derivatives raise)
+def _(y, x, condlist, funclist):
+    d[x] = sg.piecewise_adjoint(d[y], x, condlist, funclist)
+    d[funclist] = sg.piecewise_values_adjoint(d[y], x, condlist, funclist)
+
+
+@tangent(np.piecewise)
+def _(y, x, condlist, funclist):
+    d[y] = sg.piecewise_tangent(d[x], x, condlist, funclist) + sg.piecewise_values_tangent(d[funclist], x, condlist, funclist)
+
+
 # --- products ---
 @adjoint(np.vdot)                       # sum(conj(a) * b), flattened; conj is a no-op for real a, b
 def _(z, a, b):

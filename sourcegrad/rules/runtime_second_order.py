@@ -12,7 +12,7 @@ import numpy as np
 
 from sourcegrad import runtime as sg
 from sourcegrad.rules.table import adjoint, d, nondifferentiable, tangent
-from sourcegrad.runtime import differences, linalg, signal, stats
+from sourcegrad.runtime import differences, linalg, shapes, signal, stats
 from sourcegrad.runtime.signal import bin_sum
 
 # --- the transposes' transposes, and their tangents, where a rule needs more than one call ---
@@ -127,7 +127,8 @@ def einsum_vjp_tangent(dg, doperands, g, subscripts, operands, i, optimize=False
 # fmt: off
 
 # --- ranks and indices: piecewise constant in their arguments ---
-nondifferentiable(stats.quantile_ranks, sg.median_weights)
+nondifferentiable(stats.quantile_ranks, sg.median_weights, shapes.piecewise_masks, shapes.is_function,
+                  shapes.piecewise_pullback, shapes.piecewise_pushforward)
 
 # --- checks that raise where a derivative is not defined, and return nothing ---
 nondifferentiable(linalg.check_qr, linalg.check_complete_qr, linalg.check_unused, linalg.check_reduced,
@@ -234,6 +235,28 @@ def _(y, h, arrays):
 @tangent(sg.block_of)
 def _(y, h, arrays):
     d[y] = sg.block_of(d[h], arrays)
+
+
+@adjoint(sg.piecewise_values_adjoint)   # linear in g; x, condlist and funclist give the masks only
+def _(y, g, x, condlist, funclist):
+    d[g] = sg.piecewise_values_tangent(d[y], x, condlist, funclist)
+    d[x] = 0.0
+
+
+@tangent(sg.piecewise_values_adjoint)
+def _(y, g, x, condlist, funclist):
+    d[y] = sg.piecewise_values_adjoint(d[g], x, condlist, funclist)
+
+
+@adjoint(sg.piecewise_values_tangent)   # linear in the values' tangents
+def _(y, dvalues, x, condlist, funclist):
+    d[dvalues] = sg.piecewise_values_adjoint(d[y], x, condlist, funclist)
+    d[x] = 0.0
+
+
+@tangent(sg.piecewise_values_tangent)
+def _(y, dvalues, x, condlist, funclist):
+    d[y] = sg.piecewise_values_tangent(d[dvalues], x, condlist, funclist)
 
 
 @adjoint(sg.unrepeat)                   # the transpose of np.repeat

@@ -391,6 +391,10 @@ row(np.column_stack, case(T(A(3), A(3, 2))), case(T(A(3), A(3))), autograd=False
 row(np.block, case(L(A(2, 2), A(2, 3))), case(L(L(A(2, 2), A(2, 3)), L(A(1, 5)))), case(L(L(A(3), A(2)), L(A(5)))),
     case(L(A(3), F)), case(L(L(A(2, 1, 2), A(2, 1, 3)))), case(L(L(L(A(2), A(2))), L(L(A(4))))),
     case(L(L(A(2, 3, 2), A(2, 3, 1)), L(A(2, 1, 3)))), autograd=False)
+PIECES = [np.array([True, True, False, False, True, False]), np.array([False, True, True, False, False, False])]
+row(np.piecewise, case(A(6), K(PIECES), L(F, F)), case(A(6), K(PIECES), L(F, F, F)), case(A(2, 3), K([MASK]), L(F, F)),
+    case(A(6), K(PIECES), K([1.0, -2.0, 0.5])), case(F, K([True, False]), L(F, F)), case(A(2, 3), K(BOOLS), T(F, F)),
+    autograd=False)  # functions in funclist: tests/rules/test_rule_limits.py
 row(np.append, case(A(3), A(2)), case(A(2, 3), A(2, 2), axis=1), case(A(2, 3), A(2, 3)), case(A(2, 3), F),
     case(A(3), K(np.array([1.0, 2.0]))), autograd=False)
 row(np.insert, case(A(5), K(1), F), case(A(5), K([0, 2, 2]), A(3)), case(A(3, 4), K(1), A(4), axis=0),

@@ -93,6 +93,12 @@ row(sg.unblock, case(A(2, 5), K([np.ones((2, 2)), np.ones((2, 3))])), case(A(4),
     autograd=False)  # the test compares one level of lists; np.block's rows cover nested ones
 row(sg.block_of, case(L(L(A(2, 2), A(2, 3)), L(A(5))), K(BLOCKS)), case(L(A(3), F), K([np.ones(3), 1.0])),
     autograd=False)
+CONDS = [np.array([True, True, False, False]), np.array([False, True, True, False])]
+row(sg.piecewise_values_adjoint, case(A(4), K(np.ones(4)), K(CONDS), K([1.0, np.sin, 2.0])),
+    case(A(2, 3), K(np.ones((2, 3))), K([np.array([[True, False, True], [False, False, True]])]), K((1.0, 2.0))),
+    autograd=False)
+row(sg.piecewise_values_tangent, case(L(F, F, F), K(np.ones(4)), K(CONDS), K([1.0, 0.5, 2.0])),
+    case(T(F, F), K(np.ones(4)), K(CONDS), K((1.0, 2.0))), autograd=False)
 row(sg.unselect,   case(A(2, 3), SELECT, K((np.ones((2, 3)), np.ones(3)))), case(A(2, 3), SELECT, K(np.ones(())), K(-1)),
                    case(A(2, 3), SELECT, K(np.ones((2, 3))), K(1)), **NO_AUTOGRAD)
 row(sg.kron_vjp,   case(A(6), A(2), A(3), K(0)), case(A(6), A(2), A(3), K(1)), case(A(4, 6), A(2, 3), A(2, 2), K(0)),

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import sourcegrad as sg
+from sourcegrad.errors import TransformError
 
 rng = np.random.default_rng(3)
 TALL = rng.normal(size=(4, 3))
@@ -111,3 +112,49 @@ def test_gradient_beyond_three_spacing_arguments_raises_in_both_modes():
         sg.grad(gradient_with_four_spacings)(x)
     with pytest.raises(ValueError, match="up to three spacing arguments"):
         sg.jvp(gradient_with_four_spacings, (x,), (np.ones_like(x),))
+
+
+# np.piecewise with functions in funclist: they are differentiated when they run (first order, both
+# modes); their second derivatives raise, naming the cause.
+def _cube(v):
+    return v * v * v
+
+
+def piecewise_with_functions(x):
+    y = np.piecewise(x, [x < -0.5, x > 0.3, x > 1.0], [_cube, np.sin, 1.5, np.exp])
+    return np.sum(y * y)
+
+
+def piecewise_with_arguments(x):
+    return np.sum(np.piecewise(x, [x < 0.0], [_scaled, 0.0], 2.0))
+
+
+def _scaled(v, k):
+    return v * k
+
+
+PIECEWISE_X = np.array([-1.2, -0.7, -0.1, 0.2, 0.6, 0.9, 1.4, 1.9])
+
+
+def _central_differences(f, x, eps=1e-6):
+    return np.array([(f(x + e) - f(x - e)) / (2 * eps) for e in np.eye(x.size) * eps])
+
+
+def test_piecewise_functions_are_differentiated_in_both_modes():
+    expected = _central_differences(piecewise_with_functions, PIECEWISE_X)
+    np.testing.assert_allclose(sg.grad(piecewise_with_functions)(PIECEWISE_X), expected, rtol=1e-6)
+    v = np.linspace(-1.0, 1.0, PIECEWISE_X.size)
+    _, tangent = sg.jvp(piecewise_with_functions, (PIECEWISE_X,), (v,))
+    np.testing.assert_allclose(tangent, expected @ v, rtol=1e-6)
+
+
+def test_second_derivatives_of_piecewise_functions_raise():
+    with pytest.raises(TransformError, match="resolved at run time"):
+        sg.hessian(piecewise_with_functions)(PIECEWISE_X)
+    with pytest.raises(TransformError, match="resolved at run time"):
+        sg.jacobian(sg.grad(piecewise_with_functions))(PIECEWISE_X)
+
+
+def test_piecewise_extra_arguments_for_the_functions_raise():
+    with pytest.raises(TransformError, match="too many arguments for the rule of numpy.piecewise"):
+        sg.grad(piecewise_with_arguments)(PIECEWISE_X)
