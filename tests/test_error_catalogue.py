@@ -366,6 +366,20 @@ TRANSFORM = [
         hint="pass 'y'",
     ),
     case(
+        "lambda-used-as-a-value",
+        sg.TransformError,
+        """
+        def f(x, a):
+            h = lambda v: a * v * v
+            return np.sum(np.piecewise(x, [x < 0], [h, 1.0]))
+
+        def run():
+            return sg.grad(f, wrt=1)(np.ones(2), 1.5)
+        """,
+        "h = lambda v: a * v * v",
+        hint="call it directly",
+    ),
+    case(
         "call-signature",
         sg.TransformError,
         with_g("""

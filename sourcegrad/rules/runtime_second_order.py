@@ -12,7 +12,7 @@ import numpy as np
 
 from sourcegrad import runtime as sg
 from sourcegrad.rules.table import adjoint, d, nondifferentiable, tangent
-from sourcegrad.runtime import differences, linalg, shapes, signal, stats
+from sourcegrad.runtime import differences, linalg, piecewise, signal, stats
 from sourcegrad.runtime.signal import bin_sum
 
 # --- the transposes' transposes, and their tangents, where a rule needs more than one call ---
@@ -127,8 +127,8 @@ def einsum_vjp_tangent(dg, doperands, g, subscripts, operands, i, optimize=False
 # fmt: off
 
 # --- ranks and indices: piecewise constant in their arguments ---
-nondifferentiable(stats.quantile_ranks, sg.median_weights, shapes.piecewise_masks, shapes.is_function,
-                  shapes.piecewise_pullback, shapes.piecewise_pushforward)
+nondifferentiable(stats.quantile_ranks, sg.median_weights, piecewise.piecewise_masks, piecewise.is_function,
+                  piecewise.piecewise_pullback, piecewise.piecewise_pushforward)
 
 # --- checks that raise where a derivative is not defined, and return nothing ---
 nondifferentiable(linalg.check_qr, linalg.check_complete_qr, linalg.check_unused, linalg.check_reduced,

@@ -69,6 +69,12 @@ from sourcegrad.runtime.linalg import (
     tensorinv_tangent,
     vector_norm_grad,
 )
+from sourcegrad.runtime.piecewise import (
+    piecewise_adjoint,
+    piecewise_tangent,
+    piecewise_values_adjoint,
+    piecewise_values_tangent,
+)
 from sourcegrad.runtime.shapes import (
     append_tangent,
     as_columns,
@@ -76,10 +82,6 @@ from sourcegrad.runtime.shapes import (
     broadcast_tangents,
     insert_tangent,
     meshgrid_tangent,
-    piecewise_adjoint,
-    piecewise_tangent,
-    piecewise_values_adjoint,
-    piecewise_values_tangent,
     reappend,
     reinsert,
     rollaxis_destination,

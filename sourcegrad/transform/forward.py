@@ -19,7 +19,6 @@ from typing import Any
 from sourcegrad import runtime
 from sourcegrad.analyse.facts import activity
 from sourcegrad.custom import Custom
-from sourcegrad.errors import NoRule, location_of
 from sourcegrad.frontend.resolve import MISSING
 from sourcegrad.normal import NormalForm
 from sourcegrad.normal.grammar import is_test
@@ -144,7 +143,7 @@ class ForwardTransform:
         if template is None and inspect.isfunction(fn):
             return self._user_call(stmt, target, value, fn)
         if template is None:
-            raise NoRule(fn, location_of(stmt, self.scope.filename))
+            raise primitives.no_rule(fn, value, stmt, self.scope)
         args, keywords = primitives.operands(value)
         site = templates.Site(stmt, target, args, keywords, self.scope.filename)
         binding = templates.bind(template, site)

@@ -12,7 +12,7 @@ import inspect
 import operator
 from typing import Any
 
-from sourcegrad.errors import TransformError, location_of
+from sourcegrad.errors import NoRule, SourcegradError, TransformError, location_of
 from sourcegrad.frontend.resolve import MISSING
 
 BINARY = {
@@ -38,6 +38,22 @@ def callee(value: ast.expr, scope) -> Any:
         case ast.Call(func=func):
             return scope.resolve(func)
     return MISSING
+
+
+def no_rule(fn: Any, value: ast.expr, stmt: ast.stmt, scope) -> SourcegradError:
+    """The error for an active assignment of `value` that no rule covers."""
+    where = location_of(stmt, scope.filename)
+    if isinstance(value, ast.Lambda):
+        # Local lambdas are inlined where they are called; one kept as a value (passed to a
+        # function, stored) would carry the variables it reads out of sight of the derivative.
+        return TransformError(
+            "a lambda that reads a differentiated variable is used as a value; sourcegrad "
+            "differentiates a local lambda only where it is called directly",
+            where,
+            hint="call it directly, or pass the variable it reads as an argument to a function "
+            "defined at module level",
+        )
+    return NoRule(fn, where)
 
 
 def operands(value: ast.expr) -> tuple[list[ast.expr], dict[str, ast.expr]]:

@@ -23,7 +23,7 @@ from typing import Any
 from sourcegrad import runtime
 from sourcegrad.analyse.facts import Activity, activity, read_names, same_shapes, walk_simple
 from sourcegrad.custom import Custom
-from sourcegrad.errors import NoRule, TransformError, location_of
+from sourcegrad.errors import TransformError, location_of
 from sourcegrad.frontend.resolve import MISSING
 from sourcegrad.normal import NormalForm
 from sourcegrad.normal.grammar import assigned_names, is_test
@@ -217,7 +217,7 @@ class ReverseTransform:
         if template is None and inspect.isfunction(fn):
             return self._user_call(stmt, target, value, fn)
         if template is None:
-            raise NoRule(fn, location_of(stmt, self.scope.filename))
+            raise primitives.no_rule(fn, value, stmt, self.scope)
         site = templates.Site(stmt, target, *primitives.operands(value), self.scope.filename)
         return templates.instantiate(
             template, site, adjoint=self.adjoint, active=self.active, spell=self.scope.spell,

@@ -129,6 +129,17 @@ def f(x, w):
     check_against_autograd(src, (rand(rng, (3,)), rand(rng, (3,))), wrt=(0, 1))
 
 
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_lambda_reading_a_differentiated_variable_passed_as_a_value_says_so(mode):
+    # Inlined where called, a local lambda kept as a value would hide what it reads from the
+    # derivative: a clear error at the lambda's line, not a derivative without that part.
+    src = "def f(x, a):\n    h = lambda v: a * v * v\n    return np.sum(np.piecewise(x, [x < 0], [h, 1.0]))\n"
+    f = sg.exec_source(src, {"np": np})["f"]
+    with pytest.raises(sg.TransformError, match="lambda that reads a differentiated variable") as err:
+        sg.autodiff(f, mode=mode, wrt=1)
+    assert err.value.location.lineno == 2
+
+
 def test_lambda_inside_test_function(rng):
     w = rand(rng, (3,))
     g = lambda t: np.sum(np.cos(t * w))
