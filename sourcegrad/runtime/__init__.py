@@ -111,7 +111,7 @@ from sourcegrad.runtime.stats import (
 )
 from sourcegrad.runtime.tape import Tape, depth, pop, push, truncate
 from sourcegrad.runtime.trees import attribute_tangent, unattribute
-from sourcegrad.runtime.zeros import add, seed_like, zeros_like
+from sourcegrad.runtime.zeros import add, seed_like, unseed, zeros_like
 
 __all__ = [
     "NonFiniteGradient",
@@ -218,6 +218,7 @@ __all__ = [
     "unreduce",
     "unrepeat",
     "unresize",
+    "unseed",
     "unselect",
     "unsort",
     "untake",

@@ -102,10 +102,17 @@ def add(a, b):
 
 
 def seed_like(seed, value):
-    """The output cotangent for a tuple, list or dict output: a scalar seed is repeated per leaf.
+    """The output cotangent for an output `value`: a scalar seed is spread over it.
 
-    With the default seed 1.0 the gradient is that of the sum of all outputs.
+    A cotangent has the structure and shape of its primal, and the adjoint rules rely on it (the
+    adjoint of `x[i]` reads `dy[i]`), so a scalar seed becomes an array of the output's shape and
+    is repeated per leaf of a tuple, list, dict or object output. With the default seed 1.0 the
+    gradient is that of the sum of all outputs. A seed that already has structure is returned.
     """
+    if type(value) is _ndarray:
+        if value.ndim and _is_scalar(seed):
+            return np.full(value.shape, seed, np.result_type(seed, _float_dtype(value.dtype)))
+        return seed
     if isinstance(value, (tuple, list)) and not isinstance(seed, (tuple, list)):
         return type(value)([seed_like(seed, v) for v in value]) if type(value) in (tuple, list) else \
             type(value)(*[seed_like(seed, v) for v in value])
@@ -116,6 +123,23 @@ def seed_like(seed, value):
     if trees.is_node(value) and not trees.is_node(seed):
         return trees.map_node(lambda v: seed_like(seed, v) if _has_cotangent(v) else None, value)
     return seed
+
+
+def unseed(g, seed):
+    """The adjoint of `seed_like` in its seed: the sum of `g` over what a scalar seed was spread to."""
+    if not _is_scalar(seed) or _is_scalar(g):
+        return g
+    if isinstance(g, np.ndarray):
+        return np.sum(g)
+    from sourcegrad.runtime import trees
+
+    leaves = g.values() if isinstance(g, dict) else g if isinstance(g, (tuple, list)) else (
+        [getattr(g, name) for name in trees.fields(g)] if trees.is_node(g) else [])
+    return sum((unseed(leaf, seed) for leaf in leaves if leaf is not None), 0.0)
+
+
+def _is_scalar(x) -> bool:
+    return type(x) in _PY_NUMBERS or isinstance(x, (complex, np.generic)) or (type(x) is _ndarray and x.ndim == 0)
 
 
 def _has_cotangent(x) -> bool:

@@ -21,7 +21,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sourcegrad import runtime
-from sourcegrad.analyse.facts import Activity, activity, read_names, same_shapes, walk_simple
+from sourcegrad.analyse.facts import (
+    Activity,
+    activity,
+    read_names,
+    same_shapes,
+    scalars,
+    walk_simple,
+)
 from sourcegrad.custom import Custom
 from sourcegrad.errors import NoRule, TransformError, location_of
 from sourcegrad.frontend.resolve import MISSING
@@ -45,6 +52,7 @@ class ReverseCode:
     adjoint_names: set[str]
     containers: set[str]  # adjoint variables that may hold tuples/lists: accumulate with sg.add
     bound_at_end: set[str]
+    scalar_output: bool  # the returned value is surely a number: a scalar seed needs no spreading
 
 
 @dataclass
@@ -124,6 +132,12 @@ class ReverseTransform:
             return set()
         template = table.lookup_adjoint(fn)
         return primitives.differentiated_operands(stmt.value, self.scope, template)
+
+    def _scalar_call(self, call: ast.Call) -> bool:
+        fn = self.scope.resolve(call.func)
+        if table.is_full_reduction(fn):
+            return len(call.args) == 1 and not call.keywords and not isinstance(call.args[0], ast.Starred)
+        return fn in (float, int, len) or getattr(fn, "__module__", None) == "math"
 
     def _shape_preserving(self, call: ast.Call) -> bool:
         fn = self.scope.resolve(call.func)
@@ -328,8 +342,10 @@ class ReverseTransform:
         make = lambda name: _assign(name, ast.Call(ast.Attribute(copy.deepcopy(self.sg), "Tape", ast.Load()), [], []), self.nf.fn)
         adjoint = [make(name) for name in sorted(self.adjoint_tapes)] + adjoint
         adjoint_names = (set(self.namer.adjoint_names().values()) | self.call_adjoints) - self.adjoint_tapes
+        scalar_output = isinstance(self.returned, ast.Name) and \
+            self.returned.id in scalars(self.nf.fn, self.nf.params, self._scalar_call)
         return ReverseCode(primal, adjoint, self.prebind, self.tape, self.seed, self.returned,
-                           adjoint_names, self.containers & adjoint_names, bound.definite)
+                           adjoint_names, self.containers & adjoint_names, bound.definite, scalar_output)
 
     def sweep(self, stmts: list[ast.stmt], bound: _Bound) -> tuple[list[ast.stmt], list[ast.stmt]]:
         primal: list[ast.stmt] = []
