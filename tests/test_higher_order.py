@@ -483,7 +483,7 @@ def test_grad_of_grad_of_indexing_code(name, rng):
     np.testing.assert_allclose(hvp, (hessian @ v.ravel()).reshape(shape), rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.parametrize("name", ["subscript_loop", "while_index"])
+@pytest.mark.parametrize("name", ["subscript_loop", "two_indices", "while_index"])
 def test_grad_of_grad_of_grad_of_indexing_code(name, rng):
     src, shape = INDEXED[name]
     f_np, f_ag = make(src)

@@ -40,6 +40,7 @@ def test_exports_exactly_the_documented_names():
             "unattribute",
             "seed_like",
             "unseed",
+            "whole",
             "pop",
             "unbroadcast",
             "unbroadcast_to",
@@ -365,3 +366,13 @@ def test_seed_like_spreads_a_scalar_seed_over_the_output():
     assert sg.unseed((np.ones(2), [3.0, {"k": np.ones(3)}]), 2.0) == 8.0
     g = np.arange(3.0)
     assert sg.unseed(g, g) is g
+
+def test_whole_gives_a_scalar_zero_the_structure_of_its_value():
+    x = (np.ones(2), {"k": np.ones(3), "j": 2.0})
+    g = sg.whole(0.0, x)
+    np.testing.assert_array_equal(g[0], np.zeros(2))
+    assert g[1]["j"] == 0.0 and g[1]["k"].shape == (3,)
+    partly = sg.whole((np.ones(2), {"k": 0.0, "j": 1.0}), x)  # what clear_written leaves
+    assert partly[1]["k"].shape == (3,) and partly[1]["j"] == 1.0
+    given = np.arange(3.0)
+    assert sg.whole(given, given) is given

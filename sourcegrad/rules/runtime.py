@@ -82,6 +82,17 @@ def _(y, g, seed):
     d[y] = sg.unseed(d[g], seed)
 
 
+@adjoint(sg.whole)  # the identity on values: 0.0 already stood for zeros of x's structure
+def _(y, g, x):
+    d[g] = d[y]
+    d[x] = 0.0
+
+
+@tangent(sg.whole)
+def _(y, g, x):
+    d[y] = sg.whole(d[g], y)
+
+
 @adjoint(sg.add)
 def _(z, a, b):
     d[a] = d[z]

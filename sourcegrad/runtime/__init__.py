@@ -111,7 +111,7 @@ from sourcegrad.runtime.stats import (
 )
 from sourcegrad.runtime.tape import Tape, depth, pop, push, truncate
 from sourcegrad.runtime.trees import attribute_tangent, unattribute
-from sourcegrad.runtime.zeros import add, seed_like, unseed, zeros_like
+from sourcegrad.runtime.zeros import add, seed_like, unseed, whole, zeros_like
 
 __all__ = [
     "NonFiniteGradient",
@@ -227,6 +227,7 @@ __all__ = [
     "update",
     "vander_derivative",
     "vector_norm_grad",
+    "whole",
     "written",
     "zeros_like",
 ]

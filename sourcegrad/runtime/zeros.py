@@ -101,6 +101,20 @@ def add(a, b):
     return a + b
 
 
+def whole(g, x):
+    """The cotangent `g` of `x` with `x`'s structure where `g` is the scalar zero standing for any
+    structure, wholly (`0.0`) or in entries (what `clear_written` leaves in a list or dict), so
+    that it can be taken apart (`g[0]`). Other values come back as they are."""
+    if _is_zero(g):
+        return zeros_like(x)
+    if isinstance(g, (tuple, list)) and isinstance(x, (tuple, list)) and len(g) == len(x):
+        parts = [whole(a, b) for a, b in zip(g, x)]
+        return type(g)._make(parts) if hasattr(type(g), "_make") else type(g)(parts)
+    if isinstance(g, dict) and isinstance(x, dict):
+        return type(g)((k, whole(v, x[k]) if k in x else v) for k, v in g.items())
+    return g
+
+
 def seed_like(seed, value):
     """The output cotangent for an output `value`: a scalar seed is spread over it.
 

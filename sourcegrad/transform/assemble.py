@@ -15,7 +15,7 @@ import ast
 import copy
 
 from sourcegrad.transform.accumulate import lower
-from sourcegrad.transform.reverse import OR_ZERO, ReverseCode
+from sourcegrad.transform.reverse import OR_ZERO, WHOLE, ReverseCode
 
 SWEEP_MARK = "--- adjoint sweep ---"
 
@@ -55,7 +55,7 @@ def _lowered(rc: ReverseCode, stmts: list[ast.stmt], sg: ast.expr, adjoint, para
         seed = ast.Call(ast.Attribute(copy.deepcopy(sg), "seed_like", ast.Load()), [_load(rc.seed), _load(rc.returned.id)], [])
         stmts = [ast.Assign([ast.Name(rc.seed, ast.Store())], seed, lineno=0, col_offset=0)] + stmts
     return lower(stmts, adjoints=rc.adjoint_names | {rc.seed}, containers=rc.containers, sg=sg,
-                 or_zero=OR_ZERO, seeds={rc.seed}, zero_like=zero_like)
+                 or_zero=OR_ZERO, whole=WHOLE, seeds={rc.seed}, zero_like=zero_like)
 
 
 def joint(rc: ReverseCode, fn: ast.FunctionDef, name: str, wrt: list[str], adjoint, sg: ast.expr,

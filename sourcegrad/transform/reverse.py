@@ -39,6 +39,9 @@ from sourcegrad.rules import table
 from sourcegrad.transform import economy, inplace, primitives, templates
 
 OR_ZERO = "__or_zero__"  # IR marker: OR_ZERO(dx, x) is dx, or zeros shaped like x where dx is zero
+# IR marker: WHOLE(dx, x) is dx with the structure of x, for an adjoint that is taken apart
+# (``dt[0]`` for ``t = (a, b)``) where it may hold the scalar zero 0.0 standing for any structure.
+WHOLE = "__whole__"
 
 
 @dataclass
@@ -72,6 +75,10 @@ def _assign(target: ast.expr | str, value: ast.expr, where: ast.AST) -> ast.stmt
 
 def _load(name: str) -> ast.Name:
     return ast.Name(name, ast.Load())
+
+
+def _whole(adjoint: str, name: str) -> ast.Call:
+    return ast.Call(_load(WHOLE), [_load(adjoint), _load(name)], [])
 
 
 class _Rename(ast.NodeTransformer):
@@ -207,14 +214,14 @@ class ReverseTransform:
             case ast.Dict(keys=keys, values=elts):
                 self.containers.add(self.adjoint(target))
                 return [
-                    self._acc(e.id, ast.Subscript(dtarget, k, ast.Load()), stmt)
+                    self._acc(e.id, ast.Subscript(_whole(dtarget.id, target), k, ast.Load()), stmt)
                     for k, e in zip(keys, elts)
                     if isinstance(e, ast.Name) and self.active(e.id)
                 ]
             case ast.Tuple(elts=elts) | ast.List(elts=elts):
                 self.containers.add(self.adjoint(target))
                 return [
-                    self._acc(e.id, ast.Subscript(dtarget, ast.Constant(i), ast.Load()), stmt)
+                    self._acc(e.id, ast.Subscript(_whole(dtarget.id, target), ast.Constant(i), ast.Load()), stmt)
                     for i, e in enumerate(elts)
                     if isinstance(e, ast.Name) and self.active(e.id)
                 ]
