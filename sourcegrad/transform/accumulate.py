@@ -11,9 +11,9 @@ certainly zero (Z), certainly holds a value (N) or may be either (M):
 - the first contribution to a Z adjoint assigns (``dx = e``), later ones add (``dx = dx + e``);
 - only an adjoint that is M somewhere (after a join of branches or loop iterations) is given a
   real zero where it becomes zero (``dx = 0.0``; ``sg.zeros_like(x)`` for a returned gradient);
-- an adjoint given the zero ``0.0`` may carry that scalar on (``dx = dz`` with dz M): where such
-  a value is returned as a parameter's gradient, or taken apart (WHOLE), it gets the primal's
-  structure;
+- an adjoint given the zero ``0.0`` may carry that scalar on (``dx = dz`` with dz M), or hold it in
+  entries (``sg.clear_written`` of a list or dict): where such a value is returned as a
+  parameter's gradient, or taken apart (WHOLE), it gets the primal's structure;
 - an adjoint that owns its buffer (a zero or a sum made here, never handed to anything else since)
   accumulates in place, ``dx += e``, as a person writes ``dW += h.T @ dz``; one that may alias
   another value (``dx = dz``, a helper's result) never does, so no write goes through an alias.
@@ -57,6 +57,12 @@ def _escapes(value: ast.expr, adjoints: set[str]) -> set[str]:
 
     visit(value, False)
     return out
+
+
+def _clears_entries(value: ast.expr) -> bool:
+    """Whether ``value`` clears written entries of a cotangent (``sg.clear_written``), which leaves
+    the scalar zero 0.0 in a list's or dict's entry: the entry's old structure is not known there."""
+    return any(isinstance(n, ast.Attribute) and n.attr == "clear_written" for n in ast.walk(value))
 
 
 @dataclass
@@ -116,7 +122,7 @@ class Lowering:
                     return []
                 self.need(reads, state)
                 self.disown(_escapes(value, self.adjoints), state)
-                scalar = any(self.maybe_scalar(r, state) for r in reads)
+                scalar = any(self.maybe_scalar(r, state) for r in reads) or _clears_entries(value)
                 for name in self.written(targets):
                     state[name] = N
                     state[("own", name)] = False
@@ -149,7 +155,7 @@ class Lowering:
         self.disown(_escapes(value, self.adjoints), state)
         value = self.fill(value, state)
         current, owned = state.get(name, Z), state.get(("own", name), False)
-        scalar_in = any(self.maybe_scalar(r, state) for r in reads)
+        scalar_in = any(self.maybe_scalar(r, state) for r in reads) or _clears_entries(value)
         state[("scalar", name)] = scalar_in and (current == Z or self.maybe_scalar(name, state))
         state[name] = N
         if current == Z and owned and name in self.materialise and name not in self.containers:
