@@ -52,7 +52,9 @@ def grad(f: Callable, wrt: int | str | Sequence[int | str] = 0, optimized: bool 
 
     ``wrt`` names the differentiated parameters by position or name; a sequence gives a tuple of
     gradients. The returned function takes ``f``'s arguments plus an optional trailing seed (the
-    output cotangent, default 1.0: for a non-scalar output this is the gradient of its sum).
+    output cotangent, default 1.0: for a non-scalar output this is the gradient of its sum, a
+    number seed standing for that number at every element of the output). A gradient is itself
+    such an output: ``grad(grad(f))(x)`` is the gradient of ``sum(grad(f)(x))``, i.e. ``H @ 1``.
     ``preserve_result=True`` returns ``(gradient, value)``. ``verbose=1`` prints the source
     (highlighted in a terminal); ``verbose=2`` first prints the normal form of ``f``.
     ``check_nan=True`` checks every gradient the backward pass computes and raises
@@ -111,13 +113,20 @@ def value_and_grad(f: Callable, wrt: int | str | Sequence[int | str] = 0, optimi
 
 
 def vjp(f: Callable, *args: Any) -> tuple[Any, Callable]:
-    """``(f(*args), pullback)``; ``pullback(seed)`` returns one cotangent per positional argument."""
+    """``(f(*args), pullback)``; ``pullback(seed)`` returns one cotangent per positional argument.
+    The seed has the structure and shape of ``f``'s output; a number stands for that number
+    everywhere (``pullback(1.0)`` gives the gradient of the sum of the output, as ``grad`` does)."""
     n = len(inspect.signature(f).parameters)
     inputs.check(f, args, range(n), "sg.vjp")
     fwd, bwd = split(f, tuple(range(n)))
     out, residuals = fwd(*args)
     single = n == 1
-    return out, (lambda seed: (bwd(residuals, seed),) if single else bwd(residuals, seed))
+
+    def pullback(seed):
+        seed = runtime.seed_like(seed, out)
+        return (bwd(residuals, seed),) if single else bwd(residuals, seed)
+
+    return out, pullback
 
 
 def hvp(f: Callable, wrt: int | str = 0, optimized: bool = True) -> Callable:

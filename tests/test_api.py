@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from helpers import (
     assert_grad_close,
+    check_against_autograd,
     check_grad,
     line_of,
     make,
@@ -64,6 +65,35 @@ def test_non_scalar_output_default_seed_is_sum(rng):
     x, W = rand(rng, (2, 3)), rand(rng, (3, 4))
     got = sg.grad(vector_out, wrt=(0, 1))(x, W)
     assert_grad_close(got, numeric_grad(vector_out, (x, W), (0, 1)), (x, W), (0, 1), vector_out)
+
+
+# Non-scalar outputs whose adjoint rules take the cotangent apart, transpose or reshape it: the
+# default seed 1.0 is spread over the output (sg.seed_like), so each rule sees a cotangent of its
+# value's shape. While the seed stayed a float these raised or gave a gradient of the wrong shape.
+NON_SCALAR = {
+    "transpose": "def f(X):\n    return X.T * 2.0\n",
+    "reshape": "def f(X):\n    return np.reshape(X, (3, 2)) * np.sin(np.reshape(X, (3, 2)))\n",
+    "stack": "def f(X):\n    return np.stack([X, X * X])\n",
+    "concatenate": "def f(X):\n    return np.concatenate([X, np.tanh(X)])\n",
+    "matmul": "def f(X):\n    return X @ X.T\n",
+    "cumsum": "def f(X):\n    return np.cumsum(X * X)\n",
+    "reversed_rows": "def f(X):\n    return X[::-1] * X[0]\n",
+    "tuple_of_arrays": "def f(X):\n    return (X * 2.0, np.sin(X) * X)\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(NON_SCALAR))
+def test_non_scalar_output_is_the_gradient_of_its_sum(name, rng):
+    x = rand(rng, (2, 3))
+    check_against_autograd(NON_SCALAR[name], (x,))
+    f_np = sg.exec_source(NON_SCALAR[name], {"np": np})["f"]
+    _, pullback = sg.vjp(f_np, x)
+    np.testing.assert_allclose(pullback(1.0)[0], sg.grad(f_np)(x), rtol=1e-12)
+
+
+def test_seed_is_spread_only_where_the_output_may_be_an_array():
+    assert "seed_like" in sg.source(sg.grad(vector_out))
+    assert "seed_like" not in sg.source(sg.grad(sqrt_sum))  # np.sum(...) is surely a number
 
 
 def test_explicit_seed(rng):

@@ -419,6 +419,79 @@ def test_grad_of_grad_of_a_vector_program_is_the_hessian_row_sum(rng):
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
 
 
+# A gradient is a vector-valued function: sg.grad of it is the gradient of its sum (the scalar seed
+# 1.0 spread over the output, as for any non-scalar output), i.e. H @ ones. Its backward pass takes
+# the seed apart (the adjoint of x[i] reads ddx[i]), which failed while the seed stayed a float.
+INDEXED = {
+    "subscript_loop": ("""
+def f(x):
+    s = 0.0
+    for i in range(3):
+        s = s + x[i] * x[i] * x[i]
+    return s
+""", (3,)),
+    "rows": ("""
+def f(X):
+    s = 0.0
+    for row in X:
+        s = s + np.sum(np.sin(row) * row * row)
+    return s
+""", (2, 3)),
+    "two_indices": ("""
+def f(X):
+    s = 0.0
+    for i in range(2):
+        for j in range(3):
+            s = s + X[i, j] ** 3 * X[0, j]
+    return s
+""", (2, 3)),
+    "slices": ("""
+def f(x):
+    return np.sum(x[1:] * x[:-1] ** 2) + x[0] ** 3
+""", (3,)),
+    "while_index": ("""
+def f(x):
+    s = 0.0
+    i = 0
+    while i < 3:
+        s = s + np.sin(x[i]) * x[i] * x[i]
+        i = i + 1
+    return s
+""", (3,)),
+}
+
+
+def _sum_of_grad(f_ag):
+    return lambda x: autograd.numpy.sum(autograd.grad(f_ag)(x))
+
+
+@pytest.mark.parametrize("name", sorted(INDEXED))
+def test_grad_of_grad_of_indexing_code(name, rng):
+    src, shape = INDEXED[name]
+    f_np, f_ag = make(src)
+    x = rng.uniform(0.3, 1.0, shape)
+    hessian = _quiet(autograd.hessian(f_ag), x).reshape(x.size, x.size)
+    want = (hessian @ np.ones(x.size)).reshape(shape)
+    fd = fd_of_gradient(lambda x: np.sum(sg.grad(f_np)(x)), x, (), np.ones(shape))
+    np.testing.assert_allclose(np.sum(want), fd, rtol=1e-6, err_msg="autograd vs differences of sum(grad)")
+    np.testing.assert_allclose(sg.grad(sg.grad(f_np))(x), want, rtol=1e-9, atol=1e-12)
+    twice = sg.autodiff(sg.autodiff(f_np, mode="reverse"), mode="reverse")
+    np.testing.assert_allclose(twice(x), want, rtol=1e-9, atol=1e-12)
+    v = rng.standard_normal(shape)
+    np.testing.assert_allclose(sg.vjp(sg.grad(f_np), x)[1](1.0)[0], want, rtol=1e-9, atol=1e-12)
+    hvp = sg.vjp(sg.grad(f_np), x)[1](v)[0]  # a pullback pops its tape: one call per vjp
+    np.testing.assert_allclose(hvp, (hessian @ v.ravel()).reshape(shape), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["subscript_loop", "two_indices", "while_index"])
+def test_grad_of_grad_of_grad_of_indexing_code(name, rng):
+    src, shape = INDEXED[name]
+    f_np, f_ag = make(src)
+    x = rng.uniform(0.3, 1.0, shape)
+    want = autograd.grad(lambda x: autograd.numpy.sum(autograd.grad(_sum_of_grad(f_ag))(x)))(x)
+    np.testing.assert_allclose(sg.grad(sg.grad(sg.grad(f_np)))(x), want, rtol=1e-9, atol=1e-12)
+
+
 # --- 4. the second-order code is readable Python -------------------------------------------------
 
 

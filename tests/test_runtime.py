@@ -39,6 +39,8 @@ def test_exports_exactly_the_documented_names():
             "call",
             "unattribute",
             "seed_like",
+            "unseed",
+            "whole",
             "pop",
             "unbroadcast",
             "unbroadcast_to",
@@ -358,10 +360,27 @@ def test_unbroadcast_to_matches_unbroadcast(g_shape, shape):
     assert np.shape(sg.unbroadcast_to(g, shape)) == shape
 
 
-def test_seed_like_repeats_a_scalar_seed_over_a_container_output():
-    out = (np.ones(2), [3.0, {"k": np.zeros(3)}])
+def test_seed_like_spreads_a_scalar_seed_over_the_output():
+    out = (np.ones(2), [3.0, {"k": np.zeros(3, np.float32)}])
     seed = sg.seed_like(2.0, out)
-    assert seed == (2.0, [2.0, {"k": 2.0}])
+    np.testing.assert_array_equal(seed[0], [2.0, 2.0])
+    assert seed[1][0] == 2.0 and seed[1][1]["k"].dtype == np.float32
+    np.testing.assert_array_equal(seed[1][1]["k"], [2.0, 2.0, 2.0])
     given = (np.ones(2), [1.0, {"k": np.ones(3)}])
     assert sg.seed_like(given, out) is given
-    assert sg.seed_like(5.0, np.ones(3)) == 5.0
+    np.testing.assert_array_equal(sg.seed_like(5.0, np.ones(3)), [5.0, 5.0, 5.0])
+    assert sg.seed_like(5.0, np.float64(1.0)) == 5.0
+    # its adjoint in the seed sums over what the seed was spread to
+    assert sg.unseed((np.ones(2), [3.0, {"k": np.ones(3)}]), 2.0) == 8.0
+    g = np.arange(3.0)
+    assert sg.unseed(g, g) is g
+
+def test_whole_gives_a_scalar_zero_the_structure_of_its_value():
+    x = (np.ones(2), {"k": np.ones(3), "j": 2.0})
+    g = sg.whole(0.0, x)
+    np.testing.assert_array_equal(g[0], np.zeros(2))
+    assert g[1]["j"] == 0.0 and g[1]["k"].shape == (3,)
+    partly = sg.whole((np.ones(2), {"k": 0.0, "j": 1.0}), x)  # what clear_written leaves
+    assert partly[1]["k"].shape == (3,) and partly[1]["j"] == 1.0
+    given = np.arange(3.0)
+    assert sg.whole(given, given) is given

@@ -132,6 +132,41 @@ def same_shapes(fn: ast.FunctionDef, shape_preserving: Callable[[ast.Call], bool
     return SameShape(frozenset(pairs))
 
 
+def scalars(fn: ast.FunctionDef, params: list[str], scalar_call: Callable[[ast.Call], bool]) -> frozenset[str]:
+    """Names that surely hold a number (never an array or a container) wherever they are bound:
+    each binding is a numeric constant, a call ``scalar_call`` accepts (a full reduction), another
+    such name, or arithmetic of such. Parameters and names bound any other way may be anything.
+    A greatest fixed point, so a loop's accumulator (``s = 0.0``, then ``s = s + np.sum(x)``) counts."""
+    bindings: dict[str, list[ast.expr | None]] = {p: [None] for p in params}
+    simple = {id(node.targets[0]): node.value for node in ast.walk(fn)
+              if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bindings.setdefault(node.id, []).append(simple.get(id(node)))
+    known = {name for name, values in bindings.items() if None not in values}
+
+    def scalar(value: ast.expr) -> bool:
+        match value:
+            case ast.Name(id=name):
+                return name in known
+            case ast.Constant():
+                return _is_number(value)
+            case ast.BinOp(left=left, op=op, right=right) if not isinstance(op, ast.MatMult):
+                return scalar(left) and scalar(right)
+            case ast.UnaryOp(operand=operand):
+                return scalar(operand)
+            case ast.Call():
+                return scalar_call(value)
+        return False
+
+    changed = True
+    while changed:
+        before = len(known)
+        known = {name for name in known if all(scalar(v) for v in bindings[name])}
+        changed = len(known) != before
+    return frozenset(known)
+
+
 def _elementwise_operands(value: ast.expr, shape_preserving) -> list[ast.expr]:
     """Operands of an elementwise operation whose shapes decide the result's; [] if not one."""
     match value:

@@ -10,6 +10,7 @@ from sourcegrad import runtime as sg
 from sourcegrad.rules.table import (
     ATTRIBUTES,
     METHODS,
+    REDUCTIONS,
     adjoint,
     d,
     elementwise,
@@ -444,6 +445,10 @@ METHODS.update(
 )
 ATTRIBUTES.update(
     {"T": np.transpose, "shape": np.shape, "ndim": np.ndim, "size": np.size, "dtype": dtype}
+)
+REDUCTIONS.update(
+    {np.sum, np.mean, np.prod, np.max, np.amax, np.min, np.amin, np.var, np.std, np.nansum, np.nanmean,
+     np.median, np.average, np.linalg.norm}
 )
 
 

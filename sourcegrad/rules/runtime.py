@@ -62,13 +62,35 @@ def _(y, g, x, idx):
 
 @adjoint(sg.seed_like)
 def _(y, seed, value):
-    d[seed] = d[y]
+    d[seed] = sg.unseed(d[y], seed)
     d[value] = 0.0
 
 
 @tangent(sg.seed_like)
 def _(y, seed, value):
     d[y] = sg.seed_like(d[seed], value)
+
+
+@adjoint(sg.unseed)
+def _(y, g, seed):
+    d[g] = sg.seed_like(d[y], g)
+    d[seed] = 0.0
+
+
+@tangent(sg.unseed)
+def _(y, g, seed):
+    d[y] = sg.unseed(d[g], seed)
+
+
+@adjoint(sg.whole)  # the identity on values: 0.0 already stood for zeros of x's structure
+def _(y, g, x):
+    d[g] = d[y]
+    d[x] = 0.0
+
+
+@tangent(sg.whole)
+def _(y, g, x):
+    d[y] = sg.whole(d[g], y)
 
 
 @adjoint(sg.add)

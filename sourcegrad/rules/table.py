@@ -85,6 +85,9 @@ NONDIFFERENTIABLE: set[object] = set()
 METHODS: dict[str, tuple[object, bool]] = {}
 # Array attribute name -> function of the array; filled by the library rule files.
 ATTRIBUTES: dict[str, object] = {}
+# Functions that return one number when given one argument alone (full reductions: np.sum(x)).
+# A gradient whose output is such a number needs no seed spread over an array (assemble.py).
+REDUCTIONS: set[object] = set()
 
 _CONSTANT_TYPES = (type(None), bool, int, float, complex, str)
 
@@ -202,6 +205,14 @@ def lookup_tangent(fn) -> Template | None:
         return TANGENTS.get(fn)
     except TypeError:
         return None
+
+
+def is_full_reduction(fn) -> bool:
+    """True when `fn` called with one argument alone surely returns a number (see REDUCTIONS)."""
+    try:
+        return fn in REDUCTIONS
+    except TypeError:
+        return False
 
 
 def is_nondifferentiable(fn) -> bool:

@@ -120,7 +120,7 @@ from sourcegrad.runtime.stats import (
 )
 from sourcegrad.runtime.tape import Tape, depth, pop, push, truncate
 from sourcegrad.runtime.trees import attribute_tangent, unattribute
-from sourcegrad.runtime.zeros import add, seed_like, zeros_like
+from sourcegrad.runtime.zeros import add, seed_like, unseed, whole, zeros_like
 
 __all__ = [
     "NonFiniteGradient",
@@ -235,6 +235,7 @@ __all__ = [
     "unreduce",
     "unrepeat",
     "unresize",
+    "unseed",
     "unselect",
     "unsort",
     "untake",
@@ -243,6 +244,7 @@ __all__ = [
     "update",
     "vander_derivative",
     "vector_norm_grad",
+    "whole",
     "written",
     "zeros_like",
 ]

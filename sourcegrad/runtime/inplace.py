@@ -29,8 +29,6 @@ import sys
 
 import numpy as np
 
-from sourcegrad.runtime.zeros import zeros_like
-
 _ndarray = np.ndarray
 _PY_NUMBERS = (float, int, bool, complex)
 
@@ -123,7 +121,9 @@ def clear_written(g, idx):
     """The cotangent of `x` in `y = setitem(x, idx, v)`: the cotangent `g` of `y`, zero at `idx`.
 
     A Python zero stands for a zero of any structure and comes back as it is; `g` itself is not
-    changed.
+    changed. An entry of a list or dict becomes that zero too, 0.0: the entry `x` held before the
+    write may have had another shape than the one written (`d["w"] = np.concatenate(...)`), and
+    `g` only knows the new one.
     """
     return _clear(g, idx, False)
 
@@ -145,14 +145,14 @@ def _clear(g, idx, in_place: bool):
     if isinstance(g, (list, tuple)):
         items = list(g)
         if isinstance(idx, slice):
-            items[idx] = [zeros_like(e) for e in items[idx]]
+            items[idx] = [0.0 for _ in items[idx]]
         else:
-            items[idx] = zeros_like(items[idx])
+            items[idx] = 0.0
         return type(g)(items) if type(g) in (list, tuple) else type(g)(*items)
     if isinstance(g, dict):
         out = type(g)(g)
         if idx in out:
-            out[idx] = zeros_like(out[idx])
+            out[idx] = 0.0
         return out
     raise TypeError(f"clear_written: cannot index a cotangent of type {type(g).__name__}")
 

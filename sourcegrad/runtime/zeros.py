@@ -101,11 +101,32 @@ def add(a, b):
     return a + b
 
 
-def seed_like(seed, value):
-    """The output cotangent for a tuple, list or dict output: a scalar seed is repeated per leaf.
+def whole(g, x):
+    """The cotangent `g` of `x` with `x`'s structure where `g` is the scalar zero standing for any
+    structure, wholly (`0.0`) or in entries (what `clear_written` leaves in a list or dict), so
+    that it can be taken apart (`g[0]`). Other values come back as they are."""
+    if _is_zero(g):
+        return zeros_like(x)
+    if isinstance(g, (tuple, list)) and isinstance(x, (tuple, list)) and len(g) == len(x):
+        parts = [whole(a, b) for a, b in zip(g, x)]
+        return type(g)._make(parts) if hasattr(type(g), "_make") else type(g)(parts)
+    if isinstance(g, dict) and isinstance(x, dict):
+        return type(g)((k, whole(v, x[k]) if k in x else v) for k, v in g.items())
+    return g
 
-    With the default seed 1.0 the gradient is that of the sum of all outputs.
+
+def seed_like(seed, value):
+    """The output cotangent for an output `value`: a scalar seed is spread over it.
+
+    A cotangent has the structure and shape of its primal, and the adjoint rules rely on it (the
+    adjoint of `x[i]` reads `dy[i]`), so a scalar seed becomes an array of the output's shape and
+    is repeated per leaf of a tuple, list, dict or object output. With the default seed 1.0 the
+    gradient is that of the sum of all outputs. A seed that already has structure is returned.
     """
+    if type(value) is _ndarray:
+        if value.ndim and _is_scalar(seed):
+            return np.full(value.shape, seed, np.result_type(seed, _float_dtype(value.dtype)))
+        return seed
     if isinstance(value, (tuple, list)) and not isinstance(seed, (tuple, list)):
         return type(value)([seed_like(seed, v) for v in value]) if type(value) in (tuple, list) else \
             type(value)(*[seed_like(seed, v) for v in value])
@@ -116,6 +137,23 @@ def seed_like(seed, value):
     if trees.is_node(value) and not trees.is_node(seed):
         return trees.map_node(lambda v: seed_like(seed, v) if _has_cotangent(v) else None, value)
     return seed
+
+
+def unseed(g, seed):
+    """The adjoint of `seed_like` in its seed: the sum of `g` over what a scalar seed was spread to."""
+    if not _is_scalar(seed) or _is_scalar(g):
+        return g
+    if isinstance(g, np.ndarray):
+        return np.sum(g)
+    from sourcegrad.runtime import trees
+
+    leaves = g.values() if isinstance(g, dict) else g if isinstance(g, (tuple, list)) else (
+        [getattr(g, name) for name in trees.fields(g)] if trees.is_node(g) else [])
+    return sum((unseed(leaf, seed) for leaf in leaves if leaf is not None), 0.0)
+
+
+def _is_scalar(x) -> bool:
+    return type(x) in _PY_NUMBERS or isinstance(x, (complex, np.generic)) or (type(x) is _ndarray and x.ndim == 0)
 
 
 def _has_cotangent(x) -> bool:

@@ -1,7 +1,9 @@
 """Lowering of adjoint IR: where an adjoint is zero, where it must exist, how it accumulates.
 
 Input: adjoint IR from ``reverse``: ``dx += e`` (accumulate), ``del dx`` (the adjoint's variable
-instance is finished: it is zero from here on), ``OR_ZERO(dx, x)`` (dx, or zeros shaped like x).
+instance is finished: it is zero from here on), ``OR_ZERO(dx, x)`` (dx, or zeros shaped like x),
+``WHOLE(dx, x)`` (dx to be taken apart: an adjoint that may hold the scalar ``0.0`` gets x's
+structure, ``sg.whole(dx, x)``; unlike OR_ZERO it is a read, dropped with dx zero).
 Output: plain Python. A forward dataflow over the sweep tracks, for each adjoint, whether it is
 certainly zero (Z), certainly holds a value (N) or may be either (M):
 
@@ -9,8 +11,9 @@ certainly zero (Z), certainly holds a value (N) or may be either (M):
 - the first contribution to a Z adjoint assigns (``dx = e``), later ones add (``dx = dx + e``);
 - only an adjoint that is M somewhere (after a join of branches or loop iterations) is given a
   real zero where it becomes zero (``dx = 0.0``; ``sg.zeros_like(x)`` for a returned gradient);
-- an adjoint given the zero ``0.0`` may carry that scalar on (``dx = dz`` with dz M): where such
-  a value is returned as a parameter's gradient it is spread to the parameter's shape;
+- an adjoint given the zero ``0.0`` may carry that scalar on (``dx = dz`` with dz M), or hold it in
+  entries (``sg.clear_written`` of a list or dict): where such a value is returned as a
+  parameter's gradient, or taken apart (WHOLE), it gets the primal's structure;
 - an adjoint that owns its buffer (a zero or a sum made here, never handed to anything else since)
   accumulates in place, ``dx += e``, as a person writes ``dW += h.T @ dz``; one that may alias
   another value (``dx = dz``, a helper's result) never does, so no write goes through an alias.
@@ -56,12 +59,19 @@ def _escapes(value: ast.expr, adjoints: set[str]) -> set[str]:
     return out
 
 
+def _clears_entries(value: ast.expr) -> bool:
+    """Whether ``value`` clears written entries of a cotangent (``sg.clear_written``), which leaves
+    the scalar zero 0.0 in a list's or dict's entry: the entry's old structure is not known there."""
+    return any(isinstance(n, ast.Attribute) and n.attr == "clear_written" for n in ast.walk(value))
+
+
 @dataclass
 class Lowering:
     adjoints: set[str]
     containers: set[str]
     sg: ast.expr
     or_zero: str
+    whole: str
     params: set[str]
     zero_like: dict[str, str] = field(default_factory=dict)
     materialise: set[str] = field(default_factory=set)
@@ -112,7 +122,7 @@ class Lowering:
                     return []
                 self.need(reads, state)
                 self.disown(_escapes(value, self.adjoints), state)
-                scalar = any(self.maybe_scalar(r, state) for r in reads)
+                scalar = any(self.maybe_scalar(r, state) for r in reads) or _clears_entries(value)
                 for name in self.written(targets):
                     state[name] = N
                     state[("own", name)] = False
@@ -145,7 +155,7 @@ class Lowering:
         self.disown(_escapes(value, self.adjoints), state)
         value = self.fill(value, state)
         current, owned = state.get(name, Z), state.get(("own", name), False)
-        scalar_in = any(self.maybe_scalar(r, state) for r in reads)
+        scalar_in = any(self.maybe_scalar(r, state) for r in reads) or _clears_entries(value)
         state[("scalar", name)] = scalar_in and (current == Z or self.maybe_scalar(name, state))
         state[name] = N
         if current == Z and owned and name in self.materialise and name not in self.containers:
@@ -210,6 +220,11 @@ class Lowering:
 
         class Fill(ast.NodeTransformer):
             def visit_Call(self, node: ast.Call):
+                if isinstance(node.func, ast.Name) and node.func.id == lowering.whole:
+                    adjoint, primal = node.args
+                    if not lowering.maybe_scalar(adjoint.id, state):
+                        return adjoint
+                    return ast.Call(ast.Attribute(copy.deepcopy(lowering.sg), "whole", ast.Load()), [adjoint, primal], [])
                 if isinstance(node.func, ast.Name) and node.func.id == lowering.or_zero:
                     adjoint, primal = node.args
                     status = state.get(adjoint.id, Z)
@@ -239,13 +254,13 @@ class Lowering:
 
 
 def lower(stmts: list[ast.stmt], *, adjoints: set[str], containers: set[str], sg: ast.expr,
-          or_zero: str, seeds: set[str], zero_like: dict[str, str]) -> list[ast.stmt]:
+          or_zero: str, whole: str, seeds: set[str], zero_like: dict[str, str]) -> list[ast.stmt]:
     """Plain statements for the adjoint IR ``stmts``; ``seeds`` hold values on entry.
 
     ``zero_like`` maps adjoints that need a real zero on entry to the primal whose zeros they take
     (parameters' adjoints: ``dW = sg.zeros_like(W)``).
     """
-    lowering = Lowering(adjoints, containers, sg, or_zero, set(), dict(zero_like))
+    lowering = Lowering(adjoints, containers, sg, or_zero, whole, set(), dict(zero_like))
     start = {name: N for name in seeds}
     lowering.run(stmts, dict(start))  # dry runs (emit=False) find what needs a real zero
     while True:

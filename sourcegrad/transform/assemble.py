@@ -15,7 +15,7 @@ import ast
 import copy
 
 from sourcegrad.transform.accumulate import lower
-from sourcegrad.transform.reverse import OR_ZERO, ReverseCode
+from sourcegrad.transform.reverse import OR_ZERO, WHOLE, ReverseCode
 
 SWEEP_MARK = "--- adjoint sweep ---"
 
@@ -47,13 +47,15 @@ def _gradients(rc: ReverseCode, wrt: list[str], adjoint, single: bool = True) ->
     return parts[0] if single and len(parts) == 1 else ast.Tuple(parts, ast.Load())
 
 
-def _lowered(rc: ReverseCode, stmts: list[ast.stmt], sg: ast.expr, adjoint, params: list[str]) -> list[ast.stmt]:
+def _lowered(rc: ReverseCode, stmts: list[ast.stmt], sg: ast.expr, adjoint, params: list[str],
+             spread: bool) -> list[ast.stmt]:
+    """``spread``: the seed may be a scalar standing for a value of another shape (see joint)."""
     zero_like = {adjoint(p): p for p in params}
-    if rc.seed in rc.containers and isinstance(rc.returned, ast.Name):  # a tuple/list/dict output
-        spread = ast.Call(ast.Attribute(copy.deepcopy(sg), "seed_like", ast.Load()), [_load(rc.seed), _load(rc.returned.id)], [])
-        stmts = [ast.Assign([ast.Name(rc.seed, ast.Store())], spread, lineno=0, col_offset=0)] + stmts
+    if spread and isinstance(rc.returned, ast.Name) and rc.seed in rc.adjoint_names:
+        seed = ast.Call(ast.Attribute(copy.deepcopy(sg), "seed_like", ast.Load()), [_load(rc.seed), _load(rc.returned.id)], [])
+        stmts = [ast.Assign([ast.Name(rc.seed, ast.Store())], seed, lineno=0, col_offset=0)] + stmts
     return lower(stmts, adjoints=rc.adjoint_names | {rc.seed}, containers=rc.containers, sg=sg,
-                 or_zero=OR_ZERO, seeds={rc.seed}, zero_like=zero_like)
+                 or_zero=OR_ZERO, whole=WHOLE, seeds={rc.seed}, zero_like=zero_like)
 
 
 def joint(rc: ReverseCode, fn: ast.FunctionDef, name: str, wrt: list[str], adjoint, sg: ast.expr,
@@ -65,7 +67,10 @@ def joint(rc: ReverseCode, fn: ast.FunctionDef, name: str, wrt: list[str], adjoi
     if order != "grad":
         body.append(ast.Assign([ast.Name(result, ast.Store())], copy.deepcopy(rc.returned)))
     ret = ast.Return(grads)
-    adjoint_part = _lowered(rc, list(rc.adjoint) + [ret], sg, adjoint, params)
+    # A cotangent has its value's shape, and rules rely on it (the adjoint of `x[i]` reads `dy[i]`):
+    # the scalar seed (default 1.0) of an output that may not be a number is spread over the output,
+    # so that the gradient of a non-scalar output is the gradient of its sum.
+    adjoint_part = _lowered(rc, list(rc.adjoint) + [ret], sg, adjoint, params, spread=not rc.scalar_output)
     final = adjoint_part[-1].value
     if order == "grad_value":
         adjoint_part[-1] = ast.Return(ast.Tuple([final, _load(result)], ast.Load()))
@@ -83,7 +88,9 @@ def split(rc: ReverseCode, fn: ast.FunctionDef, names: tuple[str, str], wrt: lis
     """The forward function returning (value, residuals) and the backward one taking them."""
     params = [a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
     grads = _gradients(rc, wrt, adjoint)
-    adjoint_part = _lowered(rc, list(rc.adjoint) + [ast.Return(grads)], sg, adjoint, params)
+    # Generated callers pass cotangents of the output's shape; a tuple/list/dict output may get a scalar.
+    adjoint_part = _lowered(rc, list(rc.adjoint) + [ast.Return(grads)], sg, adjoint, params,
+                            spread=rc.seed in rc.containers)
     local = set(params) | {n.id for s in rc.primal for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     residuals = sorted((_free_reads(adjoint_part) & local) - rc.adjoint_names - {rc.seed})
     if rc.tape and rc.tape not in residuals:

@@ -21,7 +21,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sourcegrad import runtime
-from sourcegrad.analyse.facts import Activity, activity, read_names, same_shapes, walk_simple
+from sourcegrad.analyse.facts import (
+    Activity,
+    activity,
+    read_names,
+    same_shapes,
+    scalars,
+    walk_simple,
+)
 from sourcegrad.custom import Custom
 from sourcegrad.errors import TransformError, location_of
 from sourcegrad.frontend.resolve import MISSING
@@ -32,6 +39,9 @@ from sourcegrad.rules import table
 from sourcegrad.transform import economy, inplace, primitives, templates
 
 OR_ZERO = "__or_zero__"  # IR marker: OR_ZERO(dx, x) is dx, or zeros shaped like x where dx is zero
+# IR marker: WHOLE(dx, x) is dx with the structure of x, for an adjoint that is taken apart
+# (``dt[0]`` for ``t = (a, b)``) where it may hold the scalar zero 0.0 standing for any structure.
+WHOLE = "__whole__"
 
 
 @dataclass
@@ -45,6 +55,7 @@ class ReverseCode:
     adjoint_names: set[str]
     containers: set[str]  # adjoint variables that may hold tuples/lists: accumulate with sg.add
     bound_at_end: set[str]
+    scalar_output: bool  # the returned value is surely a number: a scalar seed needs no spreading
 
 
 @dataclass
@@ -64,6 +75,10 @@ def _assign(target: ast.expr | str, value: ast.expr, where: ast.AST) -> ast.stmt
 
 def _load(name: str) -> ast.Name:
     return ast.Name(name, ast.Load())
+
+
+def _whole(adjoint: str, name: str) -> ast.Call:
+    return ast.Call(_load(WHOLE), [_load(adjoint), _load(name)], [])
 
 
 class _Rename(ast.NodeTransformer):
@@ -124,6 +139,12 @@ class ReverseTransform:
             return set()
         template = table.lookup_adjoint(fn)
         return primitives.differentiated_operands(stmt.value, self.scope, template)
+
+    def _scalar_call(self, call: ast.Call) -> bool:
+        fn = self.scope.resolve(call.func)
+        if table.is_full_reduction(fn):
+            return len(call.args) == 1 and not call.keywords and not isinstance(call.args[0], ast.Starred)
+        return fn in (float, int, len) or getattr(fn, "__module__", None) == "math"
 
     def _shape_preserving(self, call: ast.Call) -> bool:
         fn = self.scope.resolve(call.func)
@@ -193,14 +214,14 @@ class ReverseTransform:
             case ast.Dict(keys=keys, values=elts):
                 self.containers.add(self.adjoint(target))
                 return [
-                    self._acc(e.id, ast.Subscript(dtarget, k, ast.Load()), stmt)
+                    self._acc(e.id, ast.Subscript(_whole(dtarget.id, target), k, ast.Load()), stmt)
                     for k, e in zip(keys, elts)
                     if isinstance(e, ast.Name) and self.active(e.id)
                 ]
             case ast.Tuple(elts=elts) | ast.List(elts=elts):
                 self.containers.add(self.adjoint(target))
                 return [
-                    self._acc(e.id, ast.Subscript(dtarget, ast.Constant(i), ast.Load()), stmt)
+                    self._acc(e.id, ast.Subscript(_whole(dtarget.id, target), ast.Constant(i), ast.Load()), stmt)
                     for i, e in enumerate(elts)
                     if isinstance(e, ast.Name) and self.active(e.id)
                 ]
@@ -328,8 +349,10 @@ class ReverseTransform:
         make = lambda name: _assign(name, ast.Call(ast.Attribute(copy.deepcopy(self.sg), "Tape", ast.Load()), [], []), self.nf.fn)
         adjoint = [make(name) for name in sorted(self.adjoint_tapes)] + adjoint
         adjoint_names = (set(self.namer.adjoint_names().values()) | self.call_adjoints) - self.adjoint_tapes
+        scalar_output = isinstance(self.returned, ast.Name) and \
+            self.returned.id in scalars(self.nf.fn, self.nf.params, self._scalar_call)
         return ReverseCode(primal, adjoint, self.prebind, self.tape, self.seed, self.returned,
-                           adjoint_names, self.containers & adjoint_names, bound.definite)
+                           adjoint_names, self.containers & adjoint_names, bound.definite, scalar_output)
 
     def sweep(self, stmts: list[ast.stmt], bound: _Bound) -> tuple[list[ast.stmt], list[ast.stmt]]:
         primal: list[ast.stmt] = []

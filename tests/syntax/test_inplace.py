@@ -240,6 +240,106 @@ def f(a, b, d):
     np.testing.assert_allclose(along_a, da)
 
 
+# An entry of a list or dict may be replaced by a value of another shape. The adjoint of the write
+# left zeros of the *new* shape where the old entry's cotangent goes (`clear_written`), which then
+# met the old shape: "operands could not be broadcast", or, from shape (1,), a silent broadcast.
+SHAPE_CHANGING = {
+    "dict_entry": ("""
+def f(x):
+    d = {"w": x}
+    d["w"] = np.concatenate([d["w"], x])
+    return np.sum(d["w"] ** 2)
+""", """
+def f(x):
+    return np.sum(np.concatenate([x, x]) ** 2)
+"""),
+    "list_entry": ("""
+def f(x):
+    xs = [x, x * 2.0]
+    xs[0] = np.concatenate([xs[0], xs[1]])
+    return np.sum(np.sin(xs[0])) + np.sum(xs[1])
+""", """
+def f(x):
+    return np.sum(np.sin(np.concatenate([x, x * 2.0]))) + np.sum(x * 2.0)
+"""),
+    "entry_grows_from_one": ("""
+def f(x):
+    d = {"w": x[:1]}
+    d["w"] = np.concatenate([d["w"], d["w"], d["w"]]) * x
+    return np.sum(d["w"] ** 2)
+""", """
+def f(x):
+    return np.sum((np.concatenate([x[:1], x[:1], x[:1]]) * x) ** 2)
+"""),
+    "entry_grows_in_a_loop": ("""
+def f(x):
+    d = {"w": x, "n": 0.0}
+    for i in range(3):
+        d["w"] = np.concatenate([d["w"], x * i])
+        d["n"] += np.sum(d["w"])
+    return np.sum(d["w"] ** 2) + d["n"]
+""", """
+def f(x):
+    w, n = x, 0.0
+    for i in range(3):
+        w = np.concatenate([w, x * i])
+        n = n + np.sum(w)
+    return np.sum(w ** 2) + n
+"""),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHAPE_CHANGING))
+def test_entry_replaced_by_a_value_of_another_shape(name):
+    src, twin = SHAPE_CHANGING[name]
+    x = np.random.default_rng(len(name)).uniform(-1, 1, size=3)
+    f_np = _numpy(src)
+    _, twin_ag = make(twin)
+    got = check_grad(f_np, (x,))  # reverse and forward mode against central differences
+    assert_grad_close(got, autograd_grad(twin_ag, (x,)), (x,), 0, f_np, rtol=1e-9, atol=1e-12,
+                      what="vs autograd on the functional twin")
+    df = sg.grad(f_np)
+    want = numeric_grad(lambda x: df(x) @ np.ones(3), (x,), 0)
+    np.testing.assert_allclose(sg.hvp(f_np)(x, np.ones(3)), want, rtol=1e-6)
+    np.testing.assert_allclose(sg.grad(df)(x), want, rtol=1e-6)
+
+
+def test_entry_of_a_parameter_replaced_by_a_value_of_another_shape():
+    f_np = _numpy("""
+def f(d, xs):
+    d["w"] = np.concatenate([d["w"], d["w"] * d["b"]])
+    xs[0] = xs[1] * 2.0
+    return np.sum(d["w"] ** 2) + np.sum(xs[0] * d["b"])
+""")
+    d, xs = {"w": np.array([0.5, -1.0, 2.0]), "b": 0.7}, [np.ones(4), np.array([1.0, 3.0])]
+    dd, dxs = sg.grad(f_np, wrt=(0, 1))(d, xs)
+    w, b = d["w"], d["b"]
+    np.testing.assert_allclose(dd["w"], 2 * w + 2 * w * b * b)
+    np.testing.assert_allclose(dd["b"], np.sum(2 * w * w * b) + np.sum(xs[1] * 2.0))
+    np.testing.assert_array_equal(dxs[0], np.zeros(4))  # overwritten: zeros of the old entry's shape
+    np.testing.assert_allclose(dxs[1], 2.0 * b * np.ones(2))
+    assert d["w"].shape == (3,) and xs[0].shape == (4,), "the arguments are left alone"
+
+
+def test_attribute_replaced_by_a_value_of_another_shape_is_refused_at_the_users_line():
+    ns = sg.exec_source("""
+class Box:
+    def __init__(self, w):
+        self.w = w
+
+    def grow(self, x):
+        self.w = np.concatenate([self.w, x])
+        return np.sum(self.w ** 2)
+
+def f(box, x):
+    return box.grow(x)
+""", {"np": np})
+    with pytest.raises(sg.SourcegradError) as info:
+        sg.grad(ns["f"], wrt=1)(ns["Box"](np.ones(2)), np.ones(2))
+    assert "assignment to an attribute" in str(info.value)
+    assert "self.w = np.concatenate([self.w, x])" in str(info.value)
+
+
 # --- higher order ---------------------------------------------------------------------------------
 
 def test_forward_over_reverse_through_updates():

@@ -14,7 +14,7 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 import pytest
-from helpers import make, rand
+from helpers import check_pair, make, rand
 from tree_helpers import check_tree_grad, leaves
 
 import sourcegrad as sg
@@ -315,3 +315,26 @@ def f(pairs):
     for a, e in zip(leaves(g), leaves(list(expected))):
         np.testing.assert_allclose(a, e, rtol=1e-10)
     assert anp is not None
+
+
+# A container built on every iteration but read on some only: its adjoint is the scalar zero 0.0
+# on the others, which the adjoint of the display takes apart (`dt[0]`); it gets the container's
+# structure first (the WHOLE marker in transform/reverse.py). This raised "'float' object is not
+# subscriptable".
+@pytest.mark.parametrize("display", ["(x * i, x)", "[x * i, x]", '{"a": x * i, "b": x}'])
+def test_container_built_in_a_loop_and_read_on_some_iterations(display, rng):
+    first, second = ("t['a']", "t['b']") if display.startswith("{") else ("t[0]", "t[1]")
+    src = f"""
+def f(x):
+    s = 0.0
+    for i in range(3):
+        t = {display}
+        if i != 1:
+            s = s + np.sum(np.sin({first}) * {second})
+    return s
+"""
+    f_np, f_ag = make(src)
+    x = rand(rng, (3,))
+    got = check_pair(f_np, f_ag, (x,))
+    np.testing.assert_allclose(sg.hessian(f_np)(x), autograd.hessian(f_ag)(x), rtol=1e-9, atol=1e-12)
+    assert got.shape == (3,)
