@@ -109,7 +109,7 @@ linear(np.cumsum,      lambda g, x, axis=None, dtype=None: np.reshape(np.flip(np
 linear(np.trace,       lambda g, x, offset=0, axis1=0, axis2=1: sg.undiagonal(
     np.broadcast_to(np.expand_dims(g, -1), np.shape(np.diagonal(x, offset, axis1, axis2))), x, offset, axis1, axis2))
 linear(np.diff,        lambda g, x, n=1, axis=-1: sg.undiff(g, x, n, axis))
-linear(np.stack,       lambda g, xs, axis=0: tuple(np.moveaxis(g, axis, 0)))
+linear(np.stack,       lambda g, xs, axis=0: sg.unstack(g, axis))
 linear(np.concatenate, lambda g, xs, axis=0: sg.unconcatenate(g, xs, axis))
 
 

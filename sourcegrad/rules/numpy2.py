@@ -57,8 +57,8 @@ def _(z, a, b, axes=2):
 
 @adjoint(np.linalg.cross)               # 3-vectors along `axis`: <g, a x b> = <a, b x g>
 def _(z, a, b, axis=-1):
-    d[a] = sg.unbroadcast(np.cross(b, d[z], axis=axis), a)
-    d[b] = sg.unbroadcast(np.cross(d[z], a, axis=axis), b)
+    d[a] = sg.unbroadcast(np.linalg.cross(b, d[z], axis=axis), a)
+    d[b] = sg.unbroadcast(np.linalg.cross(d[z], a, axis=axis), b)
 
 
 @tangent(np.linalg.cross)
