@@ -22,22 +22,9 @@ OUTPUT = ROOT / "docs" / "numpy-coverage.md"
 
 # Functions whose second derivatives (sg.hessian, sg.hvp, grad of grad) raise instead of being
 # computed, and why; tests/rules/test_second_order.py checks that each raises as said here, and
-# that every other rule's second derivative is right.
-SECOND_ORDER_LIMITS = {
-    "np.stack": "no second derivatives yet: the adjoint calls `tuple`, which has no rule (NoRule)",
-    "np.linalg.cross": (
-        "`sg.hessian` and grad of grad raise: the adjoint calls `np.cross(..., axis=...)`, whose "
-        "rule has no `axis` (TransformError)"
-    ),
-    "np.einsum": (
-        "the gradient of a forward-mode derivative raises: the tangent's helper `sg.einsum_jvp` "
-        "takes `*tangents` (UnsupportedSyntax); `sg.hessian` and grad of grad work"
-    ),
-    "np.meshgrid": (
-        "the gradient of a forward-mode derivative raises: the tangent's helper calls `tuple` "
-        "(NoRule); `sg.hessian` and grad of grad work"
-    ),
-}
+# that every other rule's second derivative is right. None today (objects' limits are in
+# docs/architecture.md: `getattr` is no NumPy callable).
+SECOND_ORDER_LIMITS: dict[str, str] = {}
 
 
 def numpy_name(fn) -> str | None:

@@ -120,11 +120,11 @@ def vjp(f: Callable, *args: Any) -> tuple[Any, Callable]:
     inputs.check(f, args, range(n), "sg.vjp")
     fwd, bwd = split(f, tuple(range(n)))
     out, residuals = fwd(*args)
-    single = n == 1
-
     def pullback(seed):
-        seed = runtime.seed_like(seed, out)
-        return (bwd(residuals, seed),) if single else bwd(residuals, seed)
+        cotangents = bwd(residuals, runtime.seed_like(seed, out))
+        if n == 1:
+            cotangents = (cotangents,)
+        return tuple(inputs.real_for(c, x) for c, x in zip(cotangents, args))  # a real x's is real
 
     return out, pullback
 
@@ -143,7 +143,7 @@ def hvp(f: Callable, wrt: int | str = 0, optimized: bool = True) -> Callable:
         bound.apply_defaults()
         full = list(bound.args)
         inputs.check(f, full, (position,), "sg.hvp")
-        return forward(*full, *([1.0] * (n_params - len(full))), v)
+        return inputs.real_for(forward(*full, *([1.0] * (n_params - len(full))), v), full[position])
 
     hvp_f.__sourcegrad_source__ = source(forward)
     return hvp_f
@@ -413,6 +413,7 @@ def _generate_now(f: Callable, request: _Request, single: bool):
     namer, scope = nf.scope.namer, nf.scope
     temporaries = _temporaries(nf, src)
     checked = (f, wrt, _PUBLIC[request.mode]) if request.mode in _PUBLIC else None
+    returning = inputs.real_gradients(wrt, single, request.mode) if request.mode in _GRADIENTS else None
     if request.mode in ("forward", "forward_value", "jvp"):
         forward = ForwardTransform(nf, wrt, lambda fn, pos: jvp_function(fn, pos, request.optimized, callee=True))
         suffix = "_jvp" if request.mode == "jvp" else "_dot"
@@ -436,7 +437,7 @@ def _generate_now(f: Callable, request: _Request, single: bool):
         defs = (assemble.joint(rc, nf.fn, name, wrt, namer.adjoint, sg, result, request.mode, single),)
     if request.check_nan:
         defs = tuple(checks.insert_checks(d, rc.adjoint_names | {rc.seed}, sg, src.filename) for d in defs)
-    made = [_compile(d, src, resolver, scope, request.optimized, temporaries, checked) for d in defs]
+    made = [_compile(d, src, resolver, scope, request.optimized, temporaries, checked, returning) for d in defs]
     out = tuple(made) if request.mode == "split" else made[0]
     _cache.put(f, request, out, resolver)
     return out
@@ -475,10 +476,12 @@ def _temporaries(nf, src) -> set[str]:
 # are called by generated code; the public sg.vjp and sg.jvp check by hand.
 _PUBLIC = {"grad": "sg.grad", "grad_value": "sg.grad", "value_grad": "sg.value_and_grad",
            "forward": "sg.autodiff", "forward_value": "sg.autodiff"}
+# Modes that return gradients to users: a real argument's gradient is made real (sourcegrad.inputs).
+_GRADIENTS = ("grad", "grad_value", "value_grad")
 
 
 def _compile(fn: ast.FunctionDef, src, resolver: Resolver, scope, optimized: bool, temporaries: set[str],
-             checked: tuple | None = None):
+             checked: tuple | None = None, returning: tuple | None = None):
     if optimized:
         temps = (temporaries | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}) - _user_and_adjoint_names(src, scope)
         fn = passes.optimise(fn, _purity(scope, resolver), temps, assemble.is_mark)
@@ -499,7 +502,11 @@ def _compile(fn: ast.FunctionDef, src, resolver: Resolver, scope, optimized: boo
         check, bindings = inputs.prologue(*checked)
         prologue = (check,)
         namespace.update(bindings)
-    made = emit.compile_function(rendered, fn.name, filename, namespace, prologue)
+    edit = None
+    if returning is not None:
+        edit, bindings = returning
+        namespace.update(bindings)
+    made = emit.compile_function(rendered, fn.name, filename, namespace, prologue, edit)
     made.__sourcegrad_helpers__ = tuple(
         h for v in namespace.values() for h in ([v] if hasattr(v, "__sourcegrad_source__") else [])
     )

@@ -1,4 +1,5 @@
-"""Differentiated arguments hold floating-point numbers: integers and booleans are refused.
+"""Differentiated arguments hold floating-point numbers: integers and booleans are refused, and a
+real argument's gradient is real.
 
 A derivative with respect to a value that moves only in whole steps (an index, a count, a mask) is
 not defined, and a float gradient returned for one hides a mistake such as an index array passed
@@ -20,6 +21,16 @@ at its elements, and does not look into tuples, lists, dicts or objects. Complex
 that calls ``checker``'s helper only for an argument that is neither a float (Python or NumPy)
 nor a float array, and that the shown source, tracebacks and pdb never display (the way ``emit``
 adds its exception notes). A leaf: it imports ``errors`` (and NumPy) only.
+
+The cotangent of a real value is real (docs/dtypes.md): in a program with complex intermediates
+(``np.real(np.sum(x * c))`` with a real ``x`` and a complex ``c``) a real argument's gradient
+comes out of the adjoint sweep with an imaginary part that means nothing (its real part is right).
+autograd drops it in every rule that meets a real operand; sourcegrad drops it once, where the
+gradient leaves: ``real_gradients`` compiles each returned gradient as ``g`` when it is a float or
+a real array (a class test and a ``dtype.kind`` read, no call) and as ``real_for(g, x)`` otherwise,
+out of sight like the prologue. Rules of functions with real results (``abs``, ``norm``, ``var``,
+``angle``, ``np.real``) take the real part of their cotangent, so the imaginary part never reaches a
+complex argument.
 """
 
 from __future__ import annotations
@@ -39,10 +50,13 @@ _REFUSED_KINDS = {"b": "boolean", "i": "integer", "u": "unsigned integer"}
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _ndarray = np.ndarray
 _INEXACT = frozenset([float, complex, *(np.dtype(c).type for c in np.typecodes["AllFloat"])])
+_COMPLEX = frozenset([complex, *(np.dtype(c).type for c in np.typecodes["Complex"])])
 # Names the prologue reads from a generated function's globals.
 _HELPER = "__sourcegrad_inputs__"
 _INEXACT_NAME = "__sourcegrad_inexact__"
 _NDARRAY = "__sourcegrad_ndarray__"
+_REAL_FOR = "__sourcegrad_real_for__"
+_GRADIENT = "__sourcegrad_gradient__"  # a local of the generated function, never shown
 
 
 class IntegerInput(SourcegradError, TypeError):
@@ -109,6 +123,51 @@ def prologue(f: Callable, names: Sequence[str], caller: str) -> tuple[ast.stmt, 
     test = " or ".join(clause.format(n=n, f=_INEXACT_NAME, a=_NDARRAY, k=kinds) for n in names)
     stmt = ast.parse(f"if {test}:\n    {_HELPER}({', '.join(names)})").body[0]
     return stmt, {_HELPER: checker(f, names, caller), _INEXACT_NAME: _INEXACT, _NDARRAY: _ndarray}
+
+
+def real_for(g, x):
+    """``g`` without its imaginary part when ``g`` is complex and ``x`` real (a float, a NumPy float
+    scalar or a float array); else ``g`` itself. Containers and objects are left as they are."""
+    cls = g.__class__
+    if not (cls in _COMPLEX or (isinstance(g, _ndarray) and g.dtype.kind == "c")):
+        return g
+    kind = x.__class__
+    if kind is float or (kind in _INEXACT and kind not in _COMPLEX):
+        return g.real
+    if isinstance(x, _ndarray) and x.dtype.kind == "f":
+        return np.real(g)
+    return g
+
+
+def real_gradients(names: Sequence[str], single: bool, order: str) -> tuple[Callable, dict]:
+    """How a generated gradient's ``return`` is compiled (see the module docstring), and the globals
+    it reads. ``names`` are the differentiated parameters; ``single``: one gradient, not a tuple;
+    ``order``: ``'grad'`` (the gradients), ``'grad_value'`` ((gradients, value)) or
+    ``'value_grad'`` ((value, gradients)), as ``transform.assemble.joint`` writes them."""
+
+    def guarded(g: ast.expr, name: str) -> ast.expr:
+        text = (f"{_GRADIENT} if ({_GRADIENT} := G).__class__ is float or "
+                f"{_GRADIENT}.__class__ is {_NDARRAY} and {_GRADIENT}.dtype.kind != 'c' "
+                f"else {_REAL_FOR}({_GRADIENT}, {name})")
+        expr = ast.parse(text, mode="eval").body
+        expr.test.values[0].left.value.value = g  # G
+        return expr
+
+    def edit(ret: ast.Return) -> None:
+        value = ret.value
+        at = {"grad": None, "grad_value": 0, "value_grad": 1}[order]
+        grads = value if at is None else value.elts[at]
+        if single:
+            grads = guarded(grads, names[0])
+        else:
+            assert isinstance(grads, ast.Tuple), "assemble.joint returns a tuple of gradients"
+            grads = ast.Tuple([guarded(g, n) for g, n in zip(grads.elts, names)], ast.Load())
+        if at is None:
+            ret.value = grads
+        else:
+            value.elts[at] = grads
+
+    return edit, {_REAL_FOR: real_for, _NDARRAY: _ndarray}
 
 
 def _error(f: Callable, name: str, value, what: str, caller: str) -> IntegerInput:

@@ -8,11 +8,10 @@ autograd's ``holomorphic_grad`` returns. Forward mode is the derivative along a 
 ``v``: ``df/dx Re(v) + df/dy Im(v)`` for a real f, ``f'(z) v`` for a holomorphic one.
 
 Every case is checked against central differences in the real and the imaginary direction of each
-element (float64) and against autograd on the same source. Primitives whose rules assume real
-inputs are listed at the end, marked xfail until their rules are written for complex inputs.
+element (float64) and against autograd on the same source. Functions with real results of complex
+arguments (abs, norms, var, angle, imag) and real arguments of programs with complex values come
+at the end.
 """
-
-import warnings
 
 import autograd
 import autograd.numpy as anp
@@ -213,74 +212,114 @@ def test_hessian_of_a_real_function_of_a_complex_input(rng):
     np.testing.assert_allclose(sg.hvp(f_np)(z, v), 2 * np.conj(v) + 6 * z * v, rtol=1e-10)
 
 
-# --- primitives whose rules assume real inputs ----------------------------------------------------
+# --- primitives with real results: the rules take the real part of their cotangent ------------
 
-MISSING_RULE = {
+# Each is checked against central differences in both modes, and against autograd where it has the
+# function (autograd has no vdot, no x.real or x.imag spelling, no deg for angle, no vector norms
+# with ord <= 1, nan for ord inf, and no matrix norms but 'fro' and 'nuc').
+REAL_RESULTS = {
+    "abs": "return np.sum(np.abs(z))",
+    "abs_squared": "return np.sum(np.abs(z) ** 2)",
+    "norm": "return np.linalg.norm(z)",
+    "norm_ord_1": "return np.linalg.norm(z, 1)",
+    "norm_ord_3": "return np.linalg.norm(z, 3)",
+    "norm_ord_inf": "return np.linalg.norm(z, np.inf)",
+    "norm_fro": "return np.linalg.norm(np.outer(z, A @ z), 'fro')",
+    "norm_nuc": "return np.linalg.norm(np.outer(z, z) + A, 'nuc')",
+    "norm_matrix_2": "return np.linalg.norm(np.outer(z, z) + A, 2)",
+    "norm_matrix_1": "return np.linalg.norm(np.outer(z, z) + A, 1)",
+    "norm_axis": "return np.sum(np.linalg.norm(np.outer(z, z) + A, axis=1))",
+    "norm_times_complex": "return np.real(np.linalg.norm(z) * (1.0 + 2.0j))",
+    "var": "return np.var(z)",
+    "std": "return np.std(z)",
+    "var_std_times_complex": "return np.real(np.var(z) * (1.0 + 2.0j) + np.std(z) * (2.0 - 1.0j))",
+    "vdot": "return np.real(np.vdot(z, A @ z))",
     "imag": "return np.sum(np.imag(z) ** 2)",
+    "imag_times_complex": "return np.real(np.sum(np.imag(z) * (1.0 - 3.0j) * z))",
     "angle": "return np.sum(np.angle(z))",
+    "angle_deg": "return np.sum(np.angle(z, deg=True) * np.abs(z))",
+    "real_attribute": "return np.sum(z.real * z.imag + z.real ** 2)",
 }
+NOT_IN_AUTOGRAD = {"vdot", "real_attribute", "angle_deg", "norm_ord_1", "norm_ord_inf",
+                   "norm_matrix_2", "norm_matrix_1"}
+if hasattr(np.linalg, "vector_norm"):  # NumPy 2: the array-API norms share norm's helpers
+    REAL_RESULTS["vector_norm"] = "return np.linalg.vector_norm(z, ord=3)"
+    REAL_RESULTS["matrix_norm"] = "return np.linalg.matrix_norm(np.outer(z, z) + A, ord='nuc')"
+    NOT_IN_AUTOGRAD |= {"vector_norm", "matrix_norm"}
 
 
-@pytest.mark.parametrize("name", sorted(MISSING_RULE))
-def test_primitive_without_a_rule_is_a_clear_error(name, rng):
-    f_np, f_ag = make(program(MISSING_RULE[name]))
-    z = complex_normal(rng, 3)
-    want = fd_gradient(f_np, (z,), 0)  # what a rule would have to give; autograd gives it
-    np.testing.assert_allclose(autograd.grad(f_ag)(z), want, rtol=1e-6, atol=1e-8)
-    with pytest.raises(sg.NoRule, match=f"numpy.{name}"):
-        sg.grad(f_np)(z)
-
-
-# Rules written for real inputs that give a wrong result for complex ones today (docs/dtypes.md).
-# Each test xfails while the result differs from central differences, and passes (forward mode
-# checked too) once the rule handles complex inputs.
-REAL_ONLY_RULES = {
-    "abs": ("return np.sum(np.abs(z))", "abs uses sign(x); complex needs conj(x)/|x| and Re(d[y])"),
-    "abs_squared": ("return np.sum(np.abs(z) ** 2)", "through abs"),
-    "norm": ("return np.linalg.norm(z)", "norm's rule assumes real x"),
-    "var": (
-        "return np.var(z)",
-        "var's rule uses x - mean; complex needs conj(x - mean) and Re(d[y])",
-    ),
-    "std": ("return np.std(z)", "as var"),
-    "vdot": (
-        "return np.real(np.vdot(z, A @ z))",
-        "vdot conjugates its first argument; its rules do not",
-    ),
-}
-
-
-@pytest.mark.parametrize("name", sorted(REAL_ONLY_RULES))
-def test_rule_written_for_real_inputs(name, rng):
-    body, reason = REAL_ONLY_RULES[name]
-    f_np, f_ag = make(program(body), A=A)
+@pytest.mark.parametrize("name", sorted(REAL_RESULTS))
+def test_primitive_with_a_real_result(name, rng):
+    f_np, f_ag = make(program(REAL_RESULTS[name]), A=A)
     z = complex_normal(rng, 3)
     want = fd_gradient(f_np, (z,), 0)
-    if name != "vdot":  # autograd has no rule for vdot
-        np.testing.assert_allclose(autograd.grad(f_ag)(z), want, rtol=1e-6, atol=1e-8)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
-        got = sg.grad(f_np)(z)
-    if not np.allclose(got, want, rtol=1e-6, atol=1e-8):
-        pytest.xfail(f"wrong for complex inputs today: {reason}")
+    got = sg.grad(f_np)(z)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8, err_msg="vs df/dx - i df/dy")
+    if name not in NOT_IN_AUTOGRAD:
+        np.testing.assert_allclose(
+            got, autograd.grad(f_ag)(z), rtol=1e-9, atol=1e-10, err_msg="vs autograd"
+        )
     v = complex_normal(rng, 3)
-    np.testing.assert_allclose(
-        sg.autodiff(f_np, mode="forward")(z, v),
-        fd_direction(f_np, (z,), 0, v),
-        rtol=1e-6,
-        atol=1e-8,
-    )
+    tangent = sg.autodiff(f_np, mode="forward")(z, v)
+    np.testing.assert_allclose(tangent, fd_direction(f_np, (z,), 0, v), rtol=1e-6, atol=1e-8)
+    assert np.isrealobj(tangent)
+
+
+def test_angle_and_imag_follow_autograd_at_a_point():
+    """arg(z) at 3+4j: d/dx = -4/25, d/dy = 3/25, so the gradient is (-4 - 3j)/25; Im(z): -1j."""
+    f_np, f_ag = make(program("return np.angle(z)"))
+    assert sg.grad(f_np)(3.0 + 4.0j) == pytest.approx((-4.0 - 3.0j) / 25)
+    assert autograd.grad(f_ag)(3.0 + 4.0j) == pytest.approx((-4.0 - 3.0j) / 25)
+    f_np, f_ag = make(program("return np.imag(z)"))
+    assert sg.grad(f_np)(3.0 + 4.0j) == pytest.approx(-1.0j)
+    assert autograd.grad(f_ag)(3.0 + 4.0j) == pytest.approx(-1.0j)
+
+
+# --- real arguments in programs with complex values: their gradients are real -------------------
+
+MIXED = program("return np.real(np.sum(np.exp(1j * x) * c) * np.sum(x * c))", "x, c")
 
 
 def test_real_argument_mixed_with_complex_values_gets_a_real_gradient(rng):
-    """wrt a real argument of a function with complex intermediates: autograd returns a real
-    gradient (the cotangent of a real value is real); sourcegrad today returns a complex one whose
-    real part is right."""
+    """The cotangent of a real value is real (autograd's too); the complex argument's is not."""
     f_np, f_ag = make(program("return np.real(np.sum(x * c))", "x, c"))
     x, c = rng.normal(size=3), complex_normal(rng, 3)
-    want = np.real(c)
-    np.testing.assert_allclose(autograd.grad(f_ag)(x, c), want, rtol=1e-12)
     got = sg.grad(f_np)(x, c)
-    np.testing.assert_allclose(np.real(got), want, rtol=1e-12)
-    if np.iscomplexobj(got):
-        pytest.xfail("the gradient of a real argument keeps an imaginary part (Re(g) is right)")
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, np.real(c), rtol=1e-12)
+    np.testing.assert_allclose(got, autograd.grad(f_ag)(x, c), rtol=1e-12)
+    dx, dc = sg.grad(f_np, wrt=(0, 1))(x, c)
+    assert np.isrealobj(dx) and np.iscomplexobj(dc)
+    np.testing.assert_allclose(dc, autograd.grad(f_ag, 1)(x, c), rtol=1e-12)
+    assert isinstance(sg.grad(f_np)(0.5, c), float)  # a Python float's: a real number too
+
+
+def test_real_argument_in_every_mode(rng):
+    """grad, value_and_grad, preserve_result, vjp, forward mode, hvp and Hessians: a real
+    argument's derivatives are real and agree with central differences and autograd."""
+    f_np, f_ag = make(MIXED)
+    x, c = rng.normal(size=3), complex_normal(rng, 3)
+    want = autograd.grad(f_ag)(x, c)
+    np.testing.assert_allclose(want, np.real(fd_gradient(f_np, (x, c), 0)), rtol=1e-6, atol=1e-8)
+    results = {
+        "grad": sg.grad(f_np)(x, c),
+        "value_and_grad": sg.value_and_grad(f_np)(x, c)[1],
+        "preserve_result": sg.grad(f_np, preserve_result=True)(x, c)[0],
+        "vjp": sg.vjp(f_np, x, c)[1](1.0)[0],
+        "wrt both": sg.grad(f_np, wrt=(0, 1))(x, c)[0],
+    }
+    for mode, got in results.items():
+        assert np.isrealobj(got), mode
+        np.testing.assert_allclose(got, want, rtol=1e-10, err_msg=mode)
+    v = rng.normal(size=3)
+    tangent = sg.autodiff(f_np, mode="forward")(x, c, v)
+    assert np.isrealobj(tangent)
+    np.testing.assert_allclose(tangent, np.sum(want * v), rtol=1e-10)
+    hessian = autograd.hessian(f_ag)(x, c)
+    for mode, got in {
+        "hvp": sg.hvp(f_np)(x, c, v),
+        "hessian": sg.hessian(f_np)(x, c) @ v,
+        "grad of grad": sg.jacobian(sg.grad(f_np))(x, c) @ v,
+    }.items():
+        assert np.isrealobj(got), mode
+        np.testing.assert_allclose(got, hessian @ v, rtol=1e-8, atol=1e-10, err_msg=mode)

@@ -19,6 +19,7 @@ import builtins
 import linecache
 import os
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,12 +154,14 @@ def pseudo_filename(name: str, user_file: str, lineno: int) -> str:
 
 
 def compile_function(rendered: Rendered, name: str, filename: str, namespace: dict[str, Any],
-                     prologue: tuple[ast.stmt, ...] = ()):
+                     prologue: tuple[ast.stmt, ...] = (), returning: Callable[[ast.Return], None] | None = None):
     """Compile ``rendered`` (one ``def``) under ``filename`` and return the function it defines.
 
     ``prologue``: statements the compiled code runs first but the source does not show (the
     argument check of ``sourcegrad.inputs``), placed on the first body line so that pdb shows no
-    extra line, and outside the ``try`` that adds notes (their errors concern the call)."""
+    extra line, and outside the ``try`` that adds notes (their errors concern the call).
+    ``returning``: edits each ``return`` of the function (not of functions inside it) in the compiled
+    code only, on the return's own line (``sourcegrad.inputs.real_gradients``)."""
     source = rendered.text
     lines = source.splitlines(keepends=True)
     filename = _unclaimed(filename, lines)
@@ -166,7 +169,10 @@ def compile_function(rendered: Rendered, name: str, filename: str, namespace: di
     linecache.cache[filename] = entry
     note = _Note(name, filename, entry, rendered.origins)
     scope = {"__builtins__": builtins, "__name__": "sourcegrad.generated", **namespace, NOTE: note}
-    exec(compile(_noting(ast.parse(source, filename), prologue), filename, "exec"), scope)  # noqa: S102  (running generated code is the point)
+    module = ast.parse(source, filename)
+    if returning is not None:
+        _edit_returns(module.body[0], returning)
+    exec(compile(_noting(module, prologue), filename, "exec"), scope)  # noqa: S102  (running generated code is the point)
     fn = scope[name]
     fn.__sourcegrad_source__ = source
     fn._repr_html_ = lambda: display.as_html(full_source(fn))
@@ -190,6 +196,21 @@ def full_source(fn) -> str:
     for helper in getattr(fn, "__sourcegrad_helpers__", ()):
         parts.append(full_source(helper))
     return "\n\n".join(dict.fromkeys(parts))
+
+
+def _edit_returns(fn: ast.FunctionDef, edit: Callable[[ast.Return], None]) -> None:
+    todo = list(fn.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Return) and node.value is not None:
+            value, written = node.value, {id(n) for n in ast.walk(node.value)}
+            edit(node)
+            for inner in ast.walk(node.value):
+                if id(inner) not in written:  # new code takes the place of the value it wraps
+                    ast.copy_location(inner, value)
+            continue
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            todo.extend(ast.iter_child_nodes(node))
 
 
 def _noting(module: ast.Module, prologue: tuple[ast.stmt, ...] = ()) -> ast.Module:

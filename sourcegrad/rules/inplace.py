@@ -4,7 +4,7 @@ The update is linear in the array and the value together. Its adjoint sends the 
 cotangent back to ``x`` with the overwritten positions zeroed (what was there no longer reaches the
 output) and to ``v`` through the written positions (unbroadcast to ``v``'s shape). Neither reads
 the array's old value, so an update saves nothing on the tape by itself. The two transposes,
-``clear_written`` and ``written``, have rules of their own, so that generated code can be
+``clear_written`` and ``written``, and ``written``'s transpose ``unwritten``, have rules of their own, so that generated code can be
 differentiated again.
 """
 
@@ -35,9 +35,20 @@ def _(y, g, idx):
 
 @adjoint(sg.written)  # the transpose of picking the surviving writes is writing them
 def _(y, g, idx):
-    d[g] = sg.setitem(sg.zeros_like(g), idx, d[y])
+    d[g] = sg.unwritten(d[y], g, idx)
 
 
 @tangent(sg.written)
 def _(y, g, idx):
     d[y] = sg.written(d[g], idx)
+
+
+@adjoint(sg.unwritten)  # linear in h; g gives only a structure
+def _(y, h, g, idx):
+    d[h] = sg.written(d[y], idx)
+    d[g] = 0.0
+
+
+@tangent(sg.unwritten)
+def _(y, h, g, idx):
+    d[y] = sg.unwritten(d[h], g, idx)

@@ -85,6 +85,7 @@ linear(np.positive,    lambda g, x: g)
 linear(np.copy,        lambda g, x: g)
 linear(np.conjugate,   lambda g, x: np.conjugate(g))  # real inputs: the identity
 linear(np.real,        lambda g, x: np.real(g))
+linear(np.imag,        lambda g, x: -1j * np.real(g))  # Im(z) = Re(-1j z); for real x the real part, 0, is kept
 linear(np.array,       lambda g, x, dtype=None: sg.unarray(g, x))   # x: an array or a (nested) list of values
 linear(np.asarray,     lambda g, x, dtype=None: sg.unarray(g, x))
 linear(np.asanyarray,  lambda g, x, dtype=None: sg.unarray(g, x))
@@ -109,7 +110,7 @@ linear(np.cumsum,      lambda g, x, axis=None, dtype=None: np.reshape(np.flip(np
 linear(np.trace,       lambda g, x, offset=0, axis1=0, axis2=1: sg.undiagonal(
     np.broadcast_to(np.expand_dims(g, -1), np.shape(np.diagonal(x, offset, axis1, axis2))), x, offset, axis1, axis2))
 linear(np.diff,        lambda g, x, n=1, axis=-1: sg.undiff(g, x, n, axis))
-linear(np.stack,       lambda g, xs, axis=0: tuple(np.moveaxis(g, axis, 0)))
+linear(np.stack,       lambda g, xs, axis=0: sg.unstack(g, axis))
 linear(np.concatenate, lambda g, xs, axis=0: sg.unconcatenate(g, xs, axis))
 
 
@@ -302,9 +303,9 @@ def _(y, x, axis=None, keepdims=False):
             / np.sum(x == sg.unreduce(y, x, axis, keepdims), axis=axis, keepdims=keepdims))
 
 
-@adjoint(np.var)                        # N = size(x) / size(y) values per result; conj: complex x
+@adjoint(np.var)                        # N = size(x) / size(y) values per result; conj, Re: complex x
 def _(y, x, axis=None, dtype=None, ddof=0, keepdims=False):
-    d[x] = (sg.unreduce(d[y], x, axis, keepdims) * 2.0 * np.conj(x - np.mean(x, axis=axis, keepdims=True))
+    d[x] = (sg.unreduce(np.real(d[y]), x, axis, keepdims) * 2.0 * np.conj(x - np.mean(x, axis=axis, keepdims=True))
             / (np.size(x) / np.size(y) - ddof))
 
 
@@ -317,7 +318,7 @@ def _(y, x, axis=None, dtype=None, ddof=0, keepdims=False):
 
 @adjoint(np.std)
 def _(y, x, axis=None, dtype=None, ddof=0, keepdims=False):
-    d[x] = (sg.unreduce(d[y] / y, x, axis, keepdims) * np.conj(x - np.mean(x, axis=axis, keepdims=True))
+    d[x] = (sg.unreduce(np.real(d[y]) / y, x, axis, keepdims) * np.conj(x - np.mean(x, axis=axis, keepdims=True))
             / (np.size(x) / np.size(y) - ddof))
 
 
@@ -444,7 +445,8 @@ METHODS.update(
     }
 )
 ATTRIBUTES.update(
-    {"T": np.transpose, "shape": np.shape, "ndim": np.ndim, "size": np.size, "dtype": dtype}
+    {"T": np.transpose, "shape": np.shape, "ndim": np.ndim, "size": np.size, "dtype": dtype,
+     "real": np.real, "imag": np.imag}
 )
 REDUCTIONS.update(
     {np.sum, np.mean, np.prod, np.max, np.amax, np.min, np.amin, np.var, np.std, np.nansum, np.nanmean,
@@ -463,3 +465,15 @@ def _(y, x):
 def _(y, x):
     d[y] = np.real(np.conj(x) * d[x]) / np.where(y == 0, 1.0, y)
 
+
+# arg(z) = atan2(Im z, Re z): d arg = Im(conj(z) dz) / |z|^2, so the cotangent is -1j conj(z) / |z|^2
+# (autograd's `conj(1j z) / |z|^2`); 0 at 0, and 0 for real z (its imaginary part is dropped).
+@adjoint(np.angle)                      # atan2(Im z, Re z): -1j conj(z) / abs(z)**2; 0 for real z
+def _(y, z, deg=False):
+    d[z] = (np.real(d[y]) * (180.0 / np.pi if deg else 1.0) * -1j * np.conj(z)
+            / np.where(z == 0, 1.0, np.abs(z) ** 2))
+
+
+@tangent(np.angle)
+def _(y, z, deg=False):
+    d[y] = np.imag(np.conj(z) * d[z]) * (180.0 / np.pi if deg else 1.0) / np.where(z == 0, 1.0, np.abs(z) ** 2)

@@ -57,8 +57,8 @@ def _(z, a, b, axes=2):
 
 @adjoint(np.linalg.cross)               # 3-vectors along `axis`: <g, a x b> = <a, b x g>
 def _(z, a, b, axis=-1):
-    d[a] = sg.unbroadcast(np.cross(b, d[z], axis=axis), a)
-    d[b] = sg.unbroadcast(np.cross(d[z], a, axis=axis), b)
+    d[a] = sg.unbroadcast(np.linalg.cross(b, d[z], axis=axis), a)
+    d[b] = sg.unbroadcast(np.linalg.cross(d[z], a, axis=axis), b)
 
 
 @tangent(np.linalg.cross)
@@ -80,22 +80,22 @@ def _(z, a, b, axis=-1):
 # --- norms and singular values (batched over leading axes) ---
 @adjoint(np.linalg.matrix_norm)         # ord 'fro', 'nuc', 1, -1, 2, -2, inf, -inf over the last two axes
 def _(y, x, keepdims=False, ord="fro"):
-    d[x] = sg.unreduce(d[y], x, (-2, -1), keepdims) * sg.norm_grad(x, y, ord, (-2, -1), keepdims)
+    d[x] = sg.unreduce(np.real(d[y]), x, (-2, -1), keepdims) * sg.norm_grad(x, y, ord, (-2, -1), keepdims)
 
 
 @tangent(np.linalg.matrix_norm)
 def _(y, x, keepdims=False, ord="fro"):
-    d[y] = np.sum(d[x] * sg.norm_grad(x, y, ord, (-2, -1), keepdims), axis=(-2, -1), keepdims=keepdims)
+    d[y] = np.sum(np.real(d[x] * sg.norm_grad(x, y, ord, (-2, -1), keepdims)), axis=(-2, -1), keepdims=keepdims)
 
 
 @adjoint(np.linalg.vector_norm)         # any p > 0, inf, -inf; over `axis` (None: every axis)
 def _(y, x, axis=None, keepdims=False, ord=2):
-    d[x] = sg.unreduce(d[y], x, axis, keepdims) * sg.vector_norm_grad(x, y, ord, axis, keepdims)
+    d[x] = sg.unreduce(np.real(d[y]), x, axis, keepdims) * sg.vector_norm_grad(x, y, ord, axis, keepdims)
 
 
 @tangent(np.linalg.vector_norm)
 def _(y, x, axis=None, keepdims=False, ord=2):
-    d[y] = np.sum(d[x] * sg.vector_norm_grad(x, y, ord, axis, keepdims), axis=axis, keepdims=keepdims)
+    d[y] = np.sum(np.real(d[x] * sg.vector_norm_grad(x, y, ord, axis, keepdims)), axis=axis, keepdims=keepdims)
 
 
 @adjoint(np.linalg.svdvals)             # distinct singular values

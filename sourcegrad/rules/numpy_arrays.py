@@ -213,7 +213,7 @@ def _(z, subscripts, a, b=None, c=None, e=None, f=None, h=None, optimize=False):
 
 @tangent(np.einsum)
 def _(z, subscripts, a, b=None, c=None, e=None, f=None, h=None, optimize=False):
-    d[z] = sg.einsum_jvp(subscripts, (a, b, c, e, f, h), optimize, d[a], d[b], d[c], d[e], d[f], d[h])
+    d[z] = sg.einsum_jvp(subscripts, (a, b, c, e, f, h), (d[a], d[b], d[c], d[e], d[f], d[h]), optimize)
 
 
 @adjoint(np.cross)                      # 3-vectors along the last axis: <g, a x b> = <a, b x g>

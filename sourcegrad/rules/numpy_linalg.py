@@ -126,12 +126,12 @@ def _(y, x, n):
 
 @adjoint(np.linalg.norm)                # vector norms (ord None, p, inf) and matrix norms ('fro', 'nuc', 1, 2, inf)
 def _(y, x, ord=None, axis=None, keepdims=False):
-    d[x] = sg.unreduce(d[y], x, axis, keepdims) * sg.norm_grad(x, y, ord, axis, keepdims)
+    d[x] = sg.unreduce(np.real(d[y]), x, axis, keepdims) * sg.norm_grad(x, y, ord, axis, keepdims)
 
 
 @tangent(np.linalg.norm)
 def _(y, x, ord=None, axis=None, keepdims=False):
-    d[y] = np.sum(d[x] * sg.norm_grad(x, y, ord, axis, keepdims), axis=axis, keepdims=keepdims)
+    d[y] = np.sum(np.real(d[x] * sg.norm_grad(x, y, ord, axis, keepdims)), axis=axis, keepdims=keepdims)
 
 
 @adjoint(np.linalg.cond)                # p None, 2, -2: extreme singular values (distinct); else norm(x) norm(inv(x))

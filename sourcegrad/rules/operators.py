@@ -152,9 +152,9 @@ def _(z, x, y):
     d[y] = d[z][len(x):]
 
 
-@tangent(operator.concat)
+@tangent(operator.concat)                # a constant operand's zero tangent: zeros of its structure
 def _(z, x, y):
-    d[z] = operator.concat(d[x], d[y])
+    d[z] = sg.concat_tangent(d[x], d[y], x, y)
 
 # fmt: on
 

@@ -13,6 +13,7 @@ import numpy as np
 from sourcegrad import runtime as sg
 from sourcegrad.rules.table import adjoint, d, nondifferentiable, tangent
 from sourcegrad.runtime import differences, linalg, piecewise, signal, stats
+from sourcegrad.runtime.arrays import check_einsum_optimize, replaced_at
 from sourcegrad.runtime.signal import bin_sum
 
 # --- the transposes' transposes, and their tangents, where a rule needs more than one call ---
@@ -69,32 +70,10 @@ def kron_vjp_tangent(dg, da, db, g, a, b, i):
     return out
 
 
-def _replaced(operands, j, value):
-    return [value if k == j else o for k, o in enumerate(operands)]
-
-
-def einsum_vjp_g(h, subscripts, operands, i, optimize=False):
-    """The transpose of `sg.einsum_vjp(g, subscripts, operands, i)` in `g`: the contraction with
-    operand `i` replaced by `h`."""
-    ops = [o for o in _replaced(operands, i, h) if o is not None]
-    n = len(ops)  # one call per count, without `*` (not in the subset), for third derivatives
-    if n == 1:
-        return np.einsum(subscripts, ops[0], optimize=optimize)
-    if n == 2:
-        return np.einsum(subscripts, ops[0], ops[1], optimize=optimize)
-    if n == 3:
-        return np.einsum(subscripts, ops[0], ops[1], ops[2], optimize=optimize)
-    if n == 4:
-        return np.einsum(subscripts, ops[0], ops[1], ops[2], ops[3], optimize=optimize)
-    if n == 5:
-        return np.einsum(subscripts, ops[0], ops[1], ops[2], ops[3], ops[4], optimize=optimize)
-    return np.einsum(subscripts, ops[0], ops[1], ops[2], ops[3], ops[4], ops[5], optimize=optimize)
-
-
 def einsum_vjp_operands(h, g, subscripts, operands, i, optimize=False):
     """The cotangents from `h` of `sg.einsum_vjp(g, subscripts, operands, i)` in the other
     operands, a list with one per operand (zero for operand i, which gives only a shape)."""
-    with_h = _replaced(operands, i, h)
+    with_h = replaced_at(operands, i, h)
     return [
         _operand_cotangent(g, subscripts, with_h, i, j, o, optimize) for j, o in enumerate(operands)
     ]
@@ -119,7 +98,7 @@ def einsum_vjp_tangent(dg, doperands, g, subscripts, operands, i, optimize=False
     for j in range(len(operands)):
         if j != i and operands[j] is not None and not _is_zero(doperands[j]):
             out = out + sg.einsum_vjp(
-                g, subscripts, _replaced(operands, j, doperands[j]), i, optimize
+                g, subscripts, replaced_at(operands, j, doperands[j]), i, optimize
             )
     return out
 
@@ -132,9 +111,8 @@ nondifferentiable(stats.quantile_ranks, sg.median_weights, piecewise.piecewise_m
 
 # --- checks that raise where a derivative is not defined, and return nothing ---
 nondifferentiable(linalg.check_qr, linalg.check_complete_qr, linalg.check_unused, linalg.check_reduced,
-                  linalg.check_vector_ord, linalg.check_matrix_ord, signal.check_interp,
-                  differences.check_gradient,
-                  stats.check_frequency_weights)
+                  linalg.check_vector_ord, linalg.check_matrix_ord, signal.check_interp, check_einsum_optimize,
+                  differences.check_gradient, stats.check_frequency_weights)
 
 
 # --- linear helpers: the map and its transpose; the operand x gives only a shape ---
@@ -202,6 +180,16 @@ def _(y, g, xs, axis=0):
 @tangent(sg.unconcatenate)
 def _(y, g, xs, axis=0):
     d[y] = sg.unconcatenate(d[g], xs, axis)
+
+
+@adjoint(sg.unstack)                    # y: a tuple of slices
+def _(y, g, axis=0):
+    d[g] = np.stack(d[y], axis)
+
+
+@tangent(sg.unstack)
+def _(y, g, axis=0):
+    d[y] = sg.unstack(d[g], axis)
 
 
 @adjoint(sg.unjoin)                     # y: a tuple of parts
@@ -306,7 +294,7 @@ def _(y, g, a, b, i):
 
 @adjoint(sg.einsum_vjp)                 # multilinear in g and the operands other than i
 def _(y, g, subscripts, operands, i, optimize=False):
-    d[g] = einsum_vjp_g(d[y], subscripts, operands, i, optimize)
+    d[g] = sg.einsum_replaced(d[y], subscripts, operands, i, optimize)
     d[operands] = einsum_vjp_operands(d[y], g, subscripts, operands, i, optimize)
 
 

@@ -9,6 +9,7 @@ from sourcegrad.runtime.arrays import (
     average_weights,
     cast_derivative,
     einsum_jvp,
+    einsum_replaced,
     einsum_vjp,
     kron_vjp,
     median_weights,
@@ -24,6 +25,7 @@ from sourcegrad.runtime.arrays import (
     unrepeat,
     unselect,
     unsort,
+    unstack,
     untake,
     untake_along_axis,
     untile,
@@ -40,7 +42,7 @@ from sourcegrad.runtime.checks import NonFiniteGradient, check_finite
 from sourcegrad.runtime.dicts import copy, has_key, iterated, iterated_tangent, keys, uniterated
 from sourcegrad.runtime.differences import gradient_adjoint, gradient_tangent
 from sourcegrad.runtime.dispatch import call
-from sourcegrad.runtime.inplace import clear, clear_written, setitem, update, written
+from sourcegrad.runtime.inplace import clear, clear_written, setitem, unwritten, update, written
 from sourcegrad.runtime.linalg import (
     cholesky_adjoint,
     cholesky_tangent,
@@ -120,7 +122,7 @@ from sourcegrad.runtime.stats import (
 )
 from sourcegrad.runtime.tape import Tape, depth, pop, push, truncate
 from sourcegrad.runtime.trees import attribute_tangent, unattribute
-from sourcegrad.runtime.zeros import add, seed_like, unseed, whole, zeros_like
+from sourcegrad.runtime.zeros import add, concat_tangent, seed_like, unseed, whole, zeros_like
 
 __all__ = [
     "NonFiniteGradient",
@@ -141,6 +143,7 @@ __all__ = [
     "cholesky_tangent",
     "clear",
     "clear_written",
+    "concat_tangent",
     "cond_grad",
     "convolve_adjoint",
     "copy",
@@ -155,6 +158,7 @@ __all__ = [
     "eigh_tangent",
     "eigvalsh_adjoint",
     "einsum_jvp",
+    "einsum_replaced",
     "einsum_vjp",
     "gradient_adjoint",
     "gradient_tangent",
@@ -238,9 +242,11 @@ __all__ = [
     "unseed",
     "unselect",
     "unsort",
+    "unstack",
     "untake",
     "untake_along_axis",
     "untile",
+    "unwritten",
     "update",
     "vander_derivative",
     "vector_norm_grad",

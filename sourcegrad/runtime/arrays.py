@@ -4,8 +4,9 @@
     ties(x, m, axis)                  where `x` attains its reduced extremum `m`, shared among ties
     average_adjoint(g, x, weights, y, axis, keepdims)  d[weights] of `np.average`
     einsum_vjp(g, subscripts, operands, i, optimize)  the cotangent of operand i of `np.einsum`
-    einsum_jvp(subscripts, operands, optimize, *tangents)  the tangent of `np.einsum`
-    unconcatenate(g, xs, axis), undiff(g, x, n, axis), unselect(g, condlist, choice, i),
+    einsum_jvp(subscripts, operands, tangents, optimize)  the tangent of `np.einsum`
+    einsum_replaced(h, subscripts, operands, i, optimize)  the contraction with operand i replaced
+    unconcatenate(g, xs, axis), unstack(g, axis), undiff(g, x, n, axis), unselect(g, condlist, choice, i),
     untile(g, x, reps), unrepeat(g, x, repeats, axis), untake(g, x, indices, axis),
     untake_along_axis(g, x, indices, axis), undiagonal(g, x, offset, axis1, axis2)
 
@@ -200,6 +201,12 @@ def unconcatenate(g, xs, axis=0):
     return tuple(np.split(g, sizes, axis))
 
 
+def unstack(g, axis=0):
+    """The cotangents of the parts of `np.stack(xs, axis)`: the slices of `g` along `axis`, a
+    tuple (NumPy 2.1's `np.unstack`)."""
+    return tuple(np.moveaxis(g, axis, 0))
+
+
 def undiff(g, x, n=1, axis=-1):
     """The cotangent of `np.diff(x, n, axis)`: the transpose of differencing, n times."""
     axis = axis % np.ndim(x)
@@ -233,11 +240,16 @@ def _explicit(subscripts: str, shapes) -> tuple[list[str], str]:
     return out_parts, output
 
 
-def _einsum_operands(operands, optimize) -> list:
-    """The operands given (a rule takes up to six); a seventh would arrive as ``optimize``."""
+def check_einsum_optimize(optimize):
+    """Raise when `optimize` holds an operand: a rule takes up to six, a seventh arrives here."""
     if not isinstance(optimize, (bool, str, list, tuple)) or isinstance(optimize, tuple) and optimize:
         raise ValueError("sourcegrad differentiates np.einsum with up to six operands; "
                          "split the contraction into two einsum calls")
+
+
+def _einsum_operands(operands, optimize) -> list:
+    """The operands given (a rule takes up to six); a seventh would arrive as ``optimize``."""
+    check_einsum_optimize(optimize)
     return [o for o in operands if o is not None]
 
 
@@ -273,17 +285,40 @@ def einsum_vjp(g, subscripts, operands, i, optimize=False):
     return res
 
 
-def einsum_jvp(subscripts, operands, optimize=False, *tangents):
-    """The tangent of `np.einsum(subscripts, *operands)`: one term per operand with a tangent."""
-    operands = _einsum_operands(operands, optimize)
+def einsum_jvp(subscripts, operands, tangents, optimize=False):
+    """The tangent of `np.einsum(subscripts, *operands)`: one term per operand with a tangent.
+    Written in sourcegrad's differentiable subset (no `*`): the gradient of a forward-mode
+    derivative differentiates it."""
+    check_einsum_optimize(optimize)
     out = 0.0
-    for i, t in enumerate(tangents[: len(operands)]):
-        if isinstance(t, (int, float)) and t == 0:
-            continue
-        args = list(operands)
-        args[i] = t
-        out = out + np.einsum(subscripts, *args)
+    for i in range(len(operands)):
+        t = tangents[i]
+        if operands[i] is not None and not (isinstance(t, (int, float)) and t == 0):
+            out = out + einsum_replaced(t, subscripts, operands, i, optimize)
     return out
+
+
+def replaced_at(items, j, value):
+    """`items` as a list, with `value` at position `j`."""
+    return [value if k == j else o for k, o in enumerate(items)]
+
+
+def einsum_replaced(h, subscripts, operands, i, optimize=False):
+    """The contraction `np.einsum(subscripts, *operands)` with operand `i` replaced by `h` (None
+    operands left out)."""
+    ops = [o for o in replaced_at(operands, i, h) if o is not None]
+    n = len(ops)  # one call per count, without `*` (not in the subset), for higher derivatives
+    if n == 1:
+        return np.einsum(subscripts, ops[0], optimize=optimize)
+    if n == 2:
+        return np.einsum(subscripts, ops[0], ops[1], optimize=optimize)
+    if n == 3:
+        return np.einsum(subscripts, ops[0], ops[1], ops[2], optimize=optimize)
+    if n == 4:
+        return np.einsum(subscripts, ops[0], ops[1], ops[2], ops[3], optimize=optimize)
+    if n == 5:
+        return np.einsum(subscripts, ops[0], ops[1], ops[2], ops[3], ops[4], optimize=optimize)
+    return np.einsum(subscripts, ops[0], ops[1], ops[2], ops[3], ops[4], ops[5], optimize=optimize)
 
 
 # --- shapes ------------------------------------------------------------------------------------

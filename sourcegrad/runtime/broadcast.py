@@ -76,8 +76,8 @@ def unreduce(g, x, axis=None, keepdims=False):
     shape = x.shape if type(x) is _ndarray else np.shape(x)
     if not shape:
         return g
-    if type(g) is float and type(x) is _ndarray and x.dtype.kind == "f":
-        g = x.dtype.type(g)  # the default seed 1.0 keeps float32 float32
+    if type(g) is float and type(x) is _ndarray and x.dtype.kind in "fc":
+        g = x.dtype.type(g)  # the default seed 1.0 keeps float32 float32 (complex64 complex64)
     if axis is not None and not keepdims:
         # expand_dims normalises negative axes against its output, which has x's rank.
         g = np.expand_dims(g, axis)

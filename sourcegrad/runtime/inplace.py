@@ -6,6 +6,7 @@
     clear(g, idx)           the same, zeroing `g` itself when nothing else can see it
     written(g, idx)         the cotangent of the written value (before unbroadcasting): `g[idx]`,
                             zero where a repeated fancy index was overwritten by a later one
+    unwritten(h, g, idx)    the transpose of `written`: zeros shaped like `g` with `h` written at idx
 
 NumPy assigns `x[idx] = v` with repeated fancy indices so that one write per position survives
 (the last one, in practice); `written` finds the survivors by making the same assignment of
@@ -28,6 +29,8 @@ import copy
 import sys
 
 import numpy as np
+
+from sourcegrad.runtime.zeros import zeros_like
 
 _ndarray = np.ndarray
 _PY_NUMBERS = (float, int, bool, complex)
@@ -174,6 +177,14 @@ def written(g, idx):
     if isinstance(g, dict):
         return g.get(idx, 0.0)
     return g[idx]
+
+
+def unwritten(h, g, idx):
+    """The transpose of `written(g, idx)` in `g`: zeros with `g`'s structure, `h` written at `idx`
+    (where a repeated fancy index keeps one write, as `written` keeps one cotangent). One helper
+    with rules of its own, rather than `setitem(zeros_like(g), idx, h)` in a template: the zeros'
+    tangent there would be the symbolic zero 0.0, into which nothing can be written."""
+    return setitem(zeros_like(g), idx, h)
 
 
 def _may_repeat(idx) -> bool:

@@ -343,19 +343,36 @@ def check_matrix_ord(ord):
 
 def vector_norm_grad(x, y, ord=2, axis=None, keepdims=False):
     """The derivative of the vector norm `y` of `x` over `axis` (None: every axis): an array J of
-    x's shape with `dy = sum(J * dx)` over the reduced axes. Any p > 0, inf and -inf; at x = 0
-    (ord 2) and at ties (inf) the result is a subgradient."""
+    x's shape with `dy = Re(sum(J * dx))` over the reduced axes; for complex x, J is the conjugate
+    of the real formula with sign(x) = x / |x| (autograd's convention, docs/dtypes.md). Any p > 0,
+    inf and -inf; at x = 0 (ord 2) and at ties (inf) the result is a subgradient."""
     check_vector_ord(ord)
     x = np.asarray(x)
     axes = normalize_axes(axis, np.ndim(x))
     yk = _expand_reduced(y, axes, keepdims)
     if ord is None or ord == 2:
-        return np.where(yk == 0, 0.0, x / np.where(yk == 0, 1.0, yk))
+        return _conj(np.where(yk == 0, 0.0, x / np.where(yk == 0, 1.0, yk)))
     if ord == np.inf or ord == -np.inf:
-        return np.sign(x) * ties(np.abs(x), yk, axes)
+        return _conj(_sign(x) * ties(np.abs(x), yk, axes))
     if ord == 1:
-        return np.sign(x)
-    return np.sign(x) * (np.abs(x) / yk) ** (ord - 1)
+        return _conj(_sign(x))
+    return _conj(_sign(x) * (np.abs(x) / yk) ** (ord - 1))
+
+
+def _sign(x):
+    """`x / |x|`, 0 at 0: `np.sign` of a real x; NumPy 1's `np.sign` of a complex x is the sign of
+    its real part, so the quotient is written out."""
+    if np.iscomplexobj(x):
+        a = np.abs(x)
+        return x / np.where(a == 0, 1.0, a)
+    return np.sign(x)
+
+
+def _conj(j):
+    """The conjugate of a complex derivative, a real one unchanged (no copy)."""
+    if np.iscomplexobj(j):
+        return np.conj(j)
+    return j
 
 
 def _extreme_sums(x, ord):
@@ -368,12 +385,13 @@ def _extreme_sums(x, ord):
         extreme = np.max(sums, axis=other, keepdims=True)
     else:
         extreme = np.min(sums, axis=other, keepdims=True)
-    return np.sign(x) * ties(sums, extreme, other)
+    return _sign(x) * ties(sums, extreme, other)
 
 
 def matrix_norm_grad(x, y, ord="fro", axis=(-2, -1), keepdims=False):
-    """The derivative of the matrix norm `y` of `x` over the two axes `axis`: an array of x's
-    shape (ord 'fro', 'nuc', 2, -2, 1, -1, inf, -inf; subgradients at ties)."""
+    """The derivative of the matrix norm `y` of `x` over the two axes `axis`: an array J of x's
+    shape with `dy = Re(sum(J * dx))` (ord 'fro', 'nuc', 2, -2, 1, -1, inf, -inf; subgradients at
+    ties). For complex x, J is the conjugate of the real formula: `conj(u @ vh)` for 'nuc'."""
     check_matrix_ord(ord)
     x = np.asarray(x)
     axes = normalize_axes(axis, np.ndim(x))
@@ -383,18 +401,19 @@ def matrix_norm_grad(x, y, ord="fro", axis=(-2, -1), keepdims=False):
     xm = np.moveaxis(x, (a0, a1), (-2, -1))
     if ord == "nuc":
         u, _, vt = np.linalg.svd(xm, full_matrices=False)
-        return np.moveaxis(u @ vt, (-2, -1), (a0, a1))
+        return _conj(np.moveaxis(u @ vt, (-2, -1), (a0, a1)))
     if ord == 2 or ord == -2:
         u, _, vt = np.linalg.svd(xm, full_matrices=False)
         k = 0 if ord == 2 else -1
         jm = u[..., :, k, None] * vt[..., k, None, :]
-        return np.moveaxis(jm, (-2, -1), (a0, a1))
-    return np.moveaxis(_extreme_sums(xm, ord), (-2, -1), (a0, a1))
+        return _conj(np.moveaxis(jm, (-2, -1), (a0, a1)))
+    return _conj(np.moveaxis(_extreme_sums(xm, ord), (-2, -1), (a0, a1)))
 
 
 def norm_grad(x, y, ord=None, axis=None, keepdims=False):
     """The derivative of `y = np.linalg.norm(x, ord, axis, keepdims)`: an array J of x's shape such
-    that a tangent `dx` gives `dy = sum(J * dx)` over the reduced axes.
+    that a tangent `dx` gives `dy = Re(sum(J * dx))` over the reduced axes (the real part matters
+    for complex x only, whose J is the conjugate of the real formula).
 
     Vector norms (ord None, 2, 1, inf, -inf, any p > 0) and matrix norms (None/'fro', 'nuc',
     2, -2, 1, -1, inf, -inf). Where the norm is not differentiable (x = 0 for ord 2, ties for

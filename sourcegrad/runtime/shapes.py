@@ -144,10 +144,17 @@ def _along_grid_axis(t, grid, i, n, indexing):
 
 
 def meshgrid_tangent(tangents, y, indexing="xy"):
-    """The tangent of `y = np.meshgrid(*xs, indexing=...)` from the inputs' tangents."""
-    return tuple(
-        _along_grid_axis(t, grid, i, len(y), indexing) for i, (t, grid) in enumerate(zip(tangents, y))
-    )
+    """The tangent of `y = np.meshgrid(*xs, indexing=...)` from the inputs' tangents (up to three).
+    Tuple displays, not `tuple(...)` of a generator: the gradient of a forward-mode derivative
+    differentiates this source."""
+    n = len(y)
+    first = _along_grid_axis(tangents[0], y[0], 0, n, indexing)
+    if n == 1:
+        return (first,)
+    second = _along_grid_axis(tangents[1], y[1], 1, n, indexing)
+    if n == 2:
+        return (first, second)
+    return (first, second, _along_grid_axis(tangents[2], y[2], 2, n, indexing))
 
 
 def broadcast_tangents(y, *tangents):

@@ -7,6 +7,8 @@ is what `zeros_like` returns for a float, and `add` lets it stand in for a whole
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 _ndarray = np.ndarray
@@ -113,6 +115,17 @@ def whole(g, x):
     if isinstance(g, dict) and isinstance(x, dict):
         return type(g)((k, whole(v, x[k]) if k in x else v) for k, v in g.items())
     return g
+
+
+def concat_tangent(dx, dy, x, y):
+    """The tangent of the sequence `x + y` (`operator.concat`): a zero tangent, the float 0.0 that
+    forward mode gives a constant operand such as `()`, stands for zeros of its operand's
+    structure, since nothing can be concatenated to a float."""
+    if type(dx) is float:
+        dx = zeros_like(x)
+    if type(dy) is float:
+        dy = zeros_like(y)
+    return operator.concat(dx, dy)
 
 
 def seed_like(seed, value):

@@ -264,7 +264,8 @@ class M:
 BOOLS = [MASK, ~MASK]
 
 # --- numpy: more elementwise ---
-row([np.fabs, np.deg2rad, np.radians, np.rad2deg, np.degrees, np.conjugate, np.real], *UNARY)
+row([np.fabs, np.deg2rad, np.radians, np.rad2deg, np.degrees, np.conjugate, np.real, np.imag], *UNARY)
+row(np.angle, *UNARY, beyond_autograd(case(A(3), deg=True)))  # real x: 0 or pi, a derivative of 0
 row(np.sinc, *UNARY, case(A(3, low=-1e-3, high=1e-3)))
 row([np.array, np.asarray, np.asanyarray], case(A(3)), case(T(F, F, F)), case(T(A(2), A(2))),
     case(A(2, 3), dtype=np.float64), autograd=False)

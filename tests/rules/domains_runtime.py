@@ -57,6 +57,8 @@ row(sg.clear_written, case(A(4), K(1)), case(A(3, 4), K((slice(None), 1))), case
                       **NO_AUTOGRAD)
 row(sg.written,       case(A(4), K(1)), case(A(3, 4), K((slice(None), 1))), case(A(5), REPEATED), case(A(2, 3), MASK23),
                       **NO_AUTOGRAD)
+row(sg.unwritten,     case(F, K(np.ones(4)), K(1)), case(A(3), K(np.ones((3, 4))), K((slice(None), 1))),
+                      case(A(3), K(np.ones(5)), REPEATED), case(A(3), K(np.ones((2, 3))), MASK23), **NO_AUTOGRAD)
 # fmt: on
 
 # fmt: off
@@ -79,6 +81,7 @@ row(sg.undiag,            case(A(3, 3), A(3)), case(A(4, 4), A(3), K(1)), case(A
                           **NO_AUTOGRAD)
 row(sg.unconcatenate,     case(A(6, 3), K((np.ones((2, 3)), np.ones((4, 3))))),
                           case(A(2, 6), K((np.ones((2, 3)), np.ones((2, 1)), np.ones((2, 2)))), K(1)), **NO_AUTOGRAD)
+row(sg.unstack,           case(A(2, 3)), case(A(2, 3, 4), K(1)), case(A(3, 2), K(-1)), **NO_AUTOGRAD)
 row(sg.unjoin,            case(A(5), K((np.ones(3), np.ones(2))), K(0), K(np.atleast_1d)),
                           case(A(3, 3), K((np.ones(3), np.ones((2, 3)))), K(0), K(np.atleast_2d)), **NO_AUTOGRAD)
 row(sg.unrepeat,          case(A(6), A(3), K(2)), case(A(2, 6), A(2, 3), K(2), K(1)), case(A(4, 3), A(2, 3), K(np.array([1, 3])), K(0)),

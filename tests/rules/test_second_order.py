@@ -24,7 +24,6 @@ from __future__ import annotations
 import ast
 import builtins
 import importlib.util
-import operator
 import sys
 import zlib
 from pathlib import Path
@@ -34,7 +33,7 @@ import pytest
 
 import sourcegrad as sg
 import sourcegrad.rules  # registers the built-in rules
-from sourcegrad.errors import NoRule, TransformError, UnsupportedSyntax, qualified_name
+from sourcegrad.errors import TransformError, qualified_name
 from sourcegrad.rules import table
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -55,12 +54,6 @@ ALL = {FOR, REV, RF}
 # are refused, with a SourcegradError that names the call. docs/numpy-coverage.md lists them
 # (scripts/coverage_table.py, SECOND_ORDER_LIMITS).
 UNSUPPORTED: dict = {
-    np.stack: (
-        ALL,
-        NoRule,
-        "`tuple`",
-        "its adjoint is `tuple(np.moveaxis(g, axis, 0))`; `tuple` has no rule",
-    ),
     getattr: (
         ALL,
         TransformError,
@@ -71,48 +64,11 @@ UNSUPPORTED: dict = {
             "(docs/architecture.md)"
         ),
     ),
-    np.einsum: (
-        {RF},
-        UnsupportedSyntax,
-        "unpacking with `\\*`",
-        "its tangent, `sg.einsum_jvp`, takes `*tangents`",
-    ),
-    np.meshgrid: (
-        {RF},
-        NoRule,
-        "`tuple`",
-        "its tangent, `sg.meshgrid_tangent`, calls `tuple` of a generator",
-    ),
 }
-if hasattr(np.linalg, "cross"):
-    UNSUPPORTED[np.linalg.cross] = (
-        {FOR, REV},
-        TransformError,
-        "no parameter 'axis'",
-        "its adjoint (rules/numpy2.py) calls `np.cross(..., axis=axis)`, whose rule has no `axis`",
-    )
 
 # fn -> (the cases, None for all; the modes; exception; why): bugs outside the rules under test
 # that raise a plain Python error where a derivative belongs. Strict xfails: a fix shows up here.
 KNOWN_BUGS: dict = {
-    sg.runtime.written: (
-        None,
-        {FOR},
-        TypeError,
-        (
-            "the adjoint of `written` writes into `sg.zeros_like(g)`, whose tangent is the symbolic "
-            "zero 0.0: `sg.setitem(0.0, idx, v)` (rules/inplace.py)"
-        ),
-    ),
-    operator.concat: (
-        (1,),
-        {FOR},
-        TypeError,
-        (
-            "the tangent of the constant `()` is the symbolic zero 0.0: "
-            "`operator.concat(0.0, (a, b))`, in first-order forward mode too (rules/operators.py)"
-        ),
-    ),
     sg.runtime.einsum_vjp: (
         (0, 1, 3),  # not 2, one operand
         {REV},
