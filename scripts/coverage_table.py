@@ -75,6 +75,8 @@ def methods() -> list[tuple[str, str]]:
     names = [(f"x.{m}()", numpy_name(fn) or repr(fn)) for m, (fn, _) in table.METHODS.items()]
     names += [(f"x.{a}", numpy_name(fn) or getattr(fn, "__name__", repr(fn)))
               for a, fn in table.ATTRIBUTES.items()]
+    names += [(f"x.{a}", f"{numpy_name(fn)} (where x surely holds an array; else read as an attribute)")
+              for a, fn in table.ARRAY_ONLY_ATTRIBUTES.items()]
     return sorted(names)
 
 

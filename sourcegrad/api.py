@@ -364,6 +364,12 @@ def _generate_locked(f: Callable, request: _Request, single: bool):
             "object, a function held in a value) is not supported yet",
             hint="differentiate once through objects: for Hessians, write the model as a function of its arrays "
                  "(def loss(W1, W2, x)); for nested derivatives, transform the function itself (sg.grad(sg.grad(f)))")
+    if f is runtime.unattribute or f is runtime.attribute_tangent:
+        raise TransformError(
+            "a second derivative through an attribute read when the code runs (`z.real` of an argument, "
+            "`obj.w`) is not supported yet",
+            hint="for an array write np.real(z) and np.imag(z); for an object write the model as a function "
+                 "of its arrays (def loss(W1, W2, x))")
     if isinstance(f, Custom):  # transform a caller of f, so that f's own rules apply
         f = _caller_of(f)
     f = inspect.unwrap(getattr(f, "__func__", f))

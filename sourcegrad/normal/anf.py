@@ -259,6 +259,8 @@ class Normaliser:
                 return expr
             case ast.Attribute(value=receiver, attr=attr) if not self._is_global(expr):
                 fn = table.ATTRIBUTES.get(attr)
+                if fn is None and isinstance(receiver, ast.Name) and receiver.id in self.scope.arrays:
+                    fn = table.ARRAY_ONLY_ATTRIBUTES.get(attr)
                 if fn is None:  # an object's attribute (self.scale): a primitive of its own
                     return ast.Attribute(at(receiver), attr, ast.Load())
                 return ast.Call(self.scope.spell(fn), [at(receiver)], [])

@@ -224,7 +224,8 @@ def check_array_attributes(fn: ast.FunctionDef, scope) -> None:
         match node:
             case ast.Attribute(value=ast.Name(id=name), attr=attr, ctx=ast.Load()) if (
                 name in arrays and hasattr(np.ndarray, attr) and id(node) not in called
-                and attr not in table.ATTRIBUTES and attr not in table.METHODS
+                and attr not in table.ATTRIBUTES and attr not in table.ARRAY_ONLY_ATTRIBUTES
+                and attr not in table.METHODS
             ):
                 raise scope.error(
                     f"'{name}.{attr}': the attribute '.{attr}' of an array has no derivative rule", node,

@@ -8,6 +8,7 @@ import numpy as np
 
 from sourcegrad import runtime as sg
 from sourcegrad.rules.table import (
+    ARRAY_ONLY_ATTRIBUTES,
     ATTRIBUTES,
     METHODS,
     REDUCTIONS,
@@ -445,9 +446,9 @@ METHODS.update(
     }
 )
 ATTRIBUTES.update(
-    {"T": np.transpose, "shape": np.shape, "ndim": np.ndim, "size": np.size, "dtype": dtype,
-     "real": np.real, "imag": np.imag}
+    {"T": np.transpose, "shape": np.shape, "ndim": np.ndim, "size": np.size, "dtype": dtype}
 )
+ARRAY_ONLY_ATTRIBUTES.update({"real": np.real, "imag": np.imag})
 REDUCTIONS.update(
     {np.sum, np.mean, np.prod, np.max, np.amax, np.min, np.amin, np.var, np.std, np.nansum, np.nanmean,
      np.median, np.average, np.linalg.norm}

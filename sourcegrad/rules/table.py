@@ -85,6 +85,10 @@ NONDIFFERENTIABLE: set[object] = set()
 METHODS: dict[str, tuple[object, bool]] = {}
 # Array attribute name -> function of the array; filled by the library rule files.
 ATTRIBUTES: dict[str, object] = {}
+# Array attributes that user objects may have too (`p.real` of a record with a field `real`):
+# the function where the receiver surely holds an array (objects.array_names), else a plain
+# attribute read, whose rules (runtime/trees.py) take arrays and objects alike.
+ARRAY_ONLY_ATTRIBUTES: dict[str, object] = {}
 # Functions that return one number when given one argument alone (full reductions: np.sum(x)).
 # A gradient whose output is such a number needs no seed spread over an array (assemble.py).
 REDUCTIONS: set[object] = set()

@@ -113,6 +113,8 @@ def unattribute(g, x, name: str):
         out = list(zeros_like(x))
         out[type(x)._fields.index(name)] = g
         return type(x)._make(out)
+    if not is_node(x) and name in _ARRAY_PARTS:  # z.real of an array or number: np.real's rule
+        return _ARRAY_PARTS[name](g)
     if not is_node(x):
         raise TypeError(
             f"sourcegrad: no derivative for the attribute '.{name}' of a {type(x).__name__} value; "
@@ -126,6 +128,11 @@ def unattribute(g, x, name: str):
     if name not in fields(x):
         return zeros_like(x)
     return _with(zeros_like(x), name, g)
+
+
+# The cotangents of x from that of x.real and x.imag, for an array or a number x: the rules of
+# np.real and np.imag (rules/numpy.py), Im(z) being Re(-1j z).
+_ARRAY_PARTS = {"real": lambda g: np.real(g), "imag": lambda g: -1j * np.real(g)}
 
 
 def _with(node, name: str, value):
