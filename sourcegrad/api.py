@@ -28,7 +28,7 @@ from sourcegrad.frontend.source import exec_source, function_source
 from sourcegrad.naming import Namer
 from sourcegrad.normal import normalise
 from sourcegrad.optimise import passes
-from sourcegrad.runtime import dispatch, trees
+from sourcegrad.runtime import dispatch, tape, trees
 from sourcegrad.transform import assemble, checks, inplace
 from sourcegrad.transform.forward import ForwardTransform
 from sourcegrad.transform.reverse import ReverseTransform
@@ -121,7 +121,7 @@ def vjp(f: Callable, *args: Any) -> tuple[Any, Callable]:
     fwd, bwd = split(f, tuple(range(n)))
     out, residuals = fwd(*args)
     def pullback(seed):
-        cotangents = bwd(residuals, runtime.seed_like(seed, out))
+        cotangents = bwd(tape.unspent(residuals), runtime.seed_like(seed, out))  # callable again
         if n == 1:
             cotangents = (cotangents,)
         return tuple(inputs.real_for(c, x) for c, x in zip(cotangents, args))  # a real x's is real

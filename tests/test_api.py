@@ -187,6 +187,41 @@ def np_sin_square(x):
     return np.sin(x) ** 2
 
 
+def looped_through_a_callee(x):
+    s = x
+    for i in range(3):
+        s = np_sin_square(s) * x
+    while np.sum(s) > 0.1:
+        s = s * 0.5
+    return s
+
+
+def test_vjp_pullback_with_tapes_is_reusable(rng):
+    """A loop, a while loop and a callee save on tapes that the backward pass pops: each call of
+    the pullback gets whole copies, so a Jacobian can be built row by row from one vjp."""
+    x = rng.uniform(0.5, 1.0, 3)
+    _, pullback = sg.vjp(looped_through_a_callee, x)
+    rows = [pullback(e)[0] for e in np.eye(3)]
+    rows.append(pullback(np.eye(3)[0])[0])  # the first seed again: the same row
+    want = autograd.jacobian(_autograd_looped)(x)
+    np.testing.assert_allclose(np.stack(rows[:3]), want, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(rows[3], want[0], rtol=1e-10, atol=1e-12)
+    fd = np.stack([(looped_through_a_callee(x + 1e-6 * e) - looped_through_a_callee(x - 1e-6 * e)) / 2e-6
+                   for e in np.eye(3)], axis=1)
+    np.testing.assert_allclose(np.stack(rows[:3]), fd, rtol=1e-6, atol=1e-8)
+
+
+def _autograd_looped(x):
+    import autograd.numpy as anp
+
+    s = x
+    for i in range(3):
+        s = anp.sin(s) ** 2 * x
+    while anp.sum(s) > 0.1:
+        s = s * 0.5
+    return s
+
+
 # --- source, verbose, caching ------------------------------------------------------------------
 
 

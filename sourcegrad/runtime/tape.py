@@ -28,3 +28,14 @@ def truncate(tape: Tape, mark: int) -> None:
     """Drop what was saved after ``mark``: a backward loop that a ``break`` in inserted gradient
     code stopped early leaves its remaining iterations' values behind."""
     del tape[mark:]
+
+
+def unspent(residuals):
+    """A copy of a forward sweep's `residuals` with every tape in it whole: a backward pass pops
+    what it reads, so a pullback that may be called again (`sg.vjp`) runs each time on copies.
+    Tapes and the tuples that hold them (a callee's residuals) are copied; arrays are shared."""
+    if isinstance(residuals, Tape):
+        return Tape([unspent(v) for v in residuals])
+    if type(residuals) is tuple:
+        return tuple([unspent(v) for v in residuals])
+    return residuals
