@@ -42,6 +42,8 @@ def test_exports_exactly_the_documented_names():
             "seed_like",
             "unseed",
             "whole",
+            "unsequence",
+            "sequence_tangent",
             "pop",
             "unbroadcast",
             "unbroadcast_to",

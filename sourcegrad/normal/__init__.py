@@ -49,6 +49,7 @@ def normalise(source, resolver: Resolver, namer: Namer | None = None) -> NormalF
     fn = objects.lower_statements(fn, scope)
     scope.made_by_calls = objects.names_made_by_calls(fn, scope.resolve)
     scope.arrays = objects.array_names(fn, scope.resolve)
+    scope.sequences = objects.sequence_names(fn, scope.resolve)
     objects.check_array_attributes(fn, scope)
     aliasing.check_writes(fn, scope.resolve, scope.error)
     stores = [n for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]

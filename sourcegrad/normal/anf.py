@@ -12,6 +12,7 @@ import ast
 import builtins
 import functools
 import inspect
+import operator
 import types
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,7 @@ class Scope:
     partials: dict[str, ast.Call] = field(default_factory=dict)  # local functools.partial: its call
     made_by_calls: frozenset[str] = frozenset()  # locals a user function returned (objects.py)
     arrays: frozenset[str] = frozenset()  # locals that surely hold arrays (objects.py)
+    sequences: frozenset[str] = frozenset()  # locals that surely hold tuples or lists (objects.py)
 
     def resolve(self, node: ast.expr) -> Any:
         """The object a name or dotted name denotes, the transform's own bindings (``sg``) first."""
@@ -266,6 +268,10 @@ class Normaliser:
                 return ast.Call(self.scope.spell(fn), [at(receiver)], [])
             case ast.Attribute():
                 return expr
+            case ast.BinOp(left=left, op=ast.Add(), right=right) if objects.is_sequence(
+                expr, self.scope.sequences, self.scope.resolve
+            ):  # `xs + [v]` joins: a concatenation, whose rules split the cotangent again
+                return ast.Call(self.scope.spell(operator.concat), [at(left), at(right)], [])
             case ast.BinOp(left=left, op=op, right=right):
                 return ast.BinOp(at(left), op, at(right))
             case ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=v)) if isinstance(v, (int, float)):

@@ -48,6 +48,12 @@ def lower_statements(fn: ast.FunctionDef, scope) -> ast.FunctionDef:
     params = {a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
     first = (fn.args.posonlyargs + fn.args.args)[:1]
     owner = scope.resolver.closure.get("__class__")
+    # The first line that rebinds each name (`xs = list(xs)`): after it, `xs` is no longer the caller's.
+    rebound: dict[str, int] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+            rebound[name] = min(rebound.get(name, node.lineno), node.lineno)
 
     class Lower(ast.NodeTransformer):
         def visit_Expr(self, node: ast.Expr):
@@ -56,7 +62,7 @@ def lower_statements(fn: ast.FunctionDef, scope) -> ast.FunctionDef:
                 case ast.Call(func=ast.Attribute(value=ast.Name(id=name), attr="append"), args=[item], keywords=[]) if (
                     name in scope.local_names and scope.resolve(ast.Name(name)) is MISSING
                 ):
-                    if name in params:
+                    if name in params and rebound.get(name, node.lineno) >= node.lineno:
                         raise scope.error(f"appending to the argument '{name}' changes the caller's list", node,
                                           f"copy it first: `{name} = list({name})`")
                     concat = ast.Call(scope.spell(operator.concat), [ast.Name(name, ast.Load()), ast.List([item], ast.Load())], [])
@@ -211,6 +217,42 @@ def array_names(fn: ast.FunctionDef, resolve: Callable[[ast.expr], object]) -> f
         return False
 
     return frozenset(name for name, values in made.items() if all(one(v) for v in values))
+
+
+def sequence_names(fn: ast.FunctionDef, resolve: Callable[[ast.expr], object]) -> frozenset[str]:
+    """Local names that surely hold tuples or lists: every binding is a display, a concatenation,
+    ``list(...)``/``tuple(...)``, another such name, or ``a + b`` of two such operands (where ``+``
+    joins; of a list and an array it adds numbers, NumPy's ``__radd__``)."""
+    made: dict[str, list[ast.expr]] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            made.setdefault(node.targets[0].id, []).append(node.value)
+        elif isinstance(node, (ast.For, ast.Assign)):  # loop variables, unpacked names: unknown
+            for name in assigned_names([node]) if isinstance(node, ast.Assign) else [getattr(node.target, "id", "")]:
+                made.setdefault(name, []).append(ast.Constant(None))
+    for arg in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs:
+        made.setdefault(arg.arg, []).append(ast.Constant(None))  # an argument: whatever is passed
+
+    names = set(made)
+    while True:  # the largest set whose bindings are all sequences, given the set itself
+        kept = {n for n in names if all(is_sequence(v, names, resolve) for v in made[n])}
+        if kept == names:
+            return frozenset(names)
+        names = kept
+
+
+def is_sequence(value: ast.expr, names: set[str] | frozenset[str], resolve: Callable[[ast.expr], object]) -> bool:
+    """Whether ``value`` surely makes a tuple or a list, given the ``names`` that surely hold one."""
+    match value:
+        case ast.Tuple() | ast.List():
+            return True
+        case ast.Name(id=name):
+            return name in names
+        case ast.BinOp(left=left, op=ast.Add(), right=right):
+            return is_sequence(left, names, resolve) and is_sequence(right, names, resolve)
+        case ast.Call(func=func):
+            return resolve(func) in (operator.concat, list, tuple)
+    return False
 
 
 def check_array_attributes(fn: ast.FunctionDef, scope) -> None:

@@ -159,6 +159,17 @@ def _(z, x, y):
 # fmt: on
 
 
+# --- copies of sequences: `list(xs)`, `tuple(xs)` (of a tuple, a list or an array's rows) ---
+@adjoint(list, tuple)
+def _(y, x):
+    d[x] = sg.unsequence(d[y], x)
+
+
+@tangent(list, tuple)
+def _(y, x):
+    d[y] = sg.sequence_tangent(d[x], x, y)
+
+
 # abs(x) as np.abs (rules/numpy.py): complex arguments too.
 for _abs in (operator.abs, abs):
     @adjoint(_abs)

@@ -247,6 +247,29 @@ def _(y, dvalues, x, condlist, funclist):
     d[y] = sg.piecewise_values_tangent(d[dvalues], x, condlist, funclist)
 
 
+@adjoint(sg.unsequence)                 # linear in g; x and the sequence give only structure
+def _(y, g, x):
+    d[g] = sg.sequence_tangent(d[y], x, g)
+    d[x] = 0.0
+
+
+@tangent(sg.unsequence)
+def _(y, g, x):
+    d[y] = sg.unsequence(d[g], x)
+
+
+@adjoint(sg.sequence_tangent)
+def _(y, dx, x, z):
+    d[dx] = sg.unsequence(d[y], x)
+    d[x] = 0.0
+    d[z] = 0.0
+
+
+@tangent(sg.sequence_tangent)
+def _(y, dx, x, z):
+    d[y] = sg.sequence_tangent(d[dx], x, z)
+
+
 @adjoint(sg.unrepeat)                   # the transpose of np.repeat
 def _(y, g, x, repeats, axis=None):
     d[g] = np.repeat(d[y], repeats, axis)

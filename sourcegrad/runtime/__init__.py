@@ -122,7 +122,16 @@ from sourcegrad.runtime.stats import (
 )
 from sourcegrad.runtime.tape import Tape, depth, pop, push, truncate
 from sourcegrad.runtime.trees import attribute_tangent, unattribute
-from sourcegrad.runtime.zeros import add, concat_tangent, seed_like, unseed, whole, zeros_like
+from sourcegrad.runtime.zeros import (
+    add,
+    concat_tangent,
+    seed_like,
+    sequence_tangent,
+    unseed,
+    unsequence,
+    whole,
+    zeros_like,
+)
 
 __all__ = [
     "NonFiniteGradient",
@@ -200,6 +209,7 @@ __all__ = [
     "rollaxis_destination",
     "running_sum",
     "seed_like",
+    "sequence_tangent",
     "setitem",
     "solve_adjoint_a",
     "solve_adjoint_b",
@@ -241,6 +251,7 @@ __all__ = [
     "unresize",
     "unseed",
     "unselect",
+    "unsequence",
     "unsort",
     "unstack",
     "untake",

@@ -18,6 +18,7 @@ from sourcegrad.runtime.zeros import zeros_like
 
 _ndarray = np.ndarray
 _PY_SCALARS = (float, int, bool, complex)
+_SEQUENCES = (tuple, list)
 
 
 def unbroadcast(g, x):
@@ -37,6 +38,12 @@ def unbroadcast(g, x):
         if tg in _PY_SCALARS:
             return g
         return g.sum() if tg is _ndarray else np.sum(g)
+    if tx in _SEQUENCES and tg in _SEQUENCES:  # the result was a sequence: `+` joined, not added
+        raise TypeError(
+            "sourcegrad: `a + b` joined two tuples or lists here, but was differentiated as an "
+            "addition of numbers (the operands were not surely sequences when the code was "
+            "transformed); write `list(a) + list(b)` or `tuple(a) + tuple(b)`"
+        )
     shape = x.shape if tx is _ndarray else np.shape(x)
     gshape = g.shape if tg is _ndarray else np.shape(g)
     if gshape == shape:

@@ -128,6 +128,29 @@ def concat_tangent(dx, dy, x, y):
     return operator.concat(dx, dy)
 
 
+def unsequence(g, x):
+    """The cotangent of `x` in `list(x)` or `tuple(x)` from `g`, one cotangent per item: in `x`'s
+    kind (a tuple, a list, a namedtuple), or the rows stacked again for an array `x`."""
+    if type(g) is float and g == 0.0:
+        return g
+    if type(x) is _ndarray:
+        return np.stack([gi + np.zeros(np.shape(row)) for gi, row in zip(g, x)]) if len(x) else zeros_like(x)
+    if isinstance(x, tuple) and hasattr(type(x), "_make"):
+        return type(x)._make(g)
+    if isinstance(x, (tuple, list)):
+        return type(x)(g)
+    return zeros_like(x)  # the keys of a dict, a range: nothing to differentiate
+
+
+def sequence_tangent(dx, x, y):
+    """The tangent of `y = list(x)` or `tuple(x)` from the tangent `dx` of `x` (a list where `y`
+    is no sequence: the symbolic zero). The transpose of `unsequence` in its cotangent; each has
+    the other as its rules (rules/runtime_second_order.py)."""
+    if (type(dx) is float and dx == 0.0) or not isinstance(x, (tuple, list, _ndarray)):
+        return zeros_like(y)
+    return type(y)(dx) if isinstance(y, (tuple, list)) else list(dx)
+
+
 def seed_like(seed, value):
     """The output cotangent for an output `value`: a scalar seed is spread over it.
 

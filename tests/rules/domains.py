@@ -154,6 +154,7 @@ row(operator.getitem,
     case(A(4, 3), K((np.array([0, 0, 3]), np.array([1, 1, 2])))),
     case(T(A(3), F, A(2, 2)), K(1)), case(T(A(3), F, A(2, 2)), K(slice(0, 2))))
 row(operator.concat, case(T(A(3), F), T(A(2, 2))), case(T(), T(A(2), A(2))), autograd=False)
+row([list, tuple], case(T(A(3), F)), case(T(F, A(2, 2), F)), case(A(3)), case(A(2, 3)))
 
 
 class Record:

@@ -111,3 +111,11 @@ row(sg.kron_vjp,   case(A(6), A(2), A(3), K(0)), case(A(6), A(2), A(3), K(1)), c
 row(sg.einsum_vjp, case(A(2, 4), K("ij,jk->ik"), T(A(2, 3), A(3, 4)), K(0)), case(A(2, 4), K("ij,jk->ik"), T(A(2, 3), A(3, 4)), K(1)),
                    case(A(3), K("ii->i"), T(A(3, 3)), K(0)), case(F, K("i,i,i->"), T(A(3), A(3), A(3)), K(2)), **NO_AUTOGRAD)
 # fmt: on
+
+# fmt: off
+# the transposes of list(x) and tuple(x) (runtime/zeros.py), each the other's rules
+row(sg.unsequence,       case(T(A(3), F), K((np.ones(3), 1.0))), case(T(F, F, F), K(np.ones(3))), case(T(A(3), A(3)), K(np.ones((2, 3)))),
+                         **NO_AUTOGRAD)
+row(sg.sequence_tangent, case(T(A(3), F), K((np.ones(3), 1.0)), K([np.ones(3), 1.0])), case(A(3), K(np.ones(3)), K((1.0, 1.0, 1.0))),
+                         case(A(2, 3), K(np.ones((2, 3))), K([np.ones(3), np.ones(3)])), **NO_AUTOGRAD)
+# fmt: on

@@ -338,3 +338,63 @@ def f(x):
     got = check_pair(f_np, f_ag, (x,))
     np.testing.assert_allclose(sg.hessian(f_np)(x), autograd.hessian(f_ag)(x), rtol=1e-9, atol=1e-12)
     assert got.shape == (3,)
+
+
+# --- `+` of tuples and lists joins them --------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["tuple", "list"])
+def test_a_sequence_grown_with_plus_in_a_loop(kind, rng):
+    """`out = out + (v,)` and `parts = parts + [v]` join sequences: the backward pass splits the
+    cotangent again (it added them as numbers before, a silently wrong gradient)."""
+    empty, one = ("()", "(x[i] ** 2 * w,)") if kind == "tuple" else ("[]", "[x[i] ** 2 * w]")
+    f, f_ag = pair(f"""
+def f(x, w):
+    out = {empty}
+    for i in range(3):
+        out = out + {one}
+    out += {one.replace("x[i]", "x[0]")}
+    return np.sum(out[0] * out[2] + out[1] * out[3])
+""")
+    check_pair(f, f_ag, (rand(rng, (3,)), rand(rng, (2,))), wrt=(0, 1))
+    x, w = rand(rng, (3,)), 0.7
+    np.testing.assert_allclose(sg.hessian(f)(x, w), autograd.hessian(f_ag)(x, w), rtol=1e-9, atol=1e-12)
+
+
+def test_sequence_arguments_copied_and_joined(rng):
+    """`tuple(xs) + tuple(ys)` of arguments joins; `list(xs)` copies an argument, which may then
+    be appended to (the caller's list is not changed)."""
+    f, f_ag = pair("""
+def f(xs, ys):
+    zs = tuple(xs) + tuple(ys)
+    return zs[0] * zs[3] + np.sum(zs[1] * zs[2])
+""")
+    xs, ys = (0.5, rand(rng, (2,))), (rand(rng, (2,)), -1.5)
+    check_tree_grad(f, (xs, ys), 0, f_ag)
+    check_tree_grad(f, (xs, ys), 1, f_ag)
+    g, g_ag = pair("""
+def g(xs, v):
+    xs = list(xs)
+    xs.append(v * 2.0)
+    return np.sum(xs[0] * xs[2])
+""")
+    check_tree_grad(g, ([rand(rng, (2,)), 0.3], rand(rng, (2,))), 0, g_ag)
+    check_pair(g, g_ag, ([rand(rng, (2,)), rand(rng, (2,))], rand(rng, (2,))), wrt=1)
+
+
+def test_plus_of_sequence_arguments_is_an_error_not_a_sum(rng):
+    """`xs + ys` of two arguments: sourcegrad cannot tell at transformation time that they are
+    sequences; when they are, the backward pass says so instead of adding their cotangents."""
+    f = sg.exec_source("def f(xs, ys):\n    zs = xs + ys\n    return zs[0] * zs[3]\n", {"np": np})["f"]
+    with pytest.raises(TypeError, match=r"joined two tuples or lists here.*tuple\(a\) \+ tuple\(b\)"):
+        sg.grad(f)((1.0, 2.0), (3.0, 4.0))
+
+
+def test_plus_of_an_array_and_a_tuple_adds_numbers(rng):
+    f, f_ag = pair("""
+def f(x):
+    y = x + (1.0, 2.0, 3.0)
+    z = [0.5, 0.25, 2.0] + y
+    return np.sum(y * z)
+""")
+    check_pair(f, f_ag, (rand(rng, (3,)),))
