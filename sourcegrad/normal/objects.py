@@ -194,18 +194,25 @@ def names_made_by_calls(fn: ast.FunctionDef, resolve: Callable[[ast.expr], objec
 # --- arrays: attributes and methods with no rule ------------------------------------------------
 
 
+def _bindings(fn: ast.FunctionDef) -> dict[str, list[ast.expr]]:
+    """Each local name's bound values; `None` stands for one not known here (a loop variable, a
+    name unpacked from a tuple)."""
+    made: dict[str, list[ast.expr]] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            made.setdefault(node.targets[0].id, []).append(node.value)
+        elif isinstance(node, (ast.For, ast.Assign)):
+            for name in assigned_names([node]) if isinstance(node, ast.Assign) else [getattr(node.target, "id", "")]:
+                made.setdefault(name, []).append(ast.Constant(None))
+    return made
+
+
 def array_names(fn: ast.FunctionDef, resolve: Callable[[ast.expr], object]) -> frozenset[str]:
     """Local names that surely hold arrays: every binding is arithmetic or a call of a library
     function with a derivative rule."""
     from sourcegrad.rules import table
 
-    made: dict[str, list[ast.expr]] = {}
-    for node in ast.walk(fn):
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-            made.setdefault(node.targets[0].id, []).append(node.value)
-        elif isinstance(node, (ast.For, ast.Assign)):  # loop variables, unpacked names: unknown
-            for name in assigned_names([node]) if isinstance(node, ast.Assign) else [getattr(node.target, "id", "")]:
-                made.setdefault(name, []).append(ast.Constant(None))
+    made = _bindings(fn)
 
     def one(value: ast.expr) -> bool:
         match value:
@@ -223,13 +230,7 @@ def sequence_names(fn: ast.FunctionDef, resolve: Callable[[ast.expr], object]) -
     """Local names that surely hold tuples or lists: every binding is a display, a concatenation,
     ``list(...)``/``tuple(...)``, another such name, or ``a + b`` of two such operands (where ``+``
     joins; of a list and an array it adds numbers, NumPy's ``__radd__``)."""
-    made: dict[str, list[ast.expr]] = {}
-    for node in ast.walk(fn):
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-            made.setdefault(node.targets[0].id, []).append(node.value)
-        elif isinstance(node, (ast.For, ast.Assign)):  # loop variables, unpacked names: unknown
-            for name in assigned_names([node]) if isinstance(node, ast.Assign) else [getattr(node.target, "id", "")]:
-                made.setdefault(name, []).append(ast.Constant(None))
+    made = _bindings(fn)
     for arg in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs:
         made.setdefault(arg.arg, []).append(ast.Constant(None))  # an argument: whatever is passed
 
