@@ -64,7 +64,7 @@ def _(y, x, upper=False):
     d[y] = sg.cholesky_tangent(d[x], y, upper)
 
 
-@adjoint(np.linalg.eigh)                # y = (w, v); x symmetric with distinct eigenvalues
+@adjoint(np.linalg.eigh)                # y = (w, v); x symmetric; vectors of repeated eigenvalues: ValueError (NaN in forward mode)
 def _(y, x, UPLO="L"):
     d[x] = sg.eigh_adjoint(d[y], y[0], y[1])
 
@@ -94,7 +94,7 @@ def _(y, x, mode="reduced"):
     d[y] = sg.qr_tangent(d[x], y, x, mode)
 
 
-@adjoint(np.linalg.svd)                 # y = (u, s, vh) or s; distinct singular values; non-square full_matrices: the extra vectors get no cotangent
+@adjoint(np.linalg.svd)                 # y = (u, s, vh) or s; vectors of repeated singular values: ValueError (NaN forward); non-square full_matrices: the extra vectors get no cotangent
 def _(y, x, full_matrices=True, compute_uv=True, hermitian=False):
     d[x] = sg.svd_adjoint(d[y], y, x, compute_uv, hermitian)
 

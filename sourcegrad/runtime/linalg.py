@@ -10,8 +10,11 @@
     pinv_adjoint/tangent    pinv(A), A of full rank
     matrix_power_adjoint/tangent   matrix_power(A, n)
 
-Where the derivative does not exist (repeated eigenvalues, rank deficiency) the formulas divide by
-zero: NumPy's warnings and infinities show it, as they would for the primal's own conditioning.
+Where two eigen- or singular values coincide, their vectors are not unique and have no derivative:
+the adjoints raise a ValueError (`check_gaps`) when the cotangent couples such a pair (a function
+of the values alone is fine); the tangents, which compute every column whether it is used or not,
+leave NaN in the columns of those vectors only. Other rank deficiencies divide by zero: NumPy's
+warnings and infinities show it, as they would for the primal's own conditioning.
 Where it is not defined at all (the extra columns of a complete factorisation, a wide QR) a
 ValueError says so.
 
@@ -76,11 +79,47 @@ def cholesky_tangent(dA, L, upper=False):
     return _T(L @ _phi(x)) if upper else L @ _phi(x)
 
 
+def coinciding(values, squared=False):
+    """Where two of `values` (their squares, for singular values) coincide, to rounding: a mask of
+    the pairs (i, j), i != j, whose vectors are not unique."""
+    v = np.abs(np.asarray(values)) ** 2 if squared else np.asarray(values)
+    gap = np.abs(v[..., None, :] - v[..., :, None])
+    tol = 64 * np.finfo(float).eps * max(float(np.max(np.abs(v), initial=0.0)), np.finfo(float).tiny)
+    return (gap <= tol) & ~np.eye(np.shape(v)[-1], dtype=bool)
+
+
+def check_gaps(values, coupling, what, squared=False):
+    """Raise where two of `values` coincide and `coupling`, the part of the cotangent or tangent
+    between their vectors, is not zero: those vectors are not unique, so the derivative asked for
+    is not defined. (Where the coupling is zero, as for a function of the values alone, the pair
+    contributes nothing.)"""
+    bad = coinciding(values, squared) & (np.asarray(coupling) != 0)
+    if np.any(bad):
+        where = np.argwhere(bad)[0]
+        i, j = where[-2:]
+        value = np.asarray(values)[(*where[:-2], i)]
+        kind = "singular values" if squared else "eigenvalues"
+        raise ValueError(
+            f"the derivative of the {what} is not defined here: {kind} {i} and {j} coincide (both "
+            f"{value:.6g}), and the result depends on which vectors of their shared space were "
+            "picked; differentiate only functions of the values (np.linalg.eigvalsh, "
+            "np.linalg.svd(..., compute_uv=False)) or of the whole space"
+        )
+
+
+def undefined_where(values, coupling, squared=False):
+    """NaN at the pairs where two of `values` coincide and `coupling` is not zero, else 0: added to
+    a tangent's gap factors, it leaves NaN in just the columns of the vectors whose tangent is not
+    defined (forward mode computes every column, used or not; the adjoints raise instead)."""
+    return np.where(coinciding(values, squared) & (np.asarray(coupling) != 0), np.nan, 0.0)
+
+
 def _gaps(w):
-    """F[i, j] = 1 / (w[j] - w[i]) off the diagonal, 0 on it."""
+    """F[i, j] = 1 / (w[j] - w[i]) off the diagonal, 0 on it and where w[i] and w[j] coincide
+    (`check_gaps` has made sure that nothing is asked of such a pair)."""
     diff = w[..., None, :] - w[..., :, None]
-    eye = np.eye(np.shape(w)[-1], dtype=bool)
-    return np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, diff))
+    skip = np.eye(np.shape(w)[-1], dtype=bool) | coinciding(w)
+    return np.where(skip, 0.0, 1.0 / np.where(skip, 1.0, diff))
 
 
 def eigh_adjoint(g, w, v):
@@ -88,14 +127,16 @@ def eigh_adjoint(g, w, v):
     gw, gv = g
     inner = np.zeros(np.shape(v)) if _is_zero(gw) else gw[..., None, :] * np.eye(w.shape[-1])
     if not _is_zero(gv):
-        inner = inner + _gaps(w) * (_T(v) @ gv)
+        vt_gv = _T(v) @ gv
+        check_gaps(w, vt_gv, "eigenvectors of np.linalg.eigh")
+        inner = inner + _gaps(w) * vt_gv
     return v @ inner @ _T(v)
 
 
 def eigh_tangent(dA, w, v):
     """The tangent `(dw, dv)` of `(w, v) = np.linalg.eigh(A)` along a symmetric `dA`."""
     m = _T(v) @ dA @ v
-    return np.diagonal(m, 0, -2, -1), v @ (_gaps(w) * m)
+    return np.diagonal(m, 0, -2, -1), v @ ((_gaps(w) + undefined_where(w, m)) * m)
 
 
 def eigvalsh_adjoint(g, a):
@@ -242,18 +283,21 @@ def _svd_reduced_adjoint(g, u, s, vh):
     if not _is_zero(gs):
         out = out + (u * gs[..., None, :]) @ vh
     s2 = s[..., None, :] ** 2 - s[..., :, None] ** 2  # s_j^2 - s_i^2
-    f = np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, s2))
+    skip = (eye != 0) | coinciding(s, True)
+    f = np.where(skip, 0.0, 1.0 / np.where(skip, 1.0, s2))
     v = _T(vh)
     sm = s[..., None, :] * eye
     sinv = (1.0 / s)[..., None, :] * eye
     m_rows, n_cols = np.shape(u)[-2], np.shape(vh)[-1]
     if not _is_zero(gu):
         ut_gu = _T(u) @ gu
+        check_gaps(s, ut_gu - _T(ut_gu), "singular vectors of np.linalg.svd", squared=True)
         out = out + u @ (f * (ut_gu - _T(ut_gu))) @ sm @ vh
         out = out + (np.eye(m_rows) - u @ _T(u)) @ gu @ sinv @ vh
     if not _is_zero(gvh):
         gv = _T(gvh)
         vt_gv = _T(v) @ gv
+        check_gaps(s, vt_gv - _T(vt_gv), "singular vectors of np.linalg.svd", squared=True)
         out = out + u @ sm @ (f * (vt_gv - _T(vt_gv))) @ _T(v)
         out = out + u @ sinv @ _T(gv) @ (np.eye(n_cols) - v @ _T(v))
     return out
@@ -268,12 +312,14 @@ def _svd_reduced_tangent(dA, u, s, vh):
     p = _T(u) @ dA @ v
     ds = np.diagonal(p, 0, -2, -1)
     s2 = s[..., None, :] ** 2 - s[..., :, None] ** 2
-    f = np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, s2))
+    skip = (eye != 0) | coinciding(s, True)
+    f = np.where(skip, 0.0, 1.0 / np.where(skip, 1.0, s2))
     sm = s[..., None, :] * eye
     sinv = (1.0 / s)[..., None, :] * eye
-    du = u @ (f * (p @ sm + sm @ _T(p)))
+    pu, pv = p @ sm + sm @ _T(p), sm @ p + _T(p) @ sm
+    du = u @ ((f + undefined_where(s, pu, True)) * pu)
     du = du + (np.eye(np.shape(u)[-2]) - u @ _T(u)) @ dA @ v @ sinv
-    dv = v @ (f * (sm @ p + _T(p) @ sm))
+    dv = v @ ((f + undefined_where(s, pv, True)) * pv)
     dv = dv + (np.eye(np.shape(vh)[-1]) - v @ _T(v)) @ _T(dA) @ u @ sinv
     return du, ds, _T(dv)
 

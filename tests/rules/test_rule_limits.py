@@ -158,3 +158,61 @@ def test_second_derivatives_of_piecewise_functions_raise():
 def test_piecewise_extra_arguments_for_the_functions_raise():
     with pytest.raises(TransformError, match="too many arguments for the rule of numpy.piecewise"):
         sg.grad(piecewise_with_arguments)(PIECEWISE_X)
+
+
+# --- repeated eigen- and singular values: their vectors are not unique ----------------------------
+Q = np.linalg.qr(rng.normal(size=(3, 3)))[0]
+REPEATED = Q @ np.diag([1.0, 1.0, 2.5]) @ Q.T
+REPEATED = (REPEATED + REPEATED.T) / 2  # eigenvalues 1, 1, 2.5; singular values the same
+
+
+def vector_of_a_repeated_eigenvalue(a):
+    w, v = np.linalg.eigh(a)
+    return np.sum(v[:, 0] ** 3) + np.sum(w)
+
+
+def vector_of_a_single_eigenvalue(a):
+    w, v = np.linalg.eigh(a)
+    return np.sum(w ** 2) + np.sum(v[:, 2] ** 4)
+
+
+def vector_of_a_repeated_singular_value(a):
+    u, s, vh = np.linalg.svd(a)
+    return np.sum(u[:, 2] ** 3)
+
+
+def vector_of_a_single_singular_value(a):
+    u, s, vh = np.linalg.svd(a)
+    return np.sum(s ** 3) + np.sum(vh[0] ** 4)
+
+
+@pytest.mark.parametrize("f, what", [(vector_of_a_repeated_eigenvalue, "eigenvectors of np.linalg.eigh"),
+                                     (vector_of_a_repeated_singular_value, "singular vectors of np.linalg.svd")])
+def test_vectors_of_repeated_values_raise_in_reverse_mode_and_are_nan_in_forward_mode(f, what):
+    with pytest.raises(ValueError, match=f"derivative of the {what} is not defined here.*coincide"):
+        sg.grad(f)(REPEATED)
+    assert np.isnan(sg.autodiff(f, mode="forward")(REPEATED, rng.normal(size=(3, 3))))
+
+
+@pytest.mark.parametrize("f", [vector_of_a_single_eigenvalue, vector_of_a_single_singular_value])
+def test_vectors_of_single_values_beside_repeated_ones_are_right(f):
+    """The derivative exists for the vector of an eigen- or singular value of its own: both modes
+    agree with central differences along a symmetric direction (eigh reads one triangle)."""
+    d = rng.normal(size=(3, 3))
+    d = d + d.T
+    fd = (f(REPEATED + 1e-6 * d) - f(REPEATED - 1e-6 * d)) / 2e-6
+    assert np.sum(sg.grad(f)(REPEATED) * d) == pytest.approx(fd, rel=1e-6, abs=1e-8)
+    assert sg.autodiff(f, mode="forward")(REPEATED, d) == pytest.approx(fd, rel=1e-6, abs=1e-8)
+
+
+def test_functions_of_repeated_values_alone_are_right():
+    def values(a):
+        w, v = np.linalg.eigh(a)
+        s = np.linalg.svd(a)[1]
+        return np.sum(w ** 3) + np.sum(s ** 2)
+
+    d = rng.normal(size=(3, 3))
+    d = d + d.T
+    fd = (values(REPEATED + 1e-6 * d) - values(REPEATED - 1e-6 * d)) / 2e-6
+    assert np.sum(sg.grad(values)(REPEATED) * d) == pytest.approx(fd, rel=1e-6)
+    assert sg.autodiff(values, mode="forward")(REPEATED, d) == pytest.approx(fd, rel=1e-6)
