@@ -364,3 +364,49 @@ def test_parts_of_a_computed_array_differentiate_twice(rng):
     f = sg.exec_source(program("return np.sum(z.real * z.imag)"), {"np": np})["f"]
     with pytest.raises(sg.TransformError, match="attribute read when the code runs"):
         sg.hessian(f)(x)
+
+
+# --- np.linalg: rules written for real matrices refuse complex ones; the others follow the convention
+
+
+LINALG_REAL_ONLY = {
+    "cholesky": "return np.real(np.sum(np.linalg.cholesky(z @ np.conj(z.T) + 3.0 * np.eye(3))))",
+    "eigh": "return np.sum(np.abs(np.linalg.eigh(z @ np.conj(z.T))[1][:, 0]) ** 2 * np.arange(3.0))",
+    "eigvalsh": "return np.sum(np.linalg.eigvalsh(z @ np.conj(z.T)) ** 2)",
+    "qr": "return np.real(np.sum(np.linalg.qr(z)[1]))",
+    "svd": "return np.sum(np.linalg.svd(z, compute_uv=False))",
+    "cond": "return np.linalg.cond(z)",
+    "pinv": "return np.real(np.sum(np.linalg.pinv(z)))",
+    "lstsq": "return np.real(np.sum(np.linalg.lstsq(z, np.ones(3), rcond=None)[0]))",
+}
+LINALG_COMPLEX = {
+    "det": "return np.real(np.linalg.det(z))",
+    "inv": "return np.real(np.sum(np.linalg.inv(z) * A))",
+    "solve": "return np.real(np.sum(np.linalg.solve(z, A[0])))",
+    "slogdet": "return np.linalg.slogdet(z)[1]",
+    "matrix_power": "return np.real(np.sum(np.linalg.matrix_power(z, 3) * A))",
+    "multi_dot": "return np.real(np.sum(np.linalg.multi_dot([z, A, z])))",
+}
+
+
+@pytest.mark.parametrize("name", sorted(LINALG_REAL_ONLY))
+def test_linalg_rules_for_real_matrices_refuse_complex_ones(name, rng):
+    f = sg.exec_source(program(LINALG_REAL_ONLY[name]), {"np": np})["f"]
+    z = complex_normal(rng, (3, 3))
+    with pytest.raises(ValueError, match="written for real matrices here"):
+        sg.grad(f)(z)
+    with pytest.raises(ValueError, match="written for real matrices here"):
+        sg.autodiff(f, mode="forward")(z, complex_normal(rng, (3, 3)))
+
+
+@pytest.mark.parametrize("name", sorted(LINALG_COMPLEX))
+def test_linalg_rules_of_plain_products_follow_the_convention(name, rng):
+    f_np, f_ag = make(program(LINALG_COMPLEX[name]), A=A)
+    z = complex_normal(rng, (3, 3)) + 2.0 * np.eye(3)
+    got = sg.grad(f_np)(z)
+    np.testing.assert_allclose(got, fd_gradient(f_np, (z,), 0), rtol=1e-6, atol=1e-7)
+    if name not in ("multi_dot", "matrix_power"):  # autograd has no multi_dot, no VJP of matrix_power
+        np.testing.assert_allclose(got, autograd.grad(f_ag)(z), rtol=1e-9, atol=1e-10)
+    v = complex_normal(rng, (3, 3))
+    np.testing.assert_allclose(sg.autodiff(f_np, mode="forward")(z, v), fd_direction(f_np, (z,), 0, v),
+                               rtol=1e-6, atol=1e-7)

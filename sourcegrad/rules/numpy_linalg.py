@@ -51,7 +51,7 @@ def _(y, x):
 
 @tangent(np.linalg.slogdet)
 def _(y, x):
-    d[y] = (0.0 * y[0], np.trace(np.linalg.solve(x, d[x]), axis1=-2, axis2=-1))
+    d[y] = (0.0 * y[0], np.real(np.trace(np.linalg.solve(x, d[x]), axis1=-2, axis2=-1)))  # log|det| is real
 
 
 @adjoint(np.linalg.cholesky)            # x symmetric positive definite

@@ -110,7 +110,7 @@ nondifferentiable(stats.quantile_ranks, sg.median_weights, piecewise.piecewise_m
                   piecewise.piecewise_pullback, piecewise.piecewise_pushforward)
 
 # --- checks that raise where a derivative is not defined, and return nothing ---
-nondifferentiable(linalg.coinciding, linalg.check_gaps, linalg.undefined_where, linalg.check_qr, linalg.check_complete_qr, linalg.check_unused, linalg.check_reduced,
+nondifferentiable(linalg.check_real, linalg.coinciding, linalg.check_gaps, linalg.undefined_where, linalg.check_qr, linalg.check_complete_qr, linalg.check_unused, linalg.check_reduced,
                   linalg.check_vector_ord, linalg.check_matrix_ord, signal.check_interp, check_einsum_optimize,
                   differences.check_gradient, stats.check_frequency_weights)
 

@@ -61,9 +61,19 @@ def _phi(x):
     return np.tril(x) - 0.5 * np.tril(np.triu(x))
 
 
+def check_real(x, what):
+    """Raise for a complex matrix: these rules are written for real ones (docs/dtypes.md)."""
+    if np.iscomplexobj(x):
+        raise ValueError(
+            f"the derivative of {what} is written for real matrices here; a complex one has no "
+            "rule yet (docs/dtypes.md)"
+        )
+
+
 def cholesky_adjoint(g, L, upper=False):
     """The (symmetric) cotangent of `A` in `L = np.linalg.cholesky(A)` (Murray, 2016); with
     `upper`, the factor given is `L.T` and so is its cotangent."""
+    check_real(L, "np.linalg.cholesky")
     if upper:
         g, L = _T(g), _T(L)
     p = _phi(_T(L) @ g)
@@ -73,6 +83,7 @@ def cholesky_adjoint(g, L, upper=False):
 
 def cholesky_tangent(dA, L, upper=False):
     """The tangent of `L = np.linalg.cholesky(A)` along a symmetric `dA` (of `L.T` with `upper`)."""
+    check_real(L, "np.linalg.cholesky")
     if upper:
         L = _T(L)
     x = np.linalg.solve(L, _T(np.linalg.solve(L, dA)))  # L^-1 dA L^-T (dA symmetric)
@@ -124,6 +135,7 @@ def _gaps(w):
 
 def eigh_adjoint(g, w, v):
     """The cotangent of `A` in `(w, v) = np.linalg.eigh(A)` from `g = (gw, gv)`."""
+    check_real(v, "np.linalg.eigh")
     gw, gv = g
     inner = np.zeros(np.shape(v)) if _is_zero(gw) else gw[..., None, :] * np.eye(w.shape[-1])
     if not _is_zero(gv):
@@ -135,12 +147,14 @@ def eigh_adjoint(g, w, v):
 
 def eigh_tangent(dA, w, v):
     """The tangent `(dw, dv)` of `(w, v) = np.linalg.eigh(A)` along a symmetric `dA`."""
+    check_real(v, "np.linalg.eigh")
     m = _T(v) @ dA @ v
     return np.diagonal(m, 0, -2, -1), v @ ((_gaps(w) + undefined_where(w, m)) * m)
 
 
 def eigvalsh_adjoint(g, a):
     """The cotangent of `A` in `w = np.linalg.eigvalsh(A)`: `V diag(g) V.T`."""
+    check_real(a, "np.linalg.eigvalsh")
     v = np.linalg.eigh(a)[1]
     return (v * np.asarray(g)[..., None, :]) @ _T(v)
 
@@ -183,6 +197,7 @@ def check_reduced(u, s, vh):
 
 def _qr_parts(y, x, mode):
     """`(q, r)` of the reduced factorisation, from `y = np.linalg.qr(x, mode)`."""
+    check_real(x, "np.linalg.qr")
     check_qr(mode, np.shape(x))
     n = np.shape(x)[-1]
     if mode == "r":
@@ -255,6 +270,7 @@ def svd_adjoint(g, y, x, compute_uv=True, hermitian=False):
     """The cotangent of `A` in `y = np.linalg.svd(A, full_matrices, compute_uv, hermitian)`
     (distinct singular values; with full_matrices and m != n, the extra singular vectors are not
     unique and must get no cotangent; hermitian: a symmetric cotangent)."""
+    check_real(x, "np.linalg.svd")
     if not compute_uv:
         return _symmetric_if(svdvals_adjoint(g, x), hermitian)
     k = np.shape(y[1])[-1]
@@ -268,6 +284,7 @@ def svd_adjoint(g, y, x, compute_uv=True, hermitian=False):
 
 def svd_tangent(dA, y, x, compute_uv=True, hermitian=False):
     """The tangent of `y = np.linalg.svd(A, full_matrices, compute_uv, hermitian)`."""
+    check_real(x, "np.linalg.svd")
     if not compute_uv:
         return svdvals_tangent(dA, x)
     return _svd_reduced_tangent(dA, y[0], y[1], y[2])
@@ -326,6 +343,7 @@ def _svd_reduced_tangent(dA, u, s, vh):
 
 def pinv_adjoint(g, a, p):
     """The cotangent of `A` in `p = np.linalg.pinv(A)`, A of full rank."""
+    check_real(a, "np.linalg.pinv")
     m, n = np.shape(a)[-2], np.shape(a)[-1]
     return (-_T(p) @ g @ _T(p) + (np.eye(m) - a @ p) @ _T(g) @ p @ _T(p)
             + _T(p) @ p @ _T(g) @ (np.eye(n) - p @ a))
@@ -333,6 +351,7 @@ def pinv_adjoint(g, a, p):
 
 def pinv_tangent(dA, a, p):
     """The tangent of `p = np.linalg.pinv(A)`, A of full rank."""
+    check_real(a, "np.linalg.pinv")
     m, n = np.shape(a)[-2], np.shape(a)[-1]
     return (-p @ dA @ p + p @ _T(p) @ _T(dA) @ (np.eye(m) - a @ p)
             + (np.eye(n) - p @ a) @ _T(dA) @ _T(p) @ p)
@@ -480,6 +499,7 @@ def _is_matrix_norm(ndim, ord, axis):
 def cond_grad(x, y, p=None):
     """The derivative of `y = np.linalg.cond(x, p)`, x's shape (batched): for p None, 2, -2 the
     ratio of extreme singular values; otherwise `norm(x, p) * norm(inv(x), p)`."""
+    check_real(x, "np.linalg.cond")
     x = np.asarray(x)
     if p is None or p == 2 or p == -2:
         u, s, vh = np.linalg.svd(x, full_matrices=False)
@@ -501,12 +521,14 @@ def cond_grad(x, y, p=None):
 
 def svdvals_adjoint(g, x):
     """The cotangent of `A` in `s = np.linalg.svd(A, compute_uv=False)`: `U diag(g) Vh`."""
+    check_real(x, "np.linalg.svd")
     u, _, vh = np.linalg.svd(x, full_matrices=False)
     return (u * np.asarray(g)[..., None, :]) @ vh
 
 
 def svdvals_tangent(dA, x):
     """The tangent of the singular values of `A`: the diagonal of `U.T dA V`."""
+    check_real(x, "np.linalg.svd")
     u, _, vh = np.linalg.svd(x, full_matrices=False)
     return np.diagonal(_T(u) @ dA @ _T(vh), 0, -2, -1)
 
@@ -522,6 +544,7 @@ def _lstsq_parts(a, b, y):
 def lstsq_adjoint(g, a, b, y, i):
     """The cotangent of `a` (i = 0) or `b` (i = 1) in `y = np.linalg.lstsq(a, b)`, from the
     cotangents of the solution, the residuals and the singular values (a of full rank)."""
+    check_real(a, "np.linalg.lstsq")
     gx, gres, _, gs = g
     bm, xm, r = _lstsq_parts(a, b, y)
     p = np.linalg.pinv(a)
@@ -536,6 +559,7 @@ def lstsq_adjoint(g, a, b, y, i):
 
 def lstsq_tangent(da, db, a, b, y):
     """The tangent `(dx, dresiduals, 0, ds)` of `y = np.linalg.lstsq(a, b)` (a of full rank)."""
+    check_real(a, "np.linalg.lstsq")
     bm, xm, r = _lstsq_parts(a, b, y)
     p = np.linalg.pinv(a)
     if _is_zero(da):
