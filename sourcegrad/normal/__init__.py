@@ -51,7 +51,10 @@ def normalise(source, resolver: Resolver, namer: Namer | None = None) -> NormalF
     scope.arrays = objects.array_names(fn, scope.resolve)
     scope.sequences = objects.sequence_names(fn, scope.resolve)
     objects.check_array_attributes(fn, scope)
-    aliasing.check_writes(fn, scope.resolve, scope.error)
+    # Generated code (emit.pseudo_filename: "<sourcegrad NAME ...>") accumulates in place only
+    # into buffers it owns (transform/accumulate.py): its `dx += e` need no alias check.
+    generated = source.filename.startswith("<sourcegrad ")
+    aliasing.check_writes(fn, scope.resolve, scope.error, augmented=not generated)
     stores = [n for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
     fn.body = Normaliser(scope).block(fn.body)
     _check_partials(fn, stores, scope)

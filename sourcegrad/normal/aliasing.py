@@ -33,13 +33,19 @@ _NEW = {
     np.where, np.cumsum, np.cumprod, np.diff, np.clip, np.sort, np.tile, np.repeat, np.kron,
     np.einsum, np.tensordot, np.trace, np.max, np.min, np.amax, np.amin, np.std, np.var,
     np.linalg.inv, np.linalg.solve, np.linalg.det, np.linalg.norm, np.linalg.cholesky,
-    float, int, len, range, list, dict, sorted, sum, abs, round, bool, runtime.keys,
+    float, int, len, range, list, dict, sorted, sum, abs, round, bool, runtime.keys, runtime.zeros_like,
 }  # fmt: skip
 
 
-def check_writes(fn: ast.FunctionDef, resolve: Callable[[ast.expr], object], error) -> None:
-    """Raise ``error(message, node, hint)`` for a write into an object another live name shares."""
-    writes = [s for s in ast.walk(fn) if _written(s)]
+def check_writes(fn: ast.FunctionDef, resolve: Callable[[ast.expr], object], error, augmented: bool = True) -> None:
+    """Raise ``error(message, node, hint)`` for a write into an object another live name shares.
+
+    ``x += e`` (``augmented``) writes into ``x``'s object when it is an array (NumPy's ``__iadd__``)
+    and rebinds ``x`` when it is a number: it counts as a write where ``x`` or the name it may
+    share surely holds an array (``_Arrays``), else as an assignment; ``augmented=False`` skips
+    those (generated code, whose in-place sums go only into buffers it owns)."""
+    arrays = _Arrays(fn, resolve)
+    writes = [s for s in ast.walk(fn) if _written(s) or (augmented and _augmented(s))]
     if not writes:
         return
     links = _Links(resolve)
@@ -49,6 +55,23 @@ def check_writes(fn: ast.FunctionDef, resolve: Callable[[ast.expr], object], err
     live_after: dict[int, set[str]] = {}
     _live(fn.body, set(), live_after)
     for stmt in writes:
+        if _augmented(stmt):
+            name = stmt.targets[0].id
+            others = links.observers(name)
+            if not (arrays.surely(name) or any(arrays.surely(o) for o, _ in others)):
+                continue
+            for other, where in others:
+                if other in live_after.get(id(stmt), set()):
+                    op = _OPS.get(type(stmt.value.op), "op")
+                    raise error(
+                        f"`{name} {op}= ...` changes the array `{name}` in place, and `{other}` may share it "
+                        f"(line {where.lineno}: `{ast.unparse(where)}`) and is read afterwards: Python would "
+                        f"change `{other}` too, which sourcegrad does not follow",
+                        stmt,
+                        f"for a new array write `{name} = {name} {op} ...`; if `{other}` should change too, "
+                        f"update `{other}` itself",
+                    )
+            continue
         name = stmt.targets[0].value.id
         for other, where in links.observers(name):
             if other in live_after.get(id(stmt), set()):
@@ -61,6 +84,55 @@ def check_writes(fn: ast.FunctionDef, resolve: Callable[[ast.expr], object], err
                     f"`np.copy(...)`, `list(...)`, `dict(...)`); if it should change, write into `{other}` "
                     f"itself, or read `{other}` before the write",
                 )
+
+
+_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%",
+        ast.Pow: "**", ast.MatMult: "@", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^",
+        ast.LShift: "<<", ast.RShift: ">>"}
+
+
+def _augmented(stmt: ast.AST) -> bool:
+    return isinstance(stmt, ast.Assign) and getattr(stmt, "augmented", False) and isinstance(stmt.targets[0], ast.Name)
+
+
+class _Arrays:
+    """Names that surely hold arrays: every binding is arithmetic, a NumPy call, a slice of such
+    a name, or such a name (a number from `t = 0.0` makes `t += dt` a rebinding, not a write)."""
+
+    def __init__(self, fn: ast.FunctionDef, resolve):
+        self.resolve = resolve
+        self.bindings: dict[str, list[ast.expr | None]] = {}
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Assign):
+                if isinstance(node.targets[0], ast.Name):
+                    self.bindings.setdefault(node.targets[0].id, []).append(node.value)
+                elif not _written(node):
+                    for name in _stores(node.targets[0]):
+                        self.bindings.setdefault(name, []).append(None)
+            elif isinstance(node, ast.For):
+                for name in _stores(node.target):
+                    self.bindings.setdefault(name, []).append(None)
+        self.memo: dict[str, bool] = {}
+
+    def surely(self, name: str) -> bool:
+        if name not in self.memo:
+            self.memo[name] = True  # a cycle (x = x + 1) decides nothing by itself
+            values = self.bindings.get(name)
+            self.memo[name] = bool(values) and all(self._array(v) for v in values)
+        return self.memo[name]
+
+    def _array(self, value: ast.expr | None) -> bool:
+        match value:
+            case ast.BinOp() | ast.UnaryOp():
+                return True
+            case ast.Name(id=name):
+                return self.surely(name)
+            case ast.Subscript(value=ast.Name(id=name)):
+                return self.surely(name)
+            case ast.Call(func=func):
+                fn = self.resolve(func)
+                return fn is not MISSING and (getattr(fn, "__module__", None) or "").startswith("numpy")
+        return False
 
 
 def _written(stmt: ast.AST) -> bool:
@@ -158,7 +230,7 @@ def _live_stmt(stmt: ast.stmt, after: set[str], record: dict[int, set[str]]) -> 
         case ast.While(test=test, body=body):
             return _loop(body, after, set(), _reads(test), record)
         case ast.Assign(targets=[target], value=value):
-            if _written(stmt):
+            if _written(stmt) or _augmented(stmt):
                 record[id(stmt)] = set(after)
                 return after | _reads(target) | _reads(value)
             return (after - _stores(target)) | _reads(target) | _reads(value)

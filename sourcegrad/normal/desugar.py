@@ -50,7 +50,9 @@ class AssignmentForms(ast.NodeTransformer):
             return _at(ast.Assign(targets=[target], value=value), node)
         assert isinstance(target, ast.Name), "the fence only lets names and subscripts of names through"
         value = ast.BinOp(_load(target.id), node.op, node.value)
-        return _at(ast.Assign(targets=[ast.Name(target.id, ast.Store())], value=value), node)
+        assign = _at(ast.Assign(targets=[ast.Name(target.id, ast.Store())], value=value), node)
+        assign.augmented = True  # an array's `x += e` writes into x's object (aliasing.check_writes)
+        return assign
 
     def visit_Assign(self, node: ast.Assign):
         if len(node.targets) == 1:

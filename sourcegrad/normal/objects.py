@@ -30,7 +30,11 @@ from sourcegrad.frontend.resolve import MISSING
 from sourcegrad.normal.grammar import assigned_names
 
 MUTATORS = {"extend", "insert", "pop", "remove", "clear", "sort", "reverse", "update", "setdefault",
-            "popitem", "add", "discard"}
+            "popitem", "add", "discard",
+            # arrays' own (`y.fill(0.0)`, `y.put(i, v)`): they write into the array
+            "fill", "put", "itemset", "resize", "partition", "setfield", "setflags"}
+# NumPy functions that write into an array they are given, rather than returning a new one.
+WRITERS = {np.fill_diagonal, np.copyto, np.put, np.place, np.putmask, np.put_along_axis}
 
 
 def _at(new: ast.AST, old: ast.AST) -> ast.AST:
@@ -71,6 +75,9 @@ def lower_statements(fn: ast.FunctionDef, scope) -> ast.FunctionDef:
 
         def visit_Call(self, node: ast.Call):
             self.generic_visit(node)
+            # `out=None` is every NumPy function's default: dropped, so that rules need not name it
+            node.keywords = [k for k in node.keywords
+                             if not (k.arg == "out" and isinstance(k.value, ast.Constant) and k.value.value is None)]
             match node.func:
                 case ast.Attribute(value=ast.Call(func=ast.Name(id="super"), args=[]), attr=attr):
                     return _at(ast.Call(_super_method(scope, owner, attr, node), _self(first, node, scope) + node.args, node.keywords), node)
@@ -78,12 +85,29 @@ def lower_statements(fn: ast.FunctionDef, scope) -> ast.FunctionDef:
                     raise scope.error(f"'.{attr}()' changes '{name}' in place", node,
                                       "build a new value instead (`xs = xs + [v]`, `d = {**d, ...}` outside, ...); "
                                       "`xs.append(v)` on a list made in this function works")
+                case ast.Attribute(attr="at") if isinstance(scope.resolve(node.func.value), np.ufunc):
+                    raise scope.error(f"`{ast.unparse(node.func)}(...)` writes into its first argument in place", node,
+                                      "build a new array instead: `y = y + np.bincount(idx, weights=v, minlength=len(y))` "
+                                      "for np.add.at, or a loop of `y[i] = y[i] + v`")
+                case _ if _resolved_in(scope, node.func, WRITERS):
+                    raise scope.error(f"`{ast.unparse(node.func)}(...)` writes into an array in place", node,
+                                      "build a new array instead (`B = np.where(mask, value, B)`, `B = B * (1 - np.eye(n))`)")
+                case _ if any(k.arg == "out" for k in node.keywords):
+                    raise scope.error("`out=` writes the result into an existing array in place", node,
+                                      "assign the result instead (`y = np.exp(y)`)")
                 case ast.Name(id="dict") if scope.resolve(node.func) is dict and not node.args:
                     keys = [ast.Constant(k.arg) for k in node.keywords]
                     return _at(ast.Dict(keys, [k.value for k in node.keywords]), node)
             return node
 
     return Lower().visit(fn)
+
+
+def _resolved_in(scope, func: ast.expr, functions: set) -> bool:
+    try:
+        return scope.resolve(func) in functions
+    except TypeError:  # an unhashable value
+        return False
 
 
 def _self(first: list[ast.arg], node: ast.AST, scope) -> list[ast.expr]:

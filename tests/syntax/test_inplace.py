@@ -14,10 +14,12 @@ from helpers import (
     _entry_name,
     assert_grad_close,
     autograd_grad,
+    check_against_autograd,
     check_grad,
     line_of,
     make,
     numeric_grad,
+    rand,
 )
 
 import sourcegrad as sg
@@ -507,3 +509,66 @@ def test_kalman_example_gradient_matches_finite_differences():
 
     example = runpy.run_path(str(Path(__file__).parents[2] / "examples" / "models" / "kalman.py"))
     assert example["main"]() == 0
+
+
+# --- in-place writes the derivative cannot follow: refused at the line that makes them --------------
+
+
+AUGMENTED_THROUGH_ALIASES = {
+    "alias": ("y = x * 2.0\n    z = y\n    z += 1.0\n    return np.sum(y * x)", 4),
+    "view": ("y = x * 2.0\n    v = y[0:2]\n    v *= 3.0\n    return np.sum(y * x)", 4),
+    "held_by_a_list": (("acc = np.zeros(3)\n    accs = []\n    for i in range(3):\n        acc += x * (i + 1)\n"
+                       "        accs.append(acc)\n    return np.sum(accs[0] * x)"), 5),
+    "alias_in_a_loop": (("s = np.zeros(3)\n    for i in range(3):\n        row = s\n        row += x * i\n"
+                        "    return np.sum(s * x)"), 5),
+}
+
+
+@pytest.mark.parametrize("name", sorted(AUGMENTED_THROUGH_ALIASES))
+def test_augmented_assignment_through_an_alias_is_refused(name):
+    """`z += v` changes an array in place (NumPy's __iadd__), so every name sharing it changes too;
+    sourcegrad rebinds `z`, so it refuses where another live name shares the array."""
+    body, line = AUGMENTED_THROUGH_ALIASES[name]
+    f = sg.exec_source(f"def f(x):\n    {body}\n", {"np": np})["f"]
+    with pytest.raises(sg.UnsupportedSyntax, match="in place, and `.*` may share it") as err:
+        sg.grad(f)(np.ones(3))
+    assert err.value.location.lineno == line
+
+
+def test_augmented_assignment_of_numbers_and_unshared_arrays_works(rng):
+    """A number's `t += dt` rebinds `t` (floats do not change in place), and an array no other
+    name shares may be changed in place: both differentiate as Python runs them."""
+    src = """
+def f(x):
+    t = 0.0
+    t_prev = t
+    y = x * 2.0
+    for i in range(3):
+        t_prev = t
+        t += 0.5
+        y += x * t
+        y *= 0.9
+    return np.sum(y * x) + t_prev
+"""
+    check_against_autograd(src, (rand(rng, (3,)),))
+
+
+@pytest.mark.parametrize("call", ["np.fill_diagonal(B, 0.0)", "np.exp(B, out=B)", "B.fill(2.0)",
+                                  "np.add.at(B, [0, 0], 1.0)", "np.copyto(B, A)", "np.put(B, [0], 5.0)"])
+def test_numpy_calls_that_write_in_place_are_refused(call):
+    """These write into an array they are given (and `B = A * 1.0` may share the caller's `A`
+    after the optimiser): a clear error at their line, not a derivative that misses the write."""
+    f = sg.exec_source(f"def f(A):\n    B = A * 1.0\n    {call}\n    return np.sum(B * A)\n", {"np": np})["f"]
+    A = np.arange(1.0, 5.0).reshape(2, 2)
+    before = A.copy()
+    with pytest.raises(sg.UnsupportedSyntax, match="in place") as err:
+        sg.grad(f)(A)
+    assert err.value.location.lineno == 3
+    np.testing.assert_array_equal(A, before)
+
+
+def test_out_none_is_the_default_and_works(rng):
+    f = sg.exec_source("def f(x):\n    return np.sum(np.exp(x, out=None) * np.sin(x))\n", {"np": np})["f"]
+    x = rand(rng, (3,))
+    got = check_grad(f, (x,))  # both modes against central differences (autograd takes no out=)
+    np.testing.assert_allclose(got, np.exp(x) * (np.sin(x) + np.cos(x)), rtol=1e-12)
