@@ -272,6 +272,15 @@ class Normaliser:
                 expr, self.scope.sequences, self.scope.resolve
             ):  # `xs + [v]` joins: a concatenation, whose rules split the cotangent again
                 return ast.Call(self.scope.spell(operator.concat), [at(left), at(right)], [])
+            case ast.BinOp(left=left, op=ast.Mult(), right=right) if objects.is_sequence(
+                left, self.scope.sequences, self.scope.resolve
+            ) or objects.is_sequence(right, self.scope.sequences, self.scope.resolve):
+                # `[w] * 3`, `2 * (a, b)`: a repetition, whose rules sum the copies' cotangents
+                from sourcegrad import runtime
+
+                xs, n = (left, right) if objects.is_sequence(left, self.scope.sequences, self.scope.resolve) else (right, left)
+                repeat = ast.Attribute(self.scope.spell(runtime, "sg"), "repeat_sequence", ast.Load())
+                return ast.Call(repeat, [at(xs), at(n)], [])
             case ast.BinOp(left=left, op=op, right=right):
                 return ast.BinOp(at(left), op, at(right))
             case ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=v)) if isinstance(v, (int, float)):

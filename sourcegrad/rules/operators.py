@@ -156,6 +156,18 @@ def _(z, x, y):
 def _(z, x, y):
     d[z] = sg.concat_tangent(d[x], d[y], x, y)
 
+
+# `[w] * 3`, `2 * (a, b)`: the normaliser calls sg.repeat_sequence(sequence, count) (normal/anf.py)
+@adjoint(sg.repeat_sequence)
+def _(z, xs, n):
+    d[xs] = sg.unrepeat_sequence(d[z], xs, n)
+    d[n] = sg.unrepeat_sequence_count(d[z], xs, n)
+
+
+@tangent(sg.repeat_sequence)
+def _(z, xs, n):
+    d[z] = sg.repeat_sequence_tangent(d[xs], d[n], xs, n)
+
 # fmt: on
 
 

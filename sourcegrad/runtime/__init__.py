@@ -77,6 +77,14 @@ from sourcegrad.runtime.piecewise import (
     piecewise_values_adjoint,
     piecewise_values_tangent,
 )
+from sourcegrad.runtime.sequences import (
+    repeat_sequence,
+    repeat_sequence_tangent,
+    unrepeat_sequence,
+    unrepeat_sequence_count,
+    unrepeat_sequence_count_tangent,
+    unrepeat_sequence_tangent,
+)
 from sourcegrad.runtime.shapes import (
     append_tangent,
     as_columns,
@@ -206,6 +214,8 @@ __all__ = [
     "quantile_tangent",
     "reappend",
     "reinsert",
+    "repeat_sequence",
+    "repeat_sequence_tangent",
     "rollaxis_destination",
     "running_sum",
     "seed_like",
@@ -248,6 +258,10 @@ __all__ = [
     "unpad",
     "unreduce",
     "unrepeat",
+    "unrepeat_sequence",
+    "unrepeat_sequence_count",
+    "unrepeat_sequence_count_tangent",
+    "unrepeat_sequence_tangent",
     "unresize",
     "unseed",
     "unselect",
