@@ -145,6 +145,17 @@ def _(y, x, name):
     d[y] = sg.attribute_tangent(d[x], x, name)
 
 
+# `x.T`, `x.shape`... of a value not surely an array: NumPy's, or an object's own (runtime/attributes.py)
+@adjoint(sg.array_attribute)
+def _(y, x, name):
+    d[x] = sg.unarray_attribute(d[y], x, name)
+
+
+@tangent(sg.array_attribute)
+def _(y, x, name):
+    d[y] = sg.array_attribute_tangent(d[x], x, name)
+
+
 # --- sequences: comprehensions build their lists with concat (normal/comprehensions.py) ---
 @adjoint(operator.concat)
 def _(z, x, y):

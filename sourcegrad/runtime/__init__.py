@@ -30,6 +30,11 @@ from sourcegrad.runtime.arrays import (
     untake_along_axis,
     untile,
 )
+from sourcegrad.runtime.attributes import (
+    array_attribute,
+    array_attribute_tangent,
+    unarray_attribute,
+)
 from sourcegrad.runtime.broadcast import (
     matmul_adjoint_a,
     matmul_adjoint_b,
@@ -146,6 +151,8 @@ __all__ = [
     "Tape",
     "add",
     "append_tangent",
+    "array_attribute",
+    "array_attribute_tangent",
     "as_columns",
     "attribute_tangent",
     "average_adjoint",
@@ -238,6 +245,7 @@ __all__ = [
     "truncate",
     "unappend",
     "unarray",
+    "unarray_attribute",
     "unattribute",
     "unblock",
     "unbroadcast",
