@@ -172,6 +172,10 @@ def _elementwise_operands(value: ast.expr, shape_preserving) -> list[ast.expr]:
     match value:
         case ast.Name():
             return [value]
+        case ast.BinOp(op=ast.Mult(), left=left, right=right) if any(
+            isinstance(o, ast.Constant) and type(o.value) is int for o in (left, right)
+        ):
+            return []  # `xs * 2` repeats a list where `xs` holds one: its cotangent is unbroadcast
         case ast.BinOp(left=left, op=op, right=right) if not isinstance(op, ast.MatMult):
             operands = [o for o in (left, right) if not _is_number(o)]
             return operands if all(isinstance(o, ast.Name) for o in operands) else []

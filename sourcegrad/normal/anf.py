@@ -260,9 +260,15 @@ class Normaliser:
             case ast.Name() | ast.Constant():
                 return expr
             case ast.Attribute(value=receiver, attr=attr) if not self._is_global(expr):
-                fn = table.ATTRIBUTES.get(attr)
-                if fn is None and isinstance(receiver, ast.Name) and receiver.id in self.scope.arrays:
+                sure_array = isinstance(receiver, ast.Name) and receiver.id in self.scope.arrays
+                fn = table.ATTRIBUTES.get(attr) if sure_array else None
+                if fn is None and sure_array:
                     fn = table.ARRAY_ONLY_ATTRIBUTES.get(attr)
+                if fn is None and attr in table.ATTRIBUTES:  # `c.size` of a dataclass, or an array's
+                    from sourcegrad import runtime
+
+                    get = ast.Attribute(self.scope.spell(runtime, "sg"), "array_attribute", ast.Load())
+                    return ast.Call(get, [at(receiver), ast.Constant(attr)], [])
                 if fn is None:  # an object's attribute (self.scale): a primitive of its own
                     return ast.Attribute(at(receiver), attr, ast.Load())
                 return ast.Call(self.scope.spell(fn), [at(receiver)], [])
@@ -272,6 +278,15 @@ class Normaliser:
                 expr, self.scope.sequences, self.scope.resolve
             ):  # `xs + [v]` joins: a concatenation, whose rules split the cotangent again
                 return ast.Call(self.scope.spell(operator.concat), [at(left), at(right)], [])
+            case ast.BinOp(left=left, op=ast.Mult(), right=right) if objects.is_sequence(
+                left, self.scope.sequences, self.scope.resolve
+            ) or objects.is_sequence(right, self.scope.sequences, self.scope.resolve):
+                # `[w] * 3`, `2 * (a, b)`: a repetition, whose rules sum the copies' cotangents
+                from sourcegrad import runtime
+
+                xs, n = (left, right) if objects.is_sequence(left, self.scope.sequences, self.scope.resolve) else (right, left)
+                repeat = ast.Attribute(self.scope.spell(runtime, "sg"), "repeat_sequence", ast.Load())
+                return ast.Call(repeat, [at(xs), at(n)], [])
             case ast.BinOp(left=left, op=op, right=right):
                 return ast.BinOp(at(left), op, at(right))
             case ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=v)) if isinstance(v, (int, float)):

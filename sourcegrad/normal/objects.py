@@ -252,7 +252,8 @@ def array_names(fn: ast.FunctionDef, resolve: Callable[[ast.expr], object]) -> f
 
 def sequence_names(fn: ast.FunctionDef, resolve: Callable[[ast.expr], object]) -> frozenset[str]:
     """Local names that surely hold tuples or lists: every binding is a display, a concatenation,
-    ``list(...)``/``tuple(...)``, another such name, or ``a + b`` of two such operands (where ``+``
+    ``list(...)``/``tuple(...)``, another such name, ``a + b`` of two such operands, or such an
+    operand times an integer constant (where ``+``
     joins; of a list and an array it adds numbers, NumPy's ``__radd__``)."""
     made = _bindings(fn)
     for arg in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs:
@@ -275,6 +276,11 @@ def is_sequence(value: ast.expr, names: set[str] | frozenset[str], resolve: Call
             return name in names
         case ast.BinOp(left=left, op=ast.Add(), right=right):
             return is_sequence(left, names, resolve) and is_sequence(right, names, resolve)
+        case ast.BinOp(left=left, op=ast.Mult(), right=right):  # `[w] * 3`; `[1.0, 2.0] * x` multiplies
+            return any(
+                is_sequence(a, names, resolve) and isinstance(b, ast.Constant) and type(b.value) is int
+                for a, b in ((left, right), (right, left))
+            )
         case ast.Call(func=func):
             return resolve(func) in (operator.concat, list, tuple)
     return False

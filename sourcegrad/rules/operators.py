@@ -145,6 +145,17 @@ def _(y, x, name):
     d[y] = sg.attribute_tangent(d[x], x, name)
 
 
+# `x.T`, `x.shape`... of a value not surely an array: NumPy's, or an object's own (runtime/attributes.py)
+@adjoint(sg.array_attribute)
+def _(y, x, name):
+    d[x] = sg.unarray_attribute(d[y], x, name)
+
+
+@tangent(sg.array_attribute)
+def _(y, x, name):
+    d[y] = sg.array_attribute_tangent(d[x], x, name)
+
+
 # --- sequences: comprehensions build their lists with concat (normal/comprehensions.py) ---
 @adjoint(operator.concat)
 def _(z, x, y):
@@ -155,6 +166,18 @@ def _(z, x, y):
 @tangent(operator.concat)                # a constant operand's zero tangent: zeros of its structure
 def _(z, x, y):
     d[z] = sg.concat_tangent(d[x], d[y], x, y)
+
+
+# `[w] * 3`, `2 * (a, b)`: the normaliser calls sg.repeat_sequence(sequence, count) (normal/anf.py)
+@adjoint(sg.repeat_sequence)
+def _(z, xs, n):
+    d[xs] = sg.unrepeat_sequence(d[z], xs, n)
+    d[n] = sg.unrepeat_sequence_count(d[z], xs, n)
+
+
+@tangent(sg.repeat_sequence)
+def _(z, xs, n):
+    d[z] = sg.repeat_sequence_tangent(d[xs], d[n], xs, n)
 
 # fmt: on
 

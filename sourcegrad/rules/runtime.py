@@ -15,6 +15,28 @@ nondifferentiable(sg.Tape, sg.zeros_like, sg.push, sg.pop, sg.permutation_of, sg
 nondifferentiable(sg.keys, sg.has_key)  # a dict's keys, `key in d` (runtime/dicts.py)
 
 
+# --- attributes of values not surely arrays (runtime/attributes.py): linear in g and dx ------------
+@tangent(sg.unarray_attribute)
+def _(y, g, x, name):
+    d[y] = sg.unarray_attribute(d[g], x, name)
+
+
+@tangent(sg.array_attribute_tangent)
+def _(y, dx, x, name):
+    d[y] = sg.array_attribute_tangent(d[dx], x, name)
+
+
+# --- repetition of sequences (runtime/sequences.py): linear in the cotangent ---------------------
+@tangent(sg.unrepeat_sequence)
+def _(y, g, xs, n):
+    d[y] = sg.unrepeat_sequence_tangent(d[g], d[n], g, xs, n)
+
+
+@tangent(sg.unrepeat_sequence_count)
+def _(y, g, xs, n):
+    d[y] = sg.unrepeat_sequence_count_tangent(d[g], d[xs], g, xs, n)
+
+
 # --- linear in the cotangent; the other operand gives the shape -------------------------------------
 @adjoint(sg.unbroadcast)
 def _(y, g, x):

@@ -30,6 +30,11 @@ from sourcegrad.runtime.arrays import (
     untake_along_axis,
     untile,
 )
+from sourcegrad.runtime.attributes import (
+    array_attribute,
+    array_attribute_tangent,
+    unarray_attribute,
+)
 from sourcegrad.runtime.broadcast import (
     matmul_adjoint_a,
     matmul_adjoint_b,
@@ -76,6 +81,14 @@ from sourcegrad.runtime.piecewise import (
     piecewise_tangent,
     piecewise_values_adjoint,
     piecewise_values_tangent,
+)
+from sourcegrad.runtime.sequences import (
+    repeat_sequence,
+    repeat_sequence_tangent,
+    unrepeat_sequence,
+    unrepeat_sequence_count,
+    unrepeat_sequence_count_tangent,
+    unrepeat_sequence_tangent,
 )
 from sourcegrad.runtime.shapes import (
     append_tangent,
@@ -138,6 +151,8 @@ __all__ = [
     "Tape",
     "add",
     "append_tangent",
+    "array_attribute",
+    "array_attribute_tangent",
     "as_columns",
     "attribute_tangent",
     "average_adjoint",
@@ -206,6 +221,8 @@ __all__ = [
     "quantile_tangent",
     "reappend",
     "reinsert",
+    "repeat_sequence",
+    "repeat_sequence_tangent",
     "rollaxis_destination",
     "running_sum",
     "seed_like",
@@ -228,6 +245,7 @@ __all__ = [
     "truncate",
     "unappend",
     "unarray",
+    "unarray_attribute",
     "unattribute",
     "unblock",
     "unbroadcast",
@@ -248,6 +266,10 @@ __all__ = [
     "unpad",
     "unreduce",
     "unrepeat",
+    "unrepeat_sequence",
+    "unrepeat_sequence_count",
+    "unrepeat_sequence_count_tangent",
+    "unrepeat_sequence_tangent",
     "unresize",
     "unseed",
     "unselect",

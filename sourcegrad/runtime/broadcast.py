@@ -38,11 +38,12 @@ def unbroadcast(g, x):
         if tg in _PY_SCALARS:
             return g
         return g.sum() if tg is _ndarray else np.sum(g)
-    if tx in _SEQUENCES and tg in _SEQUENCES:  # the result was a sequence: `+` joined, not added
+    if tx in _SEQUENCES and tg in _SEQUENCES:  # the result was a sequence: `+` joined, `*` repeated
         raise TypeError(
-            "sourcegrad: `a + b` joined two tuples or lists here, but was differentiated as an "
-            "addition of numbers (the operands were not surely sequences when the code was "
-            "transformed); write `list(a) + list(b)` or `tuple(a) + tuple(b)`"
+            "sourcegrad: `a + b` or `a * n` made a tuple or list here (a concatenation or a "
+            "repetition), but was differentiated as arithmetic on numbers (the operand was not "
+            "surely a sequence when the code was transformed); write `list(a) + list(b)` "
+            "or `tuple(a) * n` so that sourcegrad sees the sequence"
         )
     shape = x.shape if tx is _ndarray else np.shape(x)
     gshape = g.shape if tg is _ndarray else np.shape(g)

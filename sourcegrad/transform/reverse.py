@@ -228,6 +228,8 @@ class ReverseTransform:
         fn = primitives.callee(value, self.scope)
         if isinstance(value, (ast.Subscript, ast.Attribute)) and isinstance(value.value, ast.Name):
             self.containers.add(self.adjoint(value.value.id))
+        if fn is runtime.array_attribute and isinstance(value.args[0], ast.Name):  # an object's attribute
+            self.containers.add(self.adjoint(value.args[0].id))
         if fn is runtime.pop:  # see _tape_adjoints
             return []
         if fn is not MISSING and table.is_nondifferentiable(fn):

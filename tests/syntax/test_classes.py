@@ -14,7 +14,7 @@ import itertools
 import autograd.numpy as anp
 import numpy as np
 import pytest
-from helpers import numeric_grad, rand
+from helpers import check_grad, numeric_grad, rand
 from tree_helpers import check_tree_grad, leaves, leaves_like, replace
 
 import sourcegrad as sg
@@ -310,3 +310,38 @@ def test_second_derivatives_through_an_object_are_a_clear_error(rng):
     with pytest.raises(sg.TransformError, match="resolved at run time") as err:
         sg.hessian(loss)(x, model)
     assert "sg.grad(sg.grad(f))" in err.value.hint
+
+
+def test_object_attributes_named_like_array_attributes(rng):
+    """`c.size`, `d.shape`, `g.T` of user objects are the objects' own attributes, with their
+    derivatives (they were read as np.size/np.shape/np.transpose: a zero derivative, silently);
+    `W.T` and `W.shape` of an array argument keep NumPy's meaning, twice differentiable."""
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Cell:
+        size: float
+        T: float
+        shape: float
+
+    ns = sg.exec_source("""
+def f(c, W, x):
+    y = W.T @ x * c.size + c.T ** 2 * c.shape
+    return np.sum(np.tanh(y)) * W.shape[0] + W.ndim * x.size
+""", {"np": np})
+    f = ns["f"]
+    c, W, x = Cell(1.5, 0.7, -0.4), rand(rng, (3, 2)), rand(rng, (3,))
+    g = sg.grad(f)(c, W, x)
+    h = 1e-6
+    for name in ("size", "T", "shape"):
+        up, down = dataclasses.replace(c, **{name: getattr(c, name) + h}), dataclasses.replace(c, **{name: getattr(c, name) - h})
+        assert getattr(g, name) == pytest.approx((f(up, W, x) - f(down, W, x)) / (2 * h), rel=1e-6)
+    dc = Cell(1.0, -0.5, 2.0)
+    expected = sum(getattr(g, n) * getattr(dc, n) for n in ("size", "T", "shape"))
+    assert sg.autodiff(f, mode="forward")(c, W, x, dc) == pytest.approx(expected, rel=1e-9)
+    check_grad(lambda W, x: f(c, W, x), (W, x), wrt=(0, 1))
+    hw = sg.hessian(f, wrt=1)(c, W, x)
+    hx = sg.hessian(f, wrt=2)(c, W, x)
+    assert hw.shape == (3, 2, 3, 2) and hx.shape == (3, 3)
+    fd = (sg.grad(f, wrt=2)(c, W, x + h * np.eye(3)[0]) - sg.grad(f, wrt=2)(c, W, x - h * np.eye(3)[0])) / (2 * h)
+    np.testing.assert_allclose(hx[0], fd, rtol=1e-5, atol=1e-8)

@@ -386,8 +386,45 @@ def test_plus_of_sequence_arguments_is_an_error_not_a_sum(rng):
     """`xs + ys` of two arguments: sourcegrad cannot tell at transformation time that they are
     sequences; when they are, the backward pass says so instead of adding their cotangents."""
     f = sg.exec_source("def f(xs, ys):\n    zs = xs + ys\n    return zs[0] * zs[3]\n", {"np": np})["f"]
-    with pytest.raises(TypeError, match=r"joined two tuples or lists here.*tuple\(a\) \+ tuple\(b\)"):
+    with pytest.raises(TypeError, match=r"`a \+ b` or `a \* n` made a tuple or list here.*list\(a\) \+ list\(b\)"):
         sg.grad(f)((1.0, 2.0), (3.0, 4.0))
+
+
+# --- `*` of a tuple or list and an integer repeats it ----------------------------------------------
+
+
+def test_repetition_of_sequences(rng):
+    """`[w] * 3`, `(v,) * 2`, `2 * [a, b]` repeat: each copy's cotangent is summed back (they were
+    multiplied as numbers before: the gradient of one copy only, silently)."""
+    f, f_ag = pair("""
+def f(x, w):
+    ws = [w] * 3
+    s = 0.0
+    for v in ws:
+        s = s + v ** 2
+    hs = [x] * 2 + 2 * [x * w, np.sin(x)]
+    ts = (x,) * 2
+    return s + np.sum(hs[0] * hs[2] + hs[1] * hs[3] + hs[4] * hs[5] * ts[1])
+""")
+    check_pair(f, f_ag, (rand(rng, (3,)), rand(rng)), wrt=(0, 1))
+    x, w = rand(rng, (3,)), 0.7
+    np.testing.assert_allclose(sg.hessian(f)(x, w), autograd.hessian(f_ag)(x, w), rtol=1e-9, atol=1e-12)
+    g, g_ag = pair("""
+def g(xs, n):
+    ys = tuple(xs) * n
+    return ys[0] * ys[3] + np.sum([1.0, 2.0] * ys[1])
+""")
+    check_tree_grad(g, ((0.5, rand(rng, (2,))), 2), 0, g_ag)
+
+
+def test_repetition_of_an_unknown_sequence_is_an_error_not_a_product(rng):
+    """`xs * 2` of an argument: where it holds a list, the backward and forward passes say so
+    instead of differentiating a product of numbers."""
+    f = sg.exec_source("def f(xs):\n    ys = xs * 2\n    return ys[0] * ys[3]\n", {"np": np})["f"]
+    with pytest.raises(TypeError, match=r"`a \* n` made a tuple or list here.*tuple\(a\) \* n"):
+        sg.grad(f)([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"`a \* n` made a tuple or list here"):
+        sg.autodiff(f, mode="forward")([1.0, 2.0], [1.0, 0.0])
 
 
 def test_plus_of_an_array_and_a_tuple_adds_numbers(rng):

@@ -1,0 +1,52 @@
+"""`x.T`, `x.shape`, `x.ndim`, `x.size`, `x.dtype` where `x` is not surely an array (normal/anf.py):
+NumPy's meaning for arrays, numbers and sequences (`np.transpose(x)`, `np.shape(x)`...), and the
+object's own attribute, with its derivative, for a user object (a dataclass with a field `size`).
+Where `x` surely holds an array the normaliser calls the NumPy function itself."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sourcegrad.runtime import trees
+
+_ndarray = np.ndarray
+
+
+def _dtype(x):
+    return x.dtype if isinstance(x, (_ndarray, np.generic)) else np.result_type(x)
+
+
+_NUMPY = {"T": np.transpose, "shape": np.shape, "ndim": np.ndim, "size": np.size, "dtype": _dtype}
+
+
+def _own(x) -> bool:
+    """Whether `x.name` is the object's own attribute rather than NumPy's."""
+    return type(x) is not _ndarray and (trees.is_node(x) or (isinstance(x, tuple) and hasattr(type(x), "_fields")))
+
+
+def array_attribute(x, name: str):
+    """`x.name` for one of the names above: the object's own attribute, else NumPy's."""
+    if type(x) is _ndarray:
+        return x.T if name == "T" else getattr(x, name)
+    if _own(x):
+        return getattr(x, name)
+    return _NUMPY[name](x)
+
+
+def unarray_attribute(g, x, name: str):
+    """The cotangent of `x` in `array_attribute(x, name)`: `g` transposed for `.T`, zero for the
+    shape and the like, the object's own rule (runtime/trees.py) for an object's attribute."""
+    if _own(x):
+        return trees.unattribute(g, x, name)
+    if name == "T":
+        return g if type(g) is float and g == 0.0 else np.transpose(g)
+    return 0.0
+
+
+def array_attribute_tangent(dx, x, name: str):
+    """The tangent of `array_attribute(x, name)` given the tangent `dx` of `x`."""
+    if _own(x):
+        return trees.attribute_tangent(dx, x, name)
+    if name == "T":
+        return dx if dx is None or (type(dx) is float and dx == 0.0) else np.transpose(dx)
+    return (0.0,) * np.ndim(x) if name == "shape" else 0.0  # a shape's zero tangent may be indexed
