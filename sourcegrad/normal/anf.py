@@ -186,6 +186,12 @@ class Normaliser:
         if isinstance(value, ast.IfExp):
             self.if_expression(name, value, where, out)
             return
+        if isinstance(value, ast.BoolOp):  # `a or b` is `a if a else b`; `a and b`, `b if a else a`
+            first = self.atom(value.values[0], hint or name, out, where)
+            rest = value.values[1] if len(value.values) == 2 else ast.BoolOp(value.op, value.values[1:])
+            pick = (first, rest) if isinstance(value.op, ast.Or) else (rest, first)
+            self.if_expression(name, self._at(ast.IfExp(first, *pick), where), where, out)
+            return
         prim = self.primitive(value, hint or name, out, where)
         if name in _names_in(prim) and not is_atom(prim):
             temp = self.scope.namer.fresh(f"{name}_{_expr_op_name(prim)}")

@@ -15,7 +15,20 @@ nondifferentiable(sg.Tape, sg.zeros_like, sg.push, sg.pop, sg.permutation_of, sg
 nondifferentiable(sg.keys, sg.has_key)  # a dict's keys, `key in d` (runtime/dicts.py)
 
 
-# --- attributes of values not surely arrays (runtime/attributes.py): linear in g and dx ------------
+# --- attributes of values not surely arrays (runtime/attributes.py): linear in g and dx, each
+# the other's transpose; x gives the structure (a property's getter taken as fixed) ------------
+@adjoint(sg.unarray_attribute)
+def _(y, g, x, name):
+    d[g] = sg.array_attribute_tangent(d[y], x, name)
+    d[x] = 0.0
+
+
+@adjoint(sg.array_attribute_tangent)
+def _(y, dx, x, name):
+    d[dx] = sg.unarray_attribute(d[y], x, name)
+    d[x] = 0.0
+
+
 @tangent(sg.unarray_attribute)
 def _(y, g, x, name):
     d[y] = sg.unarray_attribute(d[g], x, name)
@@ -27,6 +40,20 @@ def _(y, dx, x, name):
 
 
 # --- repetition of sequences (runtime/sequences.py): linear in the cotangent ---------------------
+@adjoint(sg.unrepeat_sequence)          # a repetition: chunks summed, whose transpose repeats
+def _(y, g, xs, n):
+    d[g] = sg.repeat_sequence(d[y], n)
+    d[xs] = 0.0
+    d[n] = sg.unrepeat_sequence_count(g, d[y], n)
+
+
+@adjoint(sg.unrepeat_sequence_count)    # zero for a repetition; a product's otherwise
+def _(y, g, xs, n):
+    d[g] = sg.count_transpose(d[y], g, xs, n)
+    d[xs] = sg.count_transpose_xs(d[y], g, xs, n)
+    d[n] = 0.0
+
+
 @tangent(sg.unrepeat_sequence)
 def _(y, g, xs, n):
     d[y] = sg.unrepeat_sequence_tangent(d[g], d[n], g, xs, n)

@@ -83,6 +83,8 @@ from sourcegrad.runtime.piecewise import (
     piecewise_values_tangent,
 )
 from sourcegrad.runtime.sequences import (
+    count_transpose,
+    count_transpose_xs,
     repeat_sequence,
     repeat_sequence_tangent,
     unrepeat_sequence,
@@ -174,6 +176,8 @@ __all__ = [
     "corrcoef_adjoint",
     "corrcoef_tangent",
     "correlate_adjoint",
+    "count_transpose",
+    "count_transpose_xs",
     "cov_adjoint",
     "cov_tangent",
     "depth",

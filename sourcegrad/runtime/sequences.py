@@ -74,3 +74,17 @@ def unrepeat_sequence_count_tangent(dg, dxs, g, xs, n):
     if _repeats(xs, n):
         return 0.0
     return unbroadcast(dg * np.asarray(xs) + g * np.asarray(dxs), n)
+
+
+def count_transpose(h, g, xs, n):
+    """The transpose of `unrepeat_sequence_count(g, xs, n)` in `g` (third derivatives)."""
+    if _repeats(xs, n) or _is_zero(h):
+        return 0.0
+    return np.broadcast_to(np.multiply(xs, h), np.shape(g))
+
+
+def count_transpose_xs(h, g, xs, n):
+    """The transpose of `unrepeat_sequence_count(g, xs, n)` in `xs`."""
+    if _repeats(xs, n) or _is_zero(h):
+        return 0.0
+    return unbroadcast(g * h, xs)

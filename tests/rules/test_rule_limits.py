@@ -177,12 +177,12 @@ def vector_of_a_single_eigenvalue(a):
 
 
 def vector_of_a_repeated_singular_value(a):
-    u, s, vh = np.linalg.svd(a)
+    u, _s, _vh = np.linalg.svd(a)
     return np.sum(u[:, 2] ** 3)
 
 
 def vector_of_a_single_singular_value(a):
-    u, s, vh = np.linalg.svd(a)
+    _u, s, vh = np.linalg.svd(a)
     return np.sum(s ** 3) + np.sum(vh[0] ** 4)
 
 
@@ -207,7 +207,7 @@ def test_vectors_of_single_values_beside_repeated_ones_are_right(f):
 
 def test_functions_of_repeated_values_alone_are_right():
     def values(a):
-        w, v = np.linalg.eigh(a)
+        w, _v = np.linalg.eigh(a)
         s = np.linalg.svd(a)[1]
         return np.sum(w ** 3) + np.sum(s ** 2)
 

@@ -398,3 +398,36 @@ def piecewise(x, y):
 @pytest.mark.parametrize("y", [0.8, -1.3])
 def test_piecewise_module_function(x, y):
     check_grad(piecewise, (x, y), wrt=(0, 1))
+
+
+# --- `and` / `or` for their value: Python returns an operand ---------------------------------------
+
+
+@pytest.mark.parametrize("args", [(0.5, 1.5, 2.0), (0.0, 1.5, 2.0), (-0.7, 0.0, 1.2)])
+def test_and_or_return_an_operand(args):
+    """`a or b` is `a if a else b` and `a and b` is `b if a else a`, short-circuiting: the
+    derivative is the chosen operand's (points sit away from the operands' zeros, but for the
+    exact 0.0 that picks a branch)."""
+    src = """
+def f(x, y, z):
+    a = x or y
+    b = (x > 0 and x * 2.0) or x * 3.0
+    c = y and z and x * z
+    return a * z + b * y + c * x
+"""
+    check_against_autograd(src, args, wrt=(0, 1, 2)) if 0.0 not in args else _check_branch(src, args)
+
+
+def _check_branch(src, args):
+    """At an operand that is exactly 0.0 differences cross a branch: compare with autograd only
+    (it follows the branch Python took, as sourcegrad does), in both modes."""
+    import autograd
+    from helpers import make
+
+    f_np, f_ag = make(src)
+    got = sg.grad(f_np, wrt=(0, 1, 2))(*args)
+    want = [autograd.grad(f_ag, i)(*args) for i in range(3)]
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    for i in range(3):
+        tangent = sg.autodiff(f_np, mode="forward", wrt=i)(*args, 1.0)
+        np.testing.assert_allclose(tangent, want[i], rtol=1e-12)
