@@ -347,3 +347,26 @@ def _(y, v, bins, n):
     d[y] = bin_sum(d[v], bins, n)
 
 # fmt: on
+
+
+# --- powers (runtime/powers.py): x ** y's derivatives, finite at x = 0 for integer exponents ---
+@adjoint(sg.power_slope)
+def _(z, x, y, k=1):
+    d[x] = sg.unbroadcast(d[z] * sg.power_slope(x, y, k + 1), x)
+    d[y] = sg.unbroadcast(d[z] * sg.power_slope_dy(x, y, k), y)
+
+
+@tangent(sg.power_slope)
+def _(z, x, y, k=1):
+    d[z] = d[x] * sg.power_slope(x, y, k + 1) + d[y] * sg.power_slope_dy(x, y, k)
+
+
+@adjoint(sg.power_log)                  # w = z log x, 0 at x = 0
+def _(w, z, x):
+    d[z] = sg.unbroadcast(sg.power_log(d[w], x), z)
+    d[x] = sg.unbroadcast(d[w] * np.where(x == 0, 0.0, z / np.where(x == 0, 1.0, x)), x)
+
+
+@tangent(sg.power_log)
+def _(w, z, x):
+    d[w] = sg.power_log(d[z], x) + d[x] * np.where(x == 0, 0.0, z / np.where(x == 0, 1.0, x))

@@ -77,6 +77,7 @@ from sourcegrad.runtime.piecewise import (
     piecewise_values_adjoint,
     piecewise_values_tangent,
 )
+from sourcegrad.runtime.powers import power_log, power_slope, power_slope_dy
 from sourcegrad.runtime.shapes import (
     append_tangent,
     as_columns,
@@ -134,6 +135,9 @@ from sourcegrad.runtime.zeros import (
 )
 
 __all__ = [
+    "power_log",
+    "power_slope",
+    "power_slope_dy",
     "NonFiniteGradient",
     "Tape",
     "add",
