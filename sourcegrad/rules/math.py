@@ -5,7 +5,6 @@ import math
 import numpy as np
 
 from sourcegrad import runtime as sg
-
 from sourcegrad.rules.table import adjoint, d, elementwise, nondifferentiable, tangent
 
 # fmt: off

@@ -135,9 +135,6 @@ from sourcegrad.runtime.zeros import (
 )
 
 __all__ = [
-    "power_log",
-    "power_slope",
-    "power_slope_dy",
     "NonFiniteGradient",
     "Tape",
     "add",
@@ -202,6 +199,9 @@ __all__ = [
     "pinv_adjoint",
     "pinv_tangent",
     "pop",
+    "power_log",
+    "power_slope",
+    "power_slope_dy",
     "push",
     "qr_adjoint",
     "qr_tangent",

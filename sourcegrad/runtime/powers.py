@@ -47,9 +47,12 @@ def power_slope(x, y, k=1):
 
 def power_slope_dy(x, y, k=1):
     """The derivative of `power_slope(x, y, k)` in y."""
-    safe = np.where(np.equal(x, 0), 1.0, x)  # written in the differentiable subset: its source is differentiated
-    return falling_slope(y, k) * np.power(safe, np.subtract(y, k)) * np.where(np.equal(x, 0), 0.0, 1.0) \
-        + power_slope(x, y, k) * np.log(safe)
+    safe = np.where(
+        np.equal(x, 0), 1.0, x
+    )  # written in the differentiable subset: its source is differentiated
+    return falling_slope(y, k) * np.power(safe, np.subtract(y, k)) * np.where(
+        np.equal(x, 0), 0.0, 1.0
+    ) + power_slope(x, y, k) * np.log(safe)
 
 
 def power_log(z, x):
