@@ -11,7 +11,7 @@ What they compute from ranks and indices alone is declared non-differentiable he
 import numpy as np
 
 from sourcegrad import runtime as sg
-from sourcegrad.rules.table import adjoint, d, nondifferentiable, tangent
+from sourcegrad.rules.table import adjoint, d, linear, nondifferentiable, tangent
 from sourcegrad.runtime import differences, linalg, piecewise, signal, stats
 from sourcegrad.runtime.arrays import check_einsum_optimize, replaced_at
 from sourcegrad.runtime.signal import bin_sum
@@ -106,6 +106,8 @@ def einsum_vjp_tangent(dg, doperands, g, subscripts, operands, i, optimize=False
 # fmt: off
 
 # --- ranks and indices: piecewise constant in their arguments ---
+nondifferentiable(sg.spaced_axis, sg.spaced_weights)
+linear(sg.scalar_base, lambda g, base: g)  # the identity on a scalar (it raises for an array base)
 nondifferentiable(stats.quantile_ranks, sg.median_weights, piecewise.piecewise_masks, piecewise.is_function,
                   piecewise.piecewise_pullback, piecewise.piecewise_pushforward)
 

@@ -39,6 +39,16 @@ from sourcegrad.runtime.broadcast import (
     unreduce,
 )
 from sourcegrad.runtime.checks import NonFiniteGradient, check_finite
+from sourcegrad.runtime.creation import (
+    arange_adjoint,
+    arange_tangent,
+    at_axis,
+    linspace_adjoint,
+    linspace_tangent,
+    scalar_base,
+    spaced_axis,
+    spaced_weights,
+)
 from sourcegrad.runtime.dicts import copy, has_key, iterated, iterated_tangent, keys, uniterated
 from sourcegrad.runtime.differences import gradient_adjoint, gradient_tangent
 from sourcegrad.runtime.dispatch import call
@@ -139,7 +149,10 @@ __all__ = [
     "Tape",
     "add",
     "append_tangent",
+    "arange_adjoint",
+    "arange_tangent",
     "as_columns",
+    "at_axis",
     "attribute_tangent",
     "average_adjoint",
     "average_tangent",
@@ -180,6 +193,8 @@ __all__ = [
     "iterated_tangent",
     "keys",
     "kron_vjp",
+    "linspace_adjoint",
+    "linspace_tangent",
     "lstsq_adjoint",
     "lstsq_tangent",
     "matmul_adjoint_a",
@@ -212,11 +227,14 @@ __all__ = [
     "reinsert",
     "rollaxis_destination",
     "running_sum",
+    "scalar_base",
     "seed_like",
     "sequence_tangent",
     "setitem",
     "solve_adjoint_a",
     "solve_adjoint_b",
+    "spaced_axis",
+    "spaced_weights",
     "svd_adjoint",
     "svd_tangent",
     "svdvals_adjoint",

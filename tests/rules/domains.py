@@ -196,6 +196,17 @@ row([np.arcsin, np.arccos, np.arctanh], *UNARY, domain=(-0.9, 0.9))
 row(np.arccosh, *UNARY, domain=(1.1, 4.0))
 row(np.copy, case(A(3)), case(A(2, 3)))
 
+# --- numpy: constructors whose values depend on their arguments ---
+row(np.full, case(K((2, 3)), F), case(K((2, 3)), A(3)), case(K(4), A()), autograd=False)
+row(np.full_like, case(A(2, 3), F), case(A(2, 3), A(3)), case(A(2, 3), A(2, 1)), autograd=False)
+row(np.arange, case(F, K(3.5)), case(F, K(3.5), F), domain=((0.0, 0.2), (0.0, 1.0), (0.95, 1.05)), autograd=False)
+row(np.linspace, case(F, F, K(5)), case(A(3), A(3), K(4)), case(A(2, 1), A(3), K(4), axis=-1),
+    case(F, A(2), K(3), endpoint=False), case(A(2), F, K(3), axis=1), case(F, F, K(1)), case(F, F), autograd=False)
+row(np.logspace, case(F, F, K(4)), case(A(2), F, K(3), base=2.0), case(F, A(2), K(4), endpoint=False, axis=1),
+    case(F, F, K(4), K(True), F), domain=((-1.0, 1.0), (-1.0, 1.0), (0, 1), (0, 1), (1.5, 3.0)), autograd=False)
+row(np.geomspace, case(F, F, K(4)), case(A(2), A(2), K(3), axis=1), case(A(2, 1), F, K(3), endpoint=False),
+    domain=(0.5, 2.0), autograd=False)
+
 # --- numpy: binary ---
 row([np.add, np.subtract, np.multiply, np.maximum, np.minimum, np.hypot, np.logaddexp,
      np.arctan2], *BINARY)
