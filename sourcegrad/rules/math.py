@@ -46,7 +46,7 @@ def _(z, x, y):
 
 @tangent(math.pow)
 def _(z, x, y):
-    d[z] = d[x] * sg.power_slope(x, y) + d[y] * sg.power_log(z, x)
+    d[z] = d[x] * sg.power_slope(x, y) + sg.scaled(d[y], sg.power_log(z, x))
 
 
 @adjoint(math.atan2)                    # z = atan2(y, x)

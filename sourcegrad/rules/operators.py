@@ -98,7 +98,7 @@ def _(z, x, y):
 
 @tangent(operator.pow, np.power, np.float_power)
 def _(z, x, y):
-    d[z] = d[x] * sg.power_slope(x, y) + d[y] * sg.power_log(z, x)
+    d[z] = d[x] * sg.power_slope(x, y) + sg.scaled(d[y], sg.power_log(z, x))
 
 
 @adjoint(operator.mod, np.remainder)                  # z = x - floor(x / y) * y

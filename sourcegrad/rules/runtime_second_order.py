@@ -360,7 +360,7 @@ def _(z, x, y, k=1):
 
 @tangent(sg.power_slope)
 def _(z, x, y, k=1):
-    d[z] = d[x] * sg.power_slope(x, y, k + 1) + d[y] * sg.power_slope_dy(x, y, k)
+    d[z] = d[x] * sg.power_slope(x, y, k + 1) + sg.scaled(d[y], sg.power_slope_dy(x, y, k))
 
 
 @adjoint(sg.power_log)                  # w = z log x, 0 at x = 0
@@ -372,3 +372,14 @@ def _(w, z, x):
 @tangent(sg.power_log)
 def _(w, z, x):
     d[w] = sg.power_log(d[z], x) + d[x] * np.where(x == 0, 0.0, z / np.where(x == 0, 1.0, x))
+
+
+@adjoint(sg.scaled)                     # t v with a strong zero: 0 where t is 0
+def _(w, t, v):
+    d[t] = sg.unbroadcast(sg.scaled(d[w], v), t)
+    d[v] = sg.unbroadcast(sg.scaled(t, d[w]), v)
+
+
+@tangent(sg.scaled)
+def _(w, t, v):
+    d[w] = sg.scaled(d[t], v) + sg.scaled(t, d[v])

@@ -87,7 +87,7 @@ from sourcegrad.runtime.piecewise import (
     piecewise_values_adjoint,
     piecewise_values_tangent,
 )
-from sourcegrad.runtime.powers import power_log, power_slope, power_slope_dy
+from sourcegrad.runtime.powers import power_log, power_slope, power_slope_dy, scaled
 from sourcegrad.runtime.shapes import (
     append_tangent,
     as_columns,
@@ -228,6 +228,7 @@ __all__ = [
     "rollaxis_destination",
     "running_sum",
     "scalar_base",
+    "scaled",
     "seed_like",
     "sequence_tangent",
     "setitem",

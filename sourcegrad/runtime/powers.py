@@ -3,6 +3,8 @@ derivative is finite: an integer exponent n in 0 .. k-1 at x = 0 (`x ** 0`, `x *
 
     power_slope(x, y, k=1)   the k-th derivative of x ** y in x
     power_log(z, x)          z * log(x) (z = x ** y), 0 where x = 0 (autograd's choice)
+    scaled(t, v)             t * v, 0 where the tangent t is: an integer exponent's zero tangent
+                             (a loop index carried on a tape) times log(x < 0) = NaN stays 0
 """
 
 from __future__ import annotations
@@ -46,16 +48,21 @@ def power_slope(x, y, k=1):
 
 
 def power_slope_dy(x, y, k=1):
-    """The derivative of `power_slope(x, y, k)` in y."""
-    safe = np.where(
-        np.equal(x, 0), 1.0, x
-    )  # written in the differentiable subset: its source is differentiated
-    return falling_slope(y, k) * np.power(safe, np.subtract(y, k)) * np.where(
-        np.equal(x, 0), 0.0, 1.0
-    ) + power_slope(x, y, k) * np.log(safe)
+    """The derivative of `power_slope(x, y, k)` in y (written in the differentiable subset: its
+    source is differentiated); log x is `power_log(1.0, x)`, quiet for x < 0 (NaN) and 0 at x = 0."""
+    safe = np.where(np.equal(x, 0), 1.0, x)
+    nonzero = np.where(np.equal(x, 0), 0.0, 1.0)
+    return falling_slope(y, k) * np.power(safe, np.subtract(y, k)) * nonzero + power_slope(
+        x, y, k
+    ) * power_log(1.0, x)
 
 
 def power_log(z, x):
     """z * log(x) for z = x ** y: the derivative of x ** y in y, 0 where x = 0."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return _scalar(z * np.log(np.where(np.equal(x, 0), 1.0, x)))
+
+
+def scaled(t, v):
+    """t * v, exactly 0 where t is 0 (a zero tangent times a NaN or infinite factor is 0)."""
+    return _scalar(np.where(np.equal(t, 0), 0.0, t * v))
