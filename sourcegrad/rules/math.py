@@ -4,12 +4,13 @@ import math
 
 import numpy as np
 
+from sourcegrad import runtime as sg
 from sourcegrad.rules.table import adjoint, d, elementwise, nondifferentiable, tangent
 
 # fmt: off
 
 nondifferentiable(math.floor, math.ceil, math.trunc, math.isnan, math.isinf, math.isfinite,
-                  math.isclose, math.copysign, math.factorial, math.gcd)
+                  math.isclose, math.factorial, math.gcd)
 
 # --- elementwise: the lambda is dy/dx in the argument x and the result y ---
 elementwise(math.exp,   lambda x, y: y)
@@ -39,13 +40,13 @@ elementwise(math.erfc,  lambda x, y: -2.0 / math.sqrt(math.pi) * math.exp(-x * x
 # --- binary ---
 @adjoint(math.pow)                      # d[y] needs x > 0; the transform skips it for constant y
 def _(z, x, y):
-    d[x] = d[z] * y * math.pow(x, y - 1.0)
-    d[y] = d[z] * z * math.log(x)
+    d[x] = d[z] * sg.power_slope(x, y)
+    d[y] = d[z] * sg.power_log(z, x)
 
 
 @tangent(math.pow)
 def _(z, x, y):
-    d[z] = d[x] * y * math.pow(x, y - 1.0) + d[y] * z * math.log(x)
+    d[z] = d[x] * sg.power_slope(x, y) + sg.scaled(d[y], sg.power_log(z, x))
 
 
 @adjoint(math.atan2)                    # z = atan2(y, x)
@@ -70,3 +71,14 @@ def _(z, x, y):
     d[z] = (d[x] * x + d[y] * y) / z
 
 # fmt: on
+
+
+@adjoint(math.copysign)                 # z = |x| sign(y); y gives only a sign
+def _(z, x, y):
+    d[x] = d[z] * math.copysign(1.0, x) * math.copysign(1.0, y)
+    d[y] = 0.0
+
+
+@tangent(math.copysign)
+def _(z, x, y):
+    d[z] = d[x] * math.copysign(1.0, x) * math.copysign(1.0, y)

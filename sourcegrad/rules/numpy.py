@@ -37,15 +37,14 @@ nondifferentiable(
     np.isnan, np.isfinite, np.isinf, np.isclose, np.allclose, np.array_equal, np.any, np.all,
     np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal,
     np.logical_and, np.logical_or, np.logical_not, np.logical_xor,
-    np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.zeros, np.ones, np.empty, np.full,
-    np.arange, np.linspace, np.eye, np.identity,
+    np.zeros_like, np.ones_like, np.empty_like, np.zeros, np.ones, np.empty, np.eye, np.identity,
     np.random.rand, np.random.randn, np.random.normal, np.random.uniform, np.random.randint,
     np.random.seed, np.random.default_rng,
     np.bitwise_and, np.bitwise_or, np.bitwise_xor, np.invert, np.left_shift, np.right_shift,
     np.isneginf, np.isposinf, np.signbit, np.heaviside, np.iscomplex, np.isreal, np.isscalar,
     np.nextafter, np.spacing, np.gcd, np.lcm, np.argpartition, np.digitize, np.bincount, np.isin,
     np.histogram, np.tri, np.tril_indices, np.triu_indices, np.diag_indices, np.indices,
-    np.logspace, np.geomspace, np.broadcast_shapes, np.random.choice, np.random.permutation,
+    np.broadcast_shapes, np.random.choice, np.random.permutation,
     np.linalg.matrix_rank, np.iscomplexobj, np.isrealobj, np.array_equiv,
 )
 
@@ -113,6 +112,75 @@ linear(np.trace,       lambda g, x, offset=0, axis1=0, axis2=1: sg.undiagonal(
 linear(np.diff,        lambda g, x, n=1, axis=-1: sg.undiff(g, x, n, axis))
 linear(np.stack,       lambda g, xs, axis=0: sg.unstack(g, axis))
 linear(np.concatenate, lambda g, xs, axis=0: sg.unconcatenate(g, xs, axis))
+
+
+# --- constructors whose values depend on their arguments (runtime/creation.py) ---
+@adjoint(np.full)                       # fill_value broadcasts to shape
+def _(y, shape, fill_value, dtype=None, order="C"):
+    d[fill_value] = sg.unbroadcast(d[y], fill_value)
+
+
+@tangent(np.full)
+def _(y, shape, fill_value, dtype=None, order="C"):
+    d[y] = d[fill_value] * np.ones(np.shape(y))
+
+
+@adjoint(np.full_like)                  # x gives only the shape
+def _(y, x, fill_value, dtype=None, order="K", subok=True, shape=None):
+    d[x] = 0.0
+    d[fill_value] = sg.unbroadcast(d[y], fill_value)
+
+
+@tangent(np.full_like)
+def _(y, x, fill_value, dtype=None, order="K", subok=True, shape=None):
+    d[y] = d[fill_value] * np.ones(np.shape(y))
+
+
+@adjoint(np.arange)                     # start + k step; the length (from stop) is not differentiable
+def _(y, start, stop=None, step=None, dtype=None):
+    d[start] = sg.arange_adjoint(d[y], start, stop, step, 0)
+    d[stop] = 0.0
+    d[step] = sg.arange_adjoint(d[y], start, stop, step, 2)
+
+
+@tangent(np.arange)
+def _(y, start, stop=None, step=None, dtype=None):
+    d[y] = sg.arange_tangent(d[start], d[step], y, start, stop, step)
+
+
+@adjoint(np.linspace)                   # y = start + t (stop - start), t = k / (num - 1) (k / num without the endpoint)
+def _(y, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    d[start] = sg.linspace_adjoint(d[y], start, stop, num, endpoint, axis, 0, retstep)
+    d[stop] = sg.linspace_adjoint(d[y], start, stop, num, endpoint, axis, 1, retstep)
+
+
+@tangent(np.linspace)
+def _(y, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    d[y] = sg.linspace_tangent(d[start], d[stop], start, stop, num, endpoint, axis, retstep)
+
+
+@adjoint(np.logspace)                   # y = base ** linspace(start, stop); base a scalar
+def _(y, start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    d[start] = sg.linspace_adjoint(d[y] * y * np.log(sg.scalar_base(base)), start, stop, num, endpoint, axis, 0)
+    d[stop] = sg.linspace_adjoint(d[y] * y * np.log(sg.scalar_base(base)), start, stop, num, endpoint, axis, 1)
+    d[base] = np.sum(d[y] * y * np.linspace(start, stop, num, endpoint, axis=axis)) / sg.scalar_base(base)
+
+
+@tangent(np.logspace)
+def _(y, start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    d[y] = (y * np.log(sg.scalar_base(base)) * sg.linspace_tangent(d[start], d[stop], start, stop, num, endpoint, axis)
+            + d[base] * y * np.linspace(start, stop, num, endpoint, axis=axis) / sg.scalar_base(base))
+
+
+@adjoint(np.geomspace)                  # y = start (stop / start) ** t: dy = y ((1 - t) dstart / start + t dstop / stop)
+def _(y, start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    d[start] = sg.linspace_adjoint(d[y] * y / sg.at_axis(start, start, stop, axis), start, stop, num, endpoint, axis, 0)
+    d[stop] = sg.linspace_adjoint(d[y] * y / sg.at_axis(stop, start, stop, axis), start, stop, num, endpoint, axis, 1)
+
+
+@tangent(np.geomspace)
+def _(y, start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    d[y] = y * sg.linspace_tangent(d[start] / start, d[stop] / stop, start, stop, num, endpoint, axis)
 
 
 # --- binary elementwise; operands broadcast, so cotangents are unbroadcast ---

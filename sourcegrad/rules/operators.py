@@ -92,13 +92,13 @@ def _(z, x, y):
 
 @adjoint(operator.pow, np.power, np.float_power)                  # d[y] needs x > 0; the transform skips it for constant y
 def _(z, x, y):
-    d[x] = sg.unbroadcast(d[z] * y * x ** (y - 1), x)
-    d[y] = sg.unbroadcast(d[z] * z * np.log(x), y)
+    d[x] = sg.unbroadcast(d[z] * sg.power_slope(x, y), x)   # y x^(y-1), 0 for y = 0 (x = 0 too)
+    d[y] = sg.unbroadcast(d[z] * sg.power_log(z, x), y)     # z log x, 0 at x = 0
 
 
 @tangent(operator.pow, np.power, np.float_power)
 def _(z, x, y):
-    d[z] = d[x] * y * x ** (y - 1) + d[y] * z * np.log(x)
+    d[z] = d[x] * sg.power_slope(x, y) + sg.scaled(d[y], sg.power_log(z, x))
 
 
 @adjoint(operator.mod, np.remainder)                  # z = x - floor(x / y) * y

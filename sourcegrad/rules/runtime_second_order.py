@@ -11,7 +11,7 @@ What they compute from ranks and indices alone is declared non-differentiable he
 import numpy as np
 
 from sourcegrad import runtime as sg
-from sourcegrad.rules.table import adjoint, d, nondifferentiable, tangent
+from sourcegrad.rules.table import adjoint, d, linear, nondifferentiable, tangent
 from sourcegrad.runtime import differences, linalg, piecewise, signal, stats
 from sourcegrad.runtime.arrays import check_einsum_optimize, replaced_at
 from sourcegrad.runtime.signal import bin_sum
@@ -106,6 +106,8 @@ def einsum_vjp_tangent(dg, doperands, g, subscripts, operands, i, optimize=False
 # fmt: off
 
 # --- ranks and indices: piecewise constant in their arguments ---
+nondifferentiable(sg.spaced_axis, sg.spaced_weights)
+linear(sg.scalar_base, lambda g, base: g)  # the identity on a scalar (it raises for an array base)
 nondifferentiable(stats.quantile_ranks, sg.median_weights, piecewise.piecewise_masks, piecewise.is_function,
                   piecewise.piecewise_pullback, piecewise.piecewise_pushforward)
 
@@ -347,3 +349,37 @@ def _(y, v, bins, n):
     d[y] = bin_sum(d[v], bins, n)
 
 # fmt: on
+
+
+# --- powers (runtime/powers.py): x ** y's derivatives, finite at x = 0 for integer exponents ---
+@adjoint(sg.power_slope)
+def _(z, x, y, k=1):
+    d[x] = sg.unbroadcast(d[z] * sg.power_slope(x, y, k + 1), x)
+    d[y] = sg.unbroadcast(d[z] * sg.power_slope_dy(x, y, k), y)
+
+
+@tangent(sg.power_slope)
+def _(z, x, y, k=1):
+    d[z] = d[x] * sg.power_slope(x, y, k + 1) + sg.scaled(d[y], sg.power_slope_dy(x, y, k))
+
+
+@adjoint(sg.power_log)                  # w = z log x, 0 at x = 0
+def _(w, z, x):
+    d[z] = sg.unbroadcast(sg.power_log(d[w], x), z)
+    d[x] = sg.unbroadcast(d[w] * np.where(x == 0, 0.0, z / np.where(x == 0, 1.0, x)), x)
+
+
+@tangent(sg.power_log)
+def _(w, z, x):
+    d[w] = sg.power_log(d[z], x) + d[x] * np.where(x == 0, 0.0, z / np.where(x == 0, 1.0, x))
+
+
+@adjoint(sg.scaled)                     # t v with a strong zero: 0 where t is 0
+def _(w, t, v):
+    d[t] = sg.unbroadcast(sg.scaled(d[w], v), t)
+    d[v] = sg.unbroadcast(sg.scaled(t, d[w]), v)
+
+
+@tangent(sg.scaled)
+def _(w, t, v):
+    d[w] = sg.scaled(d[t], v) + sg.scaled(t, d[v])

@@ -44,6 +44,16 @@ from sourcegrad.runtime.broadcast import (
     unreduce,
 )
 from sourcegrad.runtime.checks import NonFiniteGradient, check_finite
+from sourcegrad.runtime.creation import (
+    arange_adjoint,
+    arange_tangent,
+    at_axis,
+    linspace_adjoint,
+    linspace_tangent,
+    scalar_base,
+    spaced_axis,
+    spaced_weights,
+)
 from sourcegrad.runtime.dicts import copy, has_key, iterated, iterated_tangent, keys, uniterated
 from sourcegrad.runtime.differences import gradient_adjoint, gradient_tangent
 from sourcegrad.runtime.dispatch import call
@@ -82,6 +92,7 @@ from sourcegrad.runtime.piecewise import (
     piecewise_values_adjoint,
     piecewise_values_tangent,
 )
+from sourcegrad.runtime.powers import power_log, power_slope, power_slope_dy, scaled
 from sourcegrad.runtime.sequences import (
     count_transpose,
     count_transpose_xs,
@@ -153,9 +164,12 @@ __all__ = [
     "Tape",
     "add",
     "append_tangent",
+    "arange_adjoint",
+    "arange_tangent",
     "array_attribute",
     "array_attribute_tangent",
     "as_columns",
+    "at_axis",
     "attribute_tangent",
     "average_adjoint",
     "average_tangent",
@@ -198,6 +212,8 @@ __all__ = [
     "iterated_tangent",
     "keys",
     "kron_vjp",
+    "linspace_adjoint",
+    "linspace_tangent",
     "lstsq_adjoint",
     "lstsq_tangent",
     "matmul_adjoint_a",
@@ -217,6 +233,9 @@ __all__ = [
     "pinv_adjoint",
     "pinv_tangent",
     "pop",
+    "power_log",
+    "power_slope",
+    "power_slope_dy",
     "push",
     "qr_adjoint",
     "qr_tangent",
@@ -229,11 +248,15 @@ __all__ = [
     "repeat_sequence_tangent",
     "rollaxis_destination",
     "running_sum",
+    "scalar_base",
+    "scaled",
     "seed_like",
     "sequence_tangent",
     "setitem",
     "solve_adjoint_a",
     "solve_adjoint_b",
+    "spaced_axis",
+    "spaced_weights",
     "svd_adjoint",
     "svd_tangent",
     "svdvals_adjoint",

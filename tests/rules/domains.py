@@ -139,7 +139,9 @@ MASK = np.array([[True, False, True], [False, False, True]])
 # --- Python operators and builtins ---
 row([operator.add, operator.sub, operator.mul], *BINARY)
 row(operator.truediv, *BINARY, domain=((-2.0, 2.0), (0.5, 2.0)))
-row(operator.pow, *BINARY, case(A(3), K(2)), case(F, K(3)), case(A(2, 3), K(0.5)),
+ZERO, ZERO_F = A(3, low=0.0, high=0.0), A(low=0.0, high=0.0, python=True)  # x = 0: x ** n for n = 0, 1, 2
+row(operator.pow, *BINARY, case(A(3), K(2)), case(F, K(3)), case(A(2, 3), K(0.5)), case(A(3), K(0)),
+    case(ZERO, K(0)), case(ZERO, K(1)), case(ZERO, K(2)), case(ZERO_F, K(0)), case(ZERO_F, K(1)),
     domain=((0.5, 2.0), (-1.5, 1.5)))
 row(operator.mod, *BINARY, domain=((0.1, 4.0), (0.6, 1.4)), autograd=False)
 row(operator.matmul, *MATMUL)
@@ -179,7 +181,9 @@ row([math.log, math.log1p, math.log2, math.log10, math.sqrt], *SCALAR, domain=(0
 row(math.tan, *SCALAR, domain=(-1.2, 1.2))
 row([math.asin, math.acos, math.atanh], *SCALAR, domain=(-0.9, 0.9))
 row(math.acosh, *SCALAR, domain=(1.1, 4.0))
-row(math.pow, case(F, F), case(F, K(2.0)), domain=((0.5, 2.0), (-1.5, 1.5)))
+row(math.pow, case(F, F), case(F, K(2.0)), case(ZERO_F, K(0.0)), case(ZERO_F, K(1.0)), case(ZERO_F, K(2.0)),
+    domain=((0.5, 2.0), (-1.5, 1.5)))
+row(math.copysign, case(F, K(-1.0)), case(F, K(2.0)), domain=(0.2, 2.0), autograd=False)
 row([math.atan2, math.hypot], case(F, F), domain=(0.2, 2.0))
 
 # --- numpy: elementwise ---
@@ -192,11 +196,22 @@ row([np.arcsin, np.arccos, np.arctanh], *UNARY, domain=(-0.9, 0.9))
 row(np.arccosh, *UNARY, domain=(1.1, 4.0))
 row(np.copy, case(A(3)), case(A(2, 3)))
 
+# --- numpy: constructors whose values depend on their arguments ---
+row(np.full, case(K((2, 3)), F), case(K((2, 3)), A(3)), case(K(4), A()), autograd=False)
+row(np.full_like, case(A(2, 3), F), case(A(2, 3), A(3)), case(A(2, 3), A(2, 1)), autograd=False)
+row(np.arange, case(F, K(3.5)), case(F, K(3.5), F), domain=((0.0, 0.2), (0.0, 1.0), (0.95, 1.05)), autograd=False)
+row(np.linspace, case(F, F, K(5)), case(A(3), A(3), K(4)), case(A(2, 1), A(3), K(4), axis=-1),
+    case(F, A(2), K(3), endpoint=False), case(A(2), F, K(3), axis=1), case(F, F, K(1)), case(F, F), autograd=False)
+row(np.logspace, case(F, F, K(4)), case(A(2), F, K(3), base=2.0), case(F, A(2), K(4), endpoint=False, axis=1),
+    case(F, F, K(4), K(True), F), domain=((-1.0, 1.0), (-1.0, 1.0), (0, 1), (0, 1), (1.5, 3.0)), autograd=False)
+row(np.geomspace, case(F, F, K(4)), case(A(2), A(2), K(3), axis=1), case(A(2, 1), F, K(3), endpoint=False),
+    domain=(0.5, 2.0), autograd=False)
+
 # --- numpy: binary ---
 row([np.add, np.subtract, np.multiply, np.maximum, np.minimum, np.hypot, np.logaddexp,
      np.arctan2], *BINARY)
 row(np.true_divide, *BINARY, domain=((-2.0, 2.0), (0.5, 2.0)))
-row(np.power, *BINARY, case(A(3), K(2)), case(A(2, 3), K(0.5)),
+row(np.power, *BINARY, case(A(3), K(2)), case(A(2, 3), K(0.5)), case(ZERO, K(0)), case(ZERO, K(1)),
     domain=((0.5, 2.0), (-1.5, 1.5)))
 row(np.where, case(K(MASK), A(2, 3), A(2, 3)), beyond_autograd(case(K(MASK[0]), A(2, 3), A(3))),
     beyond_autograd(case(K(MASK), F, A(2, 3))), beyond_autograd(case(K(MASK), A(2, 1), A())))

@@ -18,6 +18,11 @@ row(sg.unseed,         case(A(3), F), case(A(2, 3), F), case(A(3), A(3)), **NO_A
 row(sg.add,            case(A(3), A(3)), case(F, F), case(A(2, 3), A(2, 3)), **NO_AUTOGRAD)
 row(sg.matmul_adjoint_a, case(A(2, 4), A(2, 3), A(3, 4)), case(A(2), A(2, 3), A(3)), case(A(4), A(3), A(3, 4)), **NO_AUTOGRAD)
 row(sg.matmul_adjoint_b, case(A(2, 4), A(2, 3), A(3, 4)), case(A(2), A(2, 3), A(3)), case(A(4), A(3), A(3, 4)), **NO_AUTOGRAD)
+row(sg.power_slope,    case(A(3), A(3)), case(A(3), K(2)), case(A(2, 3), K(3), k=2), case(A(2, 3), A(3), k=2),
+                       case(A(3, low=0.0, high=0.0), K(1)), domain=((0.5, 2.0), (-1.5, 1.5)), **NO_AUTOGRAD)
+row(sg.scalar_base,    case(F), case(A()), **NO_AUTOGRAD)
+row(sg.scaled,         case(A(3), A(3)), case(F, A(2, 3)), case(A(2, 3), A(3)), **NO_AUTOGRAD)
+row(sg.power_log,      case(A(3), A(3)), case(A(2, 3), A(3)), domain=(0.5, 2.0), **NO_AUTOGRAD)
 # fmt: on
 
 # fmt: off
