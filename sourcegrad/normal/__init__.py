@@ -46,6 +46,7 @@ def normalise(source, resolver: Resolver, namer: Namer | None = None) -> NormalF
     fn = desugar.lower_exits(fn, namer)
     scope.local_names = frozenset(assigned_names(fn.body)) | frozenset(params)
     fn = desugar.loops_over_range(fn, namer, scope.resolve, scope.spell, scope.error)
+    objects.check_module_values(fn, scope)
     fn = objects.lower_statements(fn, scope)
     scope.made_by_calls = objects.names_made_by_calls(fn, scope.resolve)
     scope.arrays = objects.array_names(fn, scope.resolve)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import operator
+import types
 from collections.abc import Callable
 
 import numpy as np
@@ -45,6 +46,31 @@ def _at(new: ast.AST, old: ast.AST) -> ast.AST:
 
 
 # --- before ANF: statements -------------------------------------------------------------------
+
+
+def check_module_values(fn: ast.FunctionDef, scope) -> None:
+    """A module held in a local name or a parameter's default (`xp = np`, `def f(x, xp=np)`):
+    refused, since `xp.sum(y)` would be read as the array method `y.sum` of a value `xp`."""
+    args = fn.args
+    positional = args.posonlyargs + args.args
+    pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults))
+    pairs += [(a, v) for a, v in zip(args.kwonlyargs, args.kw_defaults) if v is not None]
+    bound = [(a.arg, v, v) for a, v in pairs]
+    bound += [(node.targets[0].id, node.value, node) for node in ast.walk(fn)
+              if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)]
+    from sourcegrad.rules import table
+
+    methods = {node.value.id for node in ast.walk(fn)  # names whose `.sum`, `.T`... are array's
+               if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+               and (node.attr in table.METHODS or node.attr in table.ATTRIBUTES)}
+    for name, value, where in bound:
+        if name in methods and isinstance(value, (ast.Name, ast.Attribute)) and isinstance(scope.resolve(value), types.ModuleType):
+            module = ast.unparse(value)
+            raise scope.error(
+                f"'{name}' holds the module `{module}`: sourcegrad would read `{name}.sum(...)` as an "
+                "array's method, not the module's function", where,
+                f"call the module by its own name (`{module}.sum(...)`)",
+            )
 
 
 def lower_statements(fn: ast.FunctionDef, scope) -> ast.FunctionDef:

@@ -347,6 +347,18 @@ class _Simplify(ast.NodeTransformer):
             return _changed_to(left)
         return node
 
+    def visit_Call(self, node: ast.Call):
+        # `sg.power_slope(x, c)`, the derivative of x ** c, with a constant c other than 0: `c * x ** (c - 1)`
+        # as a person writes it (the helper's care for 0 ** negative matters only for a 0 exponent)
+        self.generic_visit(node)
+        match node:
+            case ast.Call(func=ast.Attribute(value=ast.Name(), attr="power_slope"), args=[x, c], keywords=[]) if (
+                _number(c) and c.value != 0
+            ):
+                power = ast.BinOp(x, ast.Pow(), ast.Constant(c.value - 1))
+                return _changed_to(ast.copy_location(self.visit(ast.BinOp(ast.Constant(c.value), ast.Mult(), power)), node))
+        return node
+
     def visit_UnaryOp(self, node: ast.UnaryOp):
         self.generic_visit(node)
         if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.UnaryOp) and isinstance(node.operand.op, ast.USub):

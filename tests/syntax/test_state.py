@@ -235,3 +235,21 @@ def test_third_order_through_a_call_resolved_at_run_time_is_an_error():
     once = lambda y: sg.grad(f)(y)
     with pytest.raises(sg.TransformError, match="resolved at run time"):
         sg.grad(lambda x: sg.grad(once)(x))(0.7)
+
+
+@pytest.mark.parametrize("src, line", [
+    ("def f(x, xp=np):\n    return xp.sum(xp.tanh(x))\n", 1),
+    ("def f(x):\n    xp = np\n    return xp.sum(xp.exp(x))\n", 2),
+])
+def test_a_module_held_in_a_name_is_refused_where_its_functions_read_as_array_methods(src, line):
+    """`xp.sum(y)` with `xp = np` would be read as the array method `y.sum` of a value `xp` (a
+    zero gradient, before): refused at the binding."""
+    f = sg.exec_source(src, {"np": np})["f"]
+    with pytest.raises(sg.UnsupportedSyntax, match="holds the module `np`") as err:
+        sg.grad(f)(np.ones(3))
+    assert err.value.location.lineno == line
+
+
+def test_a_submodule_in_a_local_name_works(rng):
+    f = sg.exec_source("def f(A):\n    la = np.linalg\n    return np.sum(la.inv(A) * A)\n", {"np": np})["f"]
+    check_grad(f, (np.eye(3) * 2.0 + 0.1 * rand(rng, (3, 3)),))

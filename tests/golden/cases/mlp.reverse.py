@@ -8,7 +8,7 @@ def dloss(W1, b1, W2, b2, W3, b3, x, y, dout_2=1.0):
     out_2_sub = out - y
     out_2_pow = out_2_sub ** 2
     # line 12: return np.mean((out - y) ** 2)
-    dout = sg.unbroadcast(sg.unreduce(dout_2, out_2_pow) * (np.size(dout_2) / np.size(out_2_pow)) * 2 * out_2_sub, out)
+    dout = sg.unbroadcast(sg.unreduce(dout_2, out_2_pow) * (np.size(dout_2) / np.size(out_2_pow)) * (2 * out_2_sub), out)
     # line 11: out = h2 @ W3 + b3
     dout_matmul = sg.unbroadcast(dout, out_matmul)
     db3 = sg.unbroadcast(dout, b3)

@@ -14,7 +14,7 @@ def dloss(W, b, x, y, dout=1.0):
     out_sub = h - y
     out_pow = out_sub ** 2
     # line 15: return np.mean((h - y) ** 2)
-    dh = sg.unbroadcast(sg.unreduce(dout, out_pow) * (np.size(dout) / np.size(out_pow)) * 2 * out_sub, h)
+    dh = sg.unbroadcast(sg.unreduce(dout, out_pow) * (np.size(dout) / np.size(out_pow)) * (2 * out_sub), h)
     # line 10: for i in range(3):
     for i in reversed(range(3)):
         # line 11: if np.sum(h) > 0:
