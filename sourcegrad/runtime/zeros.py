@@ -13,6 +13,8 @@ import numpy as np
 
 _ndarray = np.ndarray
 _PY_NUMBERS = (float, int, bool)
+# Scalar types whose cotangent is a scalar seed as it is (seed_like's fast path).
+_NUMBERS = frozenset([float, int, complex, np.float64, np.float32, np.float16, np.complex128, np.complex64])
 _ZERO_DTYPES = {}  # dtype -> float dtype of its zeros
 
 
@@ -159,6 +161,8 @@ def seed_like(seed, value):
     is repeated per leaf of a tuple, list, dict or object output. With the default seed 1.0 the
     gradient is that of the sum of all outputs. A seed that already has structure is returned.
     """
+    if type(value) in _NUMBERS:  # the common case, a scalar loss: the seed as it is, at once
+        return seed
     if type(value) is _ndarray:
         if value.ndim and _is_scalar(seed):
             return np.full(value.shape, seed, np.result_type(seed, _float_dtype(value.dtype)))
