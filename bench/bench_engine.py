@@ -55,6 +55,11 @@ def tiny(x):
     return x * x + 3.0 * x
 
 
+def linear_loss(W, b, x, y):  # PyTorch's layout: W is (out, in); .T and .shape of parameters
+    out = x @ W.T + b
+    return np.sum((out - y) ** 2) / x.shape[0]
+
+
 # ------------------------------------------------------------------------------------------------
 # Hand-written gradients: what a person would write with NumPy. Checked against central finite
 # differences at start-up (`check_hand_written`).
@@ -106,6 +111,11 @@ def tiny_grad_by_hand(x):
     return 2.0 * x + 3.0
 
 
+def linear_grad_by_hand(W, b, x, y):
+    dout = 2.0 * (x @ W.T + b - y) / x.shape[0]
+    return dout.T @ x, np.sum(dout, axis=0)
+
+
 # ------------------------------------------------------------------------------------------------
 # Cases
 # ------------------------------------------------------------------------------------------------
@@ -147,6 +157,8 @@ def make_cases(rng):
         Case("rnn T=100", rnn_loss, rnn_grad_by_hand, rnn_args(rng, 100), (0, 1, 2)),
         Case("loop 100 (floats)", scalar_loop, scalar_loop_grad_by_hand, (0.7,), 0),
         Case("tiny scalar", tiny, tiny_grad_by_hand, (1.5,), 0),
+        Case("linear W.T 16x8x4", linear_loss, linear_grad_by_hand,
+             (rng.normal(size=(4, 8)), rng.normal(size=4), rng.normal(size=(16, 8)), rng.normal(size=(16, 4))), (0, 1)),
     ]
 
 

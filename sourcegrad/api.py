@@ -6,6 +6,7 @@ frontend (source, fence, resolve) -> normal -> transform (reverse, assemble) -> 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import inspect
 import re
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from sourcegrad import inputs, runtime
+from sourcegrad import inputs, plain, runtime
 from sourcegrad.custom import Custom
 from sourcegrad.emit import display, emit
 from sourcegrad.emit.cache import Cache
@@ -26,7 +27,7 @@ from sourcegrad.frontend import fence
 from sourcegrad.frontend.resolve import MISSING, Resolver
 from sourcegrad.frontend.source import exec_source, function_source
 from sourcegrad.naming import Namer
-from sourcegrad.normal import normalise
+from sourcegrad.normal import aliasing, normalise
 from sourcegrad.optimise import passes
 from sourcegrad.runtime import dispatch, tape, trees
 from sourcegrad.transform import assemble, checks, inplace
@@ -44,6 +45,7 @@ class _Request:
     single: bool = False
     check_nan: bool = False
     callee: bool = False  # called from generated code: may take *args/**kwargs
+    plain: bool = True  # parameters read as arrays are assumed plain, under a guard (sourcegrad.plain)
 
 
 def grad(f: Callable, wrt: int | str | Sequence[int | str] = 0, optimized: bool = True,
@@ -373,6 +375,8 @@ def _generate_locked(f: Callable, request: _Request, single: bool):
     if isinstance(f, Custom):  # transform a caller of f, so that f's own rules apply
         f = _caller_of(f)
     f = inspect.unwrap(getattr(f, "__func__", f))
+    if not request.plain and hasattr(f, plain.GENERAL):  # the general version of a specialised derivative
+        f = getattr(f, plain.GENERAL)()
     hit = _cache.get(f, request)
     if hit is not None:
         return hit
@@ -412,7 +416,12 @@ def _generate_now(f: Callable, request: _Request, single: bool):
     src = function_source(f)
     fence.check_supported(src, var_params=request.callee)
     resolver = Resolver(f)
-    nf = normalise(src, resolver, Namer())
+    carried = getattr(f, plain.ASSUMED, frozenset())  # a specialised derivative's own assumption
+    nf = normalise(src, resolver, Namer(), assume_plain=request.plain)
+    if not carried <= nf.scope.plain_params:
+        return _generate_now(getattr(f, plain.GENERAL)(), request, single)
+    nf.scope.assumed_plain |= carried
+    general = plain.Late(lambda: _generate(f, dataclasses.replace(request, plain=False), single)) if nf.scope.assumed_plain else None
     _real_defaults(f, nf)
     params = nf.params
     wrt = [params[i] for i in request.wrt]
@@ -428,7 +437,9 @@ def _generate_now(f: Callable, request: _Request, single: bool):
         if request.mode == "forward_value":  # (derivative, value), like grad's preserve_result
             ret = fn.body[-1].value
             fn.body[-1].value = ast.Tuple([ret.elts[1], ret.elts[0]], ast.Load())
-        made = _compile(fn, src, resolver, scope, request.optimized, temporaries, checked)
+        made = _compile(fn, src, resolver, scope, request.optimized, temporaries, checked,
+                        assumed=_assumption(scope, general, "whole"))
+        _note_parameter_writes(made, src, scope, request)
         _cache.put(f, request, made, resolver)
         return made
     rc = ReverseTransform(nf, wrt, lambda fn, pos: split(fn, pos, request.optimized, request.check_nan, callee=True)).run()
@@ -443,10 +454,34 @@ def _generate_now(f: Callable, request: _Request, single: bool):
         defs = (assemble.joint(rc, nf.fn, name, wrt, namer.adjoint, sg, result, request.mode, single),)
     if request.check_nan:
         defs = tuple(checks.insert_checks(d, rc.adjoint_names | {rc.seed}, sg, src.filename) for d in defs)
-    made = [_compile(d, src, resolver, scope, request.optimized, temporaries, checked, returning) for d in defs]
+    roles = ("forward", "backward") if request.mode == "split" else ("whole",)
+    made = [_compile(d, src, resolver, scope, request.optimized, temporaries, checked, returning,
+                     _assumption(scope, general, role, i if request.mode == "split" else None))
+            for i, (d, role) in enumerate(zip(defs, roles))]
+    _note_parameter_writes(made[0], src, scope, request)
     out = tuple(made) if request.mode == "split" else made[0]
     _cache.put(f, request, out, resolver)
     return out
+
+
+def _assumption(scope, general: plain.Late | None, role: str, part: int | None = None) -> tuple | None:
+    """What ``_compile`` needs to guard a derivative generated under ``sourcegrad.plain``'s
+    assumption: the parameters, the general version (or its part of a split pair), the role."""
+    if general is None:
+        return None
+    return sorted(scope.assumed_plain), general if part is None else general.part(part), role, (
+        general.get if part is None else lambda: general.get()[part])
+
+
+def _note_parameter_writes(made: Callable, src, scope, request: _Request) -> None:
+    """A callee that writes into a parameter in place carries the error that ``runtime.dispatch``
+    raises where it is called through a value (a static call is checked at its caller's line:
+    ``normal.aliasing``)."""
+    writes = aliasing.parameter_writes(src.node) if request.callee else {}
+    if writes:
+        param, write = next(iter(writes.items()))
+        message, hint = aliasing.refusal(src.node.name, param, write)
+        made.__sourcegrad_writes__ = lambda: scope.error(message, write, hint)
 
 
 def _real_defaults(f: Callable, nf) -> None:
@@ -487,7 +522,7 @@ _GRADIENTS = ("grad", "grad_value", "value_grad")
 
 
 def _compile(fn: ast.FunctionDef, src, resolver: Resolver, scope, optimized: bool, temporaries: set[str],
-             checked: tuple | None = None, returning: tuple | None = None):
+             checked: tuple | None = None, returning: tuple | None = None, assumed: tuple | None = None):
     if optimized:
         temps = (temporaries | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}) - _user_and_adjoint_names(src, scope)
         fn = passes.optimise(fn, _purity(scope, resolver), temps, assemble.is_mark)
@@ -508,6 +543,11 @@ def _compile(fn: ast.FunctionDef, src, resolver: Resolver, scope, optimized: boo
         check, bindings = inputs.prologue(*checked)
         prologue = (check,)
         namespace.update(bindings)
+    if assumed is not None:  # diverted to the general version for a user object (sourcegrad.plain)
+        names, general, role, twin = assumed
+        stmt, bindings = plain.guard(fn, names, runtime.attributes.holds_own_attributes, general, role)
+        prologue += (stmt,)
+        namespace.update(bindings)
     edit = None
     if returning is not None:
         edit, bindings = returning
@@ -516,6 +556,9 @@ def _compile(fn: ast.FunctionDef, src, resolver: Resolver, scope, optimized: boo
     made.__sourcegrad_helpers__ = tuple(
         h for v in namespace.values() for h in ([v] if hasattr(v, "__sourcegrad_source__") else [])
     )
+    if assumed is not None:
+        setattr(made, plain.ASSUMED, frozenset(names))
+        setattr(made, plain.GENERAL, twin)
     return made
 
 

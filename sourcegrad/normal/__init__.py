@@ -30,8 +30,12 @@ class NormalForm:
         return [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
 
 
-def normalise(source, resolver: Resolver, namer: Namer | None = None) -> NormalForm:
-    """The user function ``source`` (a FunctionSource) in the core language."""
+def normalise(source, resolver: Resolver, namer: Namer | None = None, assume_plain: bool = False) -> NormalForm:
+    """The user function ``source`` (a FunctionSource) in the core language.
+
+    ``assume_plain``: a parameter that the body never rebinds is taken to hold no user object where
+    its ``.T``, ``.shape``... are read (``NumPy``'s meaning); ``scope.assumed_plain`` lists those read
+    so, for the guard of ``sourcegrad.plain``."""
     fn = _variadics_as_keywords(copy.deepcopy(source.node))
     params = [a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
     local_names = frozenset(assigned_names(fn.body)) | frozenset(params)
@@ -56,6 +60,8 @@ def normalise(source, resolver: Resolver, namer: Namer | None = None) -> NormalF
     # into buffers it owns (transform/accumulate.py): its `dx += e` need no alias check.
     generated = source.filename.startswith("<sourcegrad ")
     aliasing.check_writes(fn, scope.resolve, scope.error, augmented=not generated)
+    if assume_plain:
+        scope.plain_params = frozenset(params) - frozenset(assigned_names(fn.body))
     stores = [n for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
     fn.body = Normaliser(scope).block(fn.body)
     _check_partials(fn, stores, scope)

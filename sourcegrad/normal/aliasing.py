@@ -12,11 +12,18 @@ decided from the assignments anywhere in the function: ``a = b``, ``a = b[i]``, 
 ``a = f(b)`` for any ``f`` not known to return a new object, and a container that holds ``b``
 (``a = [b, c]``, ``a[i] = b``). Parameters and globals are the caller's: writes into them are not
 seen by the caller (docs/python-subset.md).
+
+A call of a user function is a write too where that function writes into its parameter
+(``v /= s``, ``v[0] = 1``, ``obj.h = h``: ``parameter_writes``): Python's caller sees the change,
+a derivative does not (each call's parameters are its own), so the call is refused when a name
+that may share the argument is read afterwards. Calls whose target is known only when the code
+runs (methods of objects) are checked then (``runtime.dispatch``), without the liveness.
 """
 
 from __future__ import annotations
 
 import ast
+import inspect
 from collections.abc import Callable
 
 import numpy as np
@@ -37,6 +44,72 @@ _NEW = {
 }  # fmt: skip
 
 
+def parameter_writes(fn: ast.FunctionDef) -> dict[str, ast.stmt]:
+    """The parameters of the user function ``fn`` (its source, not desugared) that it writes into in
+    place, each with the first statement that does: ``p[i] = v``, ``p.attr = v``, ``p[i] += v``,
+    ``p += v`` (in place for an array or a list), unless ``p`` was rebound on an earlier line
+    (``p = p.copy()``)."""
+    a = fn.args
+    params = {x.arg for x in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg] if x is not None}
+    rebound: dict[str, int] = {}
+    writes: dict[str, ast.stmt] = {}
+    for stmt in _own_statements(fn.body):
+        targets = {ast.Assign: lambda s: s.targets, ast.AnnAssign: lambda s: [s.target],
+                   ast.AugAssign: lambda s: [s.target], ast.Delete: lambda s: s.targets,
+                   ast.For: lambda s: [s.target], ast.AsyncFor: lambda s: [s.target]}.get(type(stmt), lambda s: [])(stmt)
+        for target in targets:
+            for node in ast.walk(target):
+                root = _root(node) if isinstance(node, (ast.Subscript, ast.Attribute)) else None
+                stored = root in params and (isinstance(node.ctx, (ast.Store, ast.Del)) or node is target)
+                if stored and rebound.get(root, stmt.lineno + 1) > stmt.lineno:
+                    writes.setdefault(root, stmt)
+            if (isinstance(stmt, ast.AugAssign) and isinstance(target, ast.Name) and target.id in params
+                    and rebound.get(target.id, stmt.lineno + 1) > stmt.lineno):
+                writes.setdefault(target.id, stmt)
+            elif not isinstance(stmt, (ast.AugAssign, ast.Delete)):
+                for name in _stores(target):
+                    rebound[name] = min(rebound.get(name, stmt.lineno), stmt.lineno)
+    return writes
+
+
+def new_value(write: ast.stmt, param: str) -> str:
+    """How the function that makes ``write`` into ``param`` would make a new value instead."""
+    if isinstance(write, ast.AugAssign) and isinstance(write.target, ast.Name):
+        op = _OPS.get(type(write.op), "op")
+        return f"`{param} = {param} {op} ...` rather than `{param} {op}= ...`"
+    return f"copy it first: `{param} = {param}.copy()` (or `list(...)`, `dict(...)`, a new object)"
+
+
+def refusal(fn_name: str, param: str, write: ast.stmt) -> tuple[str, str]:
+    """The message and hint for a call, resolved when the code runs, of a function that writes into
+    its parameter (``runtime.dispatch`` raises it: no liveness there)."""
+    message = (f"{fn_name} changes its argument `{param}` in place (`{ast.unparse(write).splitlines()[0]}`), and it "
+               "is called through a value (a method or a layer): Python's caller sees the change, which sourcegrad "
+               "does not follow (a differentiated call's parameters are its own)")
+    return (message,
+            f"let {fn_name} return the new value ({new_value(write, param)}) and assign it where it is called")
+
+
+def _own_statements(stmts: list[ast.stmt]):
+    """Every statement of a body, in order, without those of nested functions and classes."""
+    for stmt in stmts:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        yield stmt
+        for field in ("body", "orelse", "finalbody"):
+            yield from _own_statements(getattr(stmt, field, []))
+        for handler in getattr(stmt, "handlers", []):
+            yield from _own_statements(handler.body)
+        for case in getattr(stmt, "cases", []):
+            yield from _own_statements(case.body)
+
+
+def _root(node: ast.expr) -> str | None:
+    while isinstance(node, (ast.Subscript, ast.Attribute)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
 def check_writes(fn: ast.FunctionDef, resolve: Callable[[ast.expr], object], error, augmented: bool = True) -> None:
     """Raise ``error(message, node, hint)`` for a write into an object another live name shares.
 
@@ -46,7 +119,8 @@ def check_writes(fn: ast.FunctionDef, resolve: Callable[[ast.expr], object], err
     those (generated code, whose in-place sums go only into buffers it owns)."""
     arrays = _Arrays(fn, resolve)
     writes = [s for s in ast.walk(fn) if _written(s) or (augmented and _augmented(s))]
-    if not writes:
+    calls = _writing_calls(fn, resolve) if augmented else []
+    if not writes and not calls:
         return
     links = _Links(resolve)
     for stmt in ast.walk(fn):
@@ -54,6 +128,30 @@ def check_writes(fn: ast.FunctionDef, resolve: Callable[[ast.expr], object], err
             links.assignment(stmt)
     live_after: dict[int, set[str]] = {}
     _live(fn.body, set(), live_after)
+    for stmt, call, callee, param, arg, inner in calls:
+        rebound = _stores(stmt.targets[0]) if isinstance(stmt, ast.Assign) else set()
+        for name in links.shared(arg):
+            others = ([] if name in rebound else [(name, None)]) + links.observers(name)
+            for other, where in others:
+                if other in live_after.get(id(stmt), set()):
+                    via = "" if where is None else f" (it may share `{name}`: line {where.lineno}, `{ast.unparse(where)}`)"
+                    if callee is None:
+                        raise error(
+                            f"`{ast.unparse(call)}` is called for what it changes in `{name}` (its result is not used), "
+                            f"and `{other}` is read afterwards{via}: sourcegrad differentiates the values a function "
+                            "returns, not the changes a call makes in place",
+                            call,
+                            f"let the method return the new value and assign it (`h = {ast.unparse(call)}`, with "
+                            "`return h` rather than `self.h = h` alone)",
+                        )
+                    raise error(
+                        f"`{ast.unparse(call)}` changes `{name}` in place (line {inner.lineno} of {callee.__name__}: "
+                        f"`{ast.unparse(inner).splitlines()[0]}`), and `{other}` is read afterwards{via}: Python's caller "
+                        "sees the change, which sourcegrad does not follow (a differentiated call's parameters are its own)",
+                        call,
+                        f"let {callee.__name__} return the new value ({new_value(inner, param)}, then `return {param}`) "
+                        f"and assign it: `{name} = {ast.unparse(call)}`",
+                    )
     for stmt in writes:
         if _augmented(stmt):
             name = stmt.targets[0].id
@@ -84,6 +182,60 @@ def check_writes(fn: ast.FunctionDef, resolve: Callable[[ast.expr], object], err
                     f"`np.copy(...)`, `list(...)`, `dict(...)`); if it should change, write into `{other}` "
                     f"itself, or read `{other}` before the write",
                 )
+
+
+def _writing_calls(fn: ast.FunctionDef, resolve) -> list[tuple]:
+    """(statement, call, callee, parameter, argument, the callee's write) for each argument passed
+    to a parameter that the called user function writes into (``parameter_writes``)."""
+    found = []
+    for stmt in ast.walk(fn):
+        if not isinstance(stmt, (ast.Assign, ast.Expr)):
+            continue
+        bare = stmt.value if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) else None
+        if bare is not None and _method_of_value(bare, resolve):  # `c.step(x)`: called for what it changes
+            found.append((stmt, bare, None, None, bare.func.value, None))
+            continue
+        for call in (n for n in ast.walk(stmt.value) if isinstance(n, ast.Call)):
+            callee = resolve(call.func)
+            writes = _callee_writes(callee) if inspect.isfunction(callee) else None
+            if not writes:
+                continue
+            params = list(inspect.signature(callee).parameters.values())
+            passed = {}
+            for p, arg in zip(params, call.args):
+                if isinstance(arg, ast.Starred) or p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+                    break
+                passed[p.name] = arg
+            passed.update({k.arg: k.value for k in call.keywords if k.arg is not None})
+            found += [(stmt, call, callee, p, passed[p], w) for p, w in writes.items() if p in passed]
+    return found
+
+
+def _method_of_value(call: ast.Call, resolve) -> bool:
+    """``c.step(x)`` where ``c`` is a value of the function (not a module or a global) and ``step``
+    no array method: its target is known only when the code runs."""
+    func = call.func
+    return (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and resolve(func) is MISSING
+            and resolve(func.value) is MISSING and func.attr not in table.METHODS)
+
+
+_WRITES_OF: dict[object, dict[str, ast.stmt]] = {}
+
+
+def _callee_writes(fn) -> dict[str, ast.stmt]:
+    """``parameter_writes`` of a user function's source, memoised by code object; none for a
+    generated function or one whose source cannot be read (the transform reports that itself)."""
+    code = fn.__code__
+    if code not in _WRITES_OF:
+        from sourcegrad.errors import SourcegradError
+        from sourcegrad.frontend.source import function_source
+
+        try:
+            node = None if code.co_filename.startswith("<sourcegrad ") else function_source(fn).node
+        except (SourcegradError, OSError, TypeError):
+            node = None
+        _WRITES_OF[code] = parameter_writes(node) if node is not None else {}
+    return _WRITES_OF[code]
 
 
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%",
@@ -230,10 +382,13 @@ def _live_stmt(stmt: ast.stmt, after: set[str], record: dict[int, set[str]]) -> 
         case ast.While(test=test, body=body):
             return _loop(body, after, set(), _reads(test), record)
         case ast.Assign(targets=[target], value=value):
+            record[id(stmt)] = set(after)
             if _written(stmt) or _augmented(stmt):
-                record[id(stmt)] = set(after)
                 return after | _reads(target) | _reads(value)
             return (after - _stores(target)) | _reads(target) | _reads(value)
+        case ast.Expr(value=value):
+            record[id(stmt)] = set(after)
+            return after | _reads(value)
         case ast.Return(value=value):
             return _reads(value) if value is not None else set()
     inserted = [n for s in getattr(stmt, "body_code", []) for n in _reads(s)]

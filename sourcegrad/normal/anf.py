@@ -46,6 +46,10 @@ class Scope:
     made_by_calls: frozenset[str] = frozenset()  # locals a user function returned (objects.py)
     arrays: frozenset[str] = frozenset()  # locals that surely hold arrays (objects.py)
     sequences: frozenset[str] = frozenset()  # locals that surely hold tuples or lists (objects.py)
+    # Parameters assumed to hold no user object where their .T/.shape/... are read (sourcegrad/plain.py),
+    # and those of them whose attributes were read so.
+    plain_params: frozenset[str] = frozenset()
+    assumed_plain: set[str] = field(default_factory=set)
 
     def resolve(self, node: ast.expr) -> Any:
         """The object a name or dotted name denotes, the transform's own bindings (``sg``) first."""
@@ -268,6 +272,10 @@ class Normaliser:
             case ast.Attribute(value=receiver, attr=attr) if not self._is_global(expr):
                 sure_array = isinstance(receiver, ast.Name) and receiver.id in self.scope.arrays
                 fn = table.ATTRIBUTES.get(attr) if sure_array else None
+                if fn is None and isinstance(receiver, ast.Name) and receiver.id in self.scope.plain_params:
+                    fn = table.ATTRIBUTES.get(attr)  # NumPy's meaning, guarded when the code runs
+                    if fn is not None:
+                        self.scope.assumed_plain.add(receiver.id)
                 if fn is None and sure_array:
                     fn = table.ARRAY_ONLY_ATTRIBUTES.get(attr)
                 if fn is None and attr in table.ATTRIBUTES:  # `c.size` of a dataclass, or an array's

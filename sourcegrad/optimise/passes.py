@@ -329,7 +329,8 @@ def _number(node: ast.AST, value=None) -> bool:
 
 
 class _Simplify(ast.NodeTransformer):
-    """``2 - 1`` -> ``1``; ``x ** 1``, ``x * 1``, ``1 * x``, ``x + 0``, ``0 + x``, ``--x`` -> ``x``."""
+    """``2 - 1`` -> ``1``; ``x ** 1``, ``x * 1``, ``1 * x``, ``x + 0``, ``0 + x``, ``--x`` -> ``x``;
+    ``a if None is None else b`` -> ``a``."""
 
     def visit_BinOp(self, node: ast.BinOp):
         self.generic_visit(node)
@@ -357,6 +358,18 @@ class _Simplify(ast.NodeTransformer):
             ):
                 power = ast.BinOp(x, ast.Pow(), ast.Constant(c.value - 1))
                 return _changed_to(ast.copy_location(self.visit(ast.BinOp(ast.Constant(c.value), ast.Mult(), power)), node))
+        return node
+
+    def visit_IfExp(self, node: ast.IfExp):
+        # `None if axes is None else ...` of a template whose argument was left out: the branch taken
+        self.generic_visit(node)
+        test = node.test
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot)):
+            left, right = test.left, test.comparators[0]
+            if all(isinstance(e, ast.Constant) and e.value is None for e in (left, right)):
+                return _changed_to(node.body if isinstance(test.ops[0], ast.Is) else node.orelse)
+        if isinstance(test, ast.Constant) and type(test.value) in (bool, int, type(None)):
+            return _changed_to(node.body if test.value else node.orelse)
         return node
 
     def visit_UnaryOp(self, node: ast.UnaryOp):

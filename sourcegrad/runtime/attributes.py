@@ -19,7 +19,7 @@ def _dtype(x):
 _NUMPY = {"T": np.transpose, "shape": np.shape, "ndim": np.ndim, "size": np.size, "dtype": _dtype}
 
 
-def _own(x) -> bool:
+def holds_own_attributes(x) -> bool:
     """Whether `x.name` is the object's own attribute rather than NumPy's."""
     return type(x) is not _ndarray and (trees.is_node(x) or (isinstance(x, tuple) and hasattr(type(x), "_fields")))
 
@@ -28,7 +28,7 @@ def array_attribute(x, name: str):
     """`x.name` for one of the names above: the object's own attribute, else NumPy's."""
     if type(x) is _ndarray:
         return x.T if name == "T" else getattr(x, name)
-    if _own(x):
+    if holds_own_attributes(x):
         return getattr(x, name)
     return _NUMPY[name](x)
 
@@ -36,7 +36,9 @@ def array_attribute(x, name: str):
 def unarray_attribute(g, x, name: str):
     """The cotangent of `x` in `array_attribute(x, name)`: `g` transposed for `.T`, zero for the
     shape and the like, the object's own rule (runtime/trees.py) for an object's attribute."""
-    if _own(x):
+    if type(x) is _ndarray and type(g) is _ndarray:
+        return g.T if name == "T" else 0.0
+    if holds_own_attributes(x):
         return trees.unattribute(g, x, name)
     if name == "T":
         return g if type(g) is float and g == 0.0 else np.transpose(g)
@@ -45,7 +47,7 @@ def unarray_attribute(g, x, name: str):
 
 def array_attribute_tangent(dx, x, name: str):
     """The tangent of `array_attribute(x, name)` given the tangent `dx` of `x`."""
-    if _own(x):
+    if holds_own_attributes(x):
         return trees.attribute_tangent(dx, x, name)
     if name == "T":
         return dx if dx is None or (type(dx) is float and dx == 0.0) else np.transpose(dx)

@@ -18,6 +18,8 @@ from sourcegrad.runtime.zeros import zeros_like
 
 _ndarray = np.ndarray
 _PY_SCALARS = (float, int, bool, complex)
+# Python and NumPy number types: values of shape ().
+_SCALARS = frozenset([*_PY_SCALARS, *(np.dtype(c).type for c in np.typecodes["All"] if c not in "OMmSUV")])
 _SEQUENCES = (tuple, list)
 
 
@@ -34,9 +36,9 @@ def unbroadcast(g, x):
     tx, tg = type(x), type(g)
     if tx is _ndarray and tg is _ndarray and x.shape == g.shape:
         return g
+    if tx in _SCALARS and tg in _SCALARS:  # np.sum(x) / n: both of shape ()
+        return g
     if tx in _PY_SCALARS:
-        if tg in _PY_SCALARS:
-            return g
         return g.sum() if tg is _ndarray else np.sum(g)
     if tx in _SEQUENCES and tg in _SEQUENCES:  # the result was a sequence: `+` joined, `*` repeated
         raise TypeError(
@@ -89,6 +91,11 @@ def unreduce(g, x, axis=None, keepdims=False):
     if axis is not None and not keepdims:
         # expand_dims normalises negative axes against its output, which has x's rank.
         g = np.expand_dims(g, axis)
+    elif type(g) in _SCALARS:  # a whole reduction's cotangent: np.broadcast_to's view, made for less
+        g = np.array(g)
+        spread = _ndarray(shape, g.dtype, g, 0, (0,) * len(shape))
+        spread.flags.writeable = False
+        return spread
     return np.broadcast_to(g, shape)
 
 

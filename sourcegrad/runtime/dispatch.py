@@ -175,6 +175,14 @@ def _positions(target: _Target, active: tuple[int, ...]) -> tuple[int, ...]:
 # --- the derivative of `call` -----------------------------------------------------------------
 
 
+def _refuse_writes(made: Callable) -> None:
+    """A derivative of a function that writes into its parameter in place (``v /= s``,
+    ``self.h = h``) does not pass the change back: refused where the target is known only now."""
+    refuse = getattr(made, "__sourcegrad_writes__", None)
+    if refuse is not None:
+        raise refuse()
+
+
 def call_split(active: tuple[int, ...]) -> tuple[Callable, Callable]:
     """The forward/backward pair of ``call`` for its active parameters ``active``."""
     def call_fwd(f, args, kwargs=None):
@@ -185,6 +193,7 @@ def call_split(active: tuple[int, ...]) -> tuple[Callable, Callable]:
         if isinstance(target.fn, _Pack):
             return target.fn(*target.values), (target.fn.unpack, None, target, positions)
         fwd, bwd = _generator["split"](target.fn, positions)
+        _refuse_writes(fwd)
         out, residuals = target.call(fwd)
         return out, (bwd, residuals, target, positions)
 
@@ -218,6 +227,7 @@ def call_jvp(active: tuple[int, ...]) -> Callable:
                     for i, v in enumerate(target.values)]
             return target.fn(*target.values), target.fn(*dots)
         jvp = _generator["jvp"](target.fn, positions)
+        _refuse_writes(jvp)
         return target.call(jvp, *[spread[i] for i in positions])
 
     call_jvp.resolved_when_run = True

@@ -572,3 +572,102 @@ def test_out_none_is_the_default_and_works(rng):
     x = rand(rng, (3,))
     got = check_grad(f, (x,))  # both modes against central differences (autograd takes no out=)
     np.testing.assert_allclose(got, np.exp(x) * (np.sin(x) + np.cos(x)), rtol=1e-12)
+
+
+# --- calls of functions that write into their arguments -------------------------------------------
+
+_CALLEE_WRITES = '''
+def normalize_(v):
+    v /= np.sum(v)
+
+def normalized(v):
+    v /= np.sum(v)
+    return v
+
+def clamp_ends(u):
+    u[0] = 0.0
+    u[-1] = 0.0
+    return u
+
+def hidden(y):
+    y = y * 1.0
+    normalize_(y)
+    return np.sum(y ** 2)
+
+def rebound(x):
+    y = x * 1.0
+    y = normalized(y)
+    u = clamp_ends(y * y)
+    return np.sum(y ** 3) + np.sum(np.sin(u))
+
+def unseen(x):
+    y = x * 2.0
+    return np.sum(clamp_ends(y) ** 2)
+
+def seen_through_other(x):
+    y = x * 2.0
+    z = clamp_ends(y)
+    return np.sum(z) + np.sum(y)
+'''
+
+
+def test_a_call_that_writes_into_an_argument_read_afterwards_is_refused(rng):
+    """Python's caller sees `normalize_(y)` change `y` (its `v /= ...` is in place for an array); a
+    differentiated call's parameters are its own, so the call is refused where `y` is read after it
+    (it was a silently wrong gradient); assigning the returned value, or not reading the argument
+    again, is the same in both and differentiates."""
+    ns = sg.exec_source(_CALLEE_WRITES, {"np": np})
+    x = rand(rng, (4,), 0.5, 2.0)
+    for name, call in (("hidden", "normalize_(y)"), ("seen_through_other", "z = clamp_ends(y)")):
+        with pytest.raises(sg.UnsupportedSyntax, match="changes `y` in place") as err:
+            sg.grad(ns[name])(x)
+        assert err.value.location.lineno == line_of(ns[name], call)
+        assert "return" in err.value.hint
+        with pytest.raises(sg.UnsupportedSyntax, match="in place"):
+            sg.autodiff(ns[name], mode="forward")(x, x)
+    for name in ("rebound", "unseen"):
+        check_grad(ns[name], (x,))
+        expected = numeric_grad(ns[name], (x,), 0)
+        assert sg.autodiff(ns[name], mode="forward")(x, np.ones(4)) == pytest.approx(np.sum(expected), rel=1e-6)
+
+
+def test_a_method_called_for_its_effect_on_an_object_is_refused():
+    """`c.step(x)` whose result is unused is called for what it changes in `c`: refused where `c` is
+    read afterwards (the forward sweep ran the method, the gradient ignored it: silently wrong)."""
+    ns = sg.exec_source('''
+class Counter:
+    def __init__(self, h):
+        self.h = h
+
+    def bump(self, x):
+        return self.h * x
+
+def f(c, xs):
+    for x in xs:
+        c.bump(x)
+    return np.sum(c.h ** 2)
+''', {"np": np})
+    with pytest.raises(sg.UnsupportedSyntax, match=r"`c.bump\(x\)` is called for what it changes in `c`"):
+        sg.grad(ns["f"])(ns["Counter"](np.ones(2)), [np.ones(2)])
+
+
+def test_a_method_that_writes_into_its_argument_is_refused_when_called(rng):
+    """Where the call's target is known only when the code runs (a layer object), the function that
+    writes into its parameter in place is refused then."""
+    ns = sg.exec_source('''
+class Normalize:
+    def __call__(self, v):
+        v /= np.sum(v)
+        return v
+
+def f(layer, x):
+    y = x * 1.0
+    z = layer(y)
+    return np.sum(z ** 2) + np.sum(y)
+''', {"np": np})
+    x = rand(rng, (3,), 0.5, 2.0)
+    with pytest.raises(sg.UnsupportedSyntax, match="changes its argument `v` in place") as err:
+        sg.grad(ns["f"], wrt=1)(ns["Normalize"](), x)
+    assert "v = v / ..." in err.value.hint
+    with pytest.raises(sg.UnsupportedSyntax, match="changes its argument `v` in place"):
+        sg.autodiff(ns["f"], mode="forward", wrt=1)(ns["Normalize"](), x, x)
