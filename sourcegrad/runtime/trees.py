@@ -115,6 +115,8 @@ def unattribute(g, x, name: str):
         return type(x)._make(out)
     if not is_node(x) and name in _ARRAY_PARTS:  # z.real of an array or number: np.real's rule
         return _ARRAY_PARTS[name](g)
+    if not is_node(x) and g is None:  # a method of a value whose result has no derivative (x.argmax)
+        return zeros_like(x)
     if not is_node(x):
         raise TypeError(
             f"sourcegrad: no derivative for the attribute '.{name}' of a {type(x).__name__} value; "
