@@ -9,6 +9,7 @@ class code when the object is rebuilt around its boxes (``tree_helpers``). Each 
 checked against central finite differences in reverse and forward mode, and against autograd.
 """
 
+import collections
 import itertools
 
 import autograd.numpy as anp
@@ -345,3 +346,28 @@ def f(c, W, x):
     assert hw.shape == (3, 2, 3, 2) and hx.shape == (3, 3)
     fd = (sg.grad(f, wrt=2)(c, W, x + h * np.eye(3)[0]) - sg.grad(f, wrt=2)(c, W, x - h * np.eye(3)[0])) / (2 * h)
     np.testing.assert_allclose(hx[0], fd, rtol=1e-5, atol=1e-8)
+
+
+# An int attribute is a constant: its gradient is 0.0 (it was the exponent's derivative, nan for a
+# negative base) and forward mode ignores what the tangent object holds there (it read the int as
+# a tangent).
+class PowerOf:
+    def __init__(self, w, n):
+        self.w = w
+        self.n = n
+
+
+PowerPair = collections.namedtuple("PowerPair", "w n")
+
+
+def power_sum(m):
+    return np.sum(m.w ** m.n) + np.sum(m.w * m.n)
+
+
+@pytest.mark.parametrize("make", [PowerOf, PowerPair])
+def test_int_attribute_gets_a_zero_gradient_and_no_tangent(make):
+    w = np.array([0.5, -1.0, 2.0])
+    g = check_tree_grad(power_sum, (make(w, 3),))
+    assert g.n == 0.0 and type(g.n) is float
+    along = sg.autodiff(power_sum, mode="forward")(make(w, 3), make(np.ones(3), 2))
+    np.testing.assert_allclose(along, np.sum(3 * w ** 2 + 3), rtol=1e-12)
