@@ -371,3 +371,23 @@ def test_int_attribute_gets_a_zero_gradient_and_no_tangent(make):
     assert g.n == 0.0 and type(g.n) is float
     along = sg.autodiff(power_sum, mode="forward")(make(w, 3), make(np.ones(3), 2))
     np.testing.assert_allclose(along, np.sum(3 * w ** 2 + 3), rtol=1e-12)
+
+
+# A user method named like an array method, called through the class (the documented remedy):
+# `type(m).sum` was read as the array method `.sum` of the value `type(m)` (a zero gradient).
+class SquareSum:
+    def __init__(self, w):
+        self.w = w
+
+    def sum(self):
+        return np.sum(self.w ** 2)
+
+
+def sum_through_type(m):
+    return type(m).sum(m) * 2.0
+
+
+def test_a_method_named_like_an_array_method_called_through_type():
+    w = np.array([0.5, -1.0, 2.0])
+    g = check_tree_grad(sum_through_type, (SquareSum(w),))
+    np.testing.assert_allclose(g.w, 4 * w, rtol=1e-12)
