@@ -484,6 +484,33 @@ def _note_parameter_writes(made: Callable, src, scope, request: _Request) -> Non
         made.__sourcegrad_writes__ = lambda: scope.error(message, write, hint)
 
 
+def _module_guards(src, scope, fn: ast.FunctionDef) -> tuple[tuple[ast.stmt, ...], dict]:
+    """``xp.sum(y)`` of a parameter ``xp`` is read as an array's method, ``np.sum(xp, y)``: a module
+    passed there (``h(x, np)``) would give a wrong derivative, so it is refused when the derivative
+    is called. Only parameters read that way get the test (a class check), out of sight like
+    ``inputs.prologue``; a default module (``xp=np``) was refused before (normal/objects.py)."""
+    from sourcegrad.rules import table
+
+    own = {a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
+    uses: dict[str, ast.Attribute] = {}
+    for node in ast.walk(src.node):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in own
+                and (node.attr in table.METHODS or node.attr in table.ATTRIBUTES)):
+            uses.setdefault(node.value.id, node)
+    guards, bindings = [], {"_sg_module_type": types.ModuleType}
+    for name, use in uses.items():
+        def refuse(module, name=name, use=use):
+            raise scope.error(
+                f"'{name}' holds the module `{module.__name__}`: sourcegrad reads `{name}.{use.attr}(...)` "
+                f"as an array's method, not the module's function", use,
+                f"call the module by its own name (`{module.__name__.split('.')[-1]}.{use.attr}(...)`) "
+                "instead of passing it in")
+        helper = f"_sg_refuse_module_{name}"
+        bindings[helper] = refuse
+        guards.append(ast.parse(f"if {name}.__class__ is _sg_module_type:\n    {helper}({name})").body[0])
+    return tuple(guards), bindings if guards else {}
+
+
 def _real_defaults(f: Callable, nf) -> None:
     """Default values in generated signatures are the objects ``f`` holds, not re-evaluated text."""
     args = nf.fn.args
@@ -538,10 +565,11 @@ def _compile(fn: ast.FunctionDef, src, resolver: Resolver, scope, optimized: boo
         if value is not MISSING:
             namespace[name] = value
     filename = emit.pseudo_filename(fn.name, src.filename, src.node.lineno)
-    prologue = ()
+    prologue, bindings = _module_guards(src, scope, fn)
+    namespace.update(bindings)
     if checked is not None:  # integer arguments refused on every call, out of sight (inputs.py)
         check, bindings = inputs.prologue(*checked)
-        prologue = (check,)
+        prologue = (check, *prologue)
         namespace.update(bindings)
     if assumed is not None:  # diverted to the general version for a user object (sourcegrad.plain)
         names, general, role, twin = assumed

@@ -48,6 +48,11 @@ def test_exports_exactly_the_documented_names():
             "array_attribute",
             "array_attribute_tangent",
             "unarray_attribute",
+            # array methods with rules (attributes.py): x.astype(...), x.item(...)
+            "astype",
+            "item",
+            "item_tangent",
+            "unitem",
             "repeat_sequence",
             "repeat_sequence_tangent",
             "unrepeat_sequence",

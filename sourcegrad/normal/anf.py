@@ -94,6 +94,13 @@ class Scope:
         return UnsupportedSyntax(message, location_of(node, self.filename), hint=hint)
 
 
+def _method_of_type(scope, func: ast.expr) -> bool:
+    """``type(m).sum``: a method read from an object's class (the remedy for a user method named
+    like an array method), not an array method of the value ``type(m)``."""
+    return (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call)
+            and scope.resolve(func.value.func) is type and len(func.value.args) == 1)
+
+
 def _module_of(obj: Any):
     import sys
 
@@ -388,8 +395,8 @@ class Normaliser:
         if isinstance(func, ast.Call) and not _unpacks(expr):  # make_model(W)(x): the made function is a value
             made = self._named(func, f"{objects.base_name(func.func)}_made", out, where)
             return objects.dynamic_call(self, ast.Call(made, expr.args, expr.keywords), hint, out, where)
-        if objects.is_dynamic(self.scope, func):  # layer(h), model.forward(x): sg.call(f, args)
-            return objects.dynamic_call(self, expr, hint, out, where)
+        if objects.is_dynamic(self.scope, func) or _method_of_type(self.scope, func):  # layer(h), model.forward(x),
+            return objects.dynamic_call(self, expr, hint, out, where)  # type(m).sum(m): sg.call(f, args)
         if isinstance(func, ast.Attribute) and isinstance(self.scope.resolve(func.value), types.ModuleType) and (
             self.scope.resolve(func) is MISSING
         ):

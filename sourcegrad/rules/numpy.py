@@ -511,6 +511,8 @@ METHODS.update(
         "all": (np.all, False),
         "round": (np.round, False),
         "nonzero": (np.nonzero, False),
+        "astype": (sg.astype, False),
+        "item": (sg.item, True),
     }
 )
 ATTRIBUTES.update(

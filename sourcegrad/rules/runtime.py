@@ -360,3 +360,46 @@ def _(y, t, xs):
 @tangent(sg.iterated_tangent)
 def _(y, t, xs):
     d[y] = sg.iterated_tangent(d[t], xs)
+
+
+# --- array methods (runtime/attributes.py): x.astype(dtype), x.item(i) ---------------------------
+@adjoint(sg.astype)                     # to an integer or bool dtype: no derivative
+def _(y, x, dtype, order="K", casting="unsafe", subok=True, copy=True):
+    d[x] = sg.cast_derivative(d[y], x, y)
+
+
+@tangent(sg.astype)
+def _(y, x, dtype, order="K", casting="unsafe", subok=True, copy=True):
+    d[y] = sg.cast_derivative(d[x], y, y)
+
+
+@adjoint(sg.item)
+def _(y, x, index=None):
+    d[x] = sg.unitem(d[y], x, index)
+
+
+@tangent(sg.item)
+def _(y, x, index=None):
+    d[y] = sg.item_tangent(d[x], x, index)
+
+
+@adjoint(sg.unitem)                     # linear in g; x gives the shape and the position
+def _(y, g, x, index=None):
+    d[g] = sg.item_tangent(d[y], x, index)
+    d[x] = 0.0
+
+
+@tangent(sg.unitem)
+def _(y, g, x, index=None):
+    d[y] = sg.unitem(d[g], x, index)
+
+
+@adjoint(sg.item_tangent)               # linear in dx
+def _(y, dx, x, index=None):
+    d[dx] = sg.unitem(d[y], x, index)
+    d[x] = 0.0
+
+
+@tangent(sg.item_tangent)
+def _(y, dx, x, index=None):
+    d[y] = sg.item_tangent(d[dx], x, index)

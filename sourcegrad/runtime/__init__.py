@@ -33,7 +33,11 @@ from sourcegrad.runtime.arrays import (
 from sourcegrad.runtime.attributes import (
     array_attribute,
     array_attribute_tangent,
+    astype,
+    item,
+    item_tangent,
     unarray_attribute,
+    unitem,
 )
 from sourcegrad.runtime.broadcast import (
     matmul_adjoint_a,
@@ -169,6 +173,7 @@ __all__ = [
     "array_attribute",
     "array_attribute_tangent",
     "as_columns",
+    "astype",
     "at_axis",
     "attribute_tangent",
     "average_adjoint",
@@ -208,6 +213,8 @@ __all__ = [
     "insert_tangent",
     "interp_adjoint",
     "interp_tangent",
+    "item",
+    "item_tangent",
     "iterated",
     "iterated_tangent",
     "keys",
@@ -287,6 +294,7 @@ __all__ = [
     "unediff1d",
     "unindex",
     "uninsert",
+    "unitem",
     "uniterated",
     "unjoin",
     "unmeshgrid",

@@ -52,3 +52,40 @@ def array_attribute_tangent(dx, x, name: str):
     if name == "T":
         return dx if dx is None or (type(dx) is float and dx == 0.0) else np.transpose(dx)
     return (0.0,) * np.ndim(x) if name == "shape" else 0.0  # a shape's zero tangent may be indexed
+
+
+# --- array methods with rules of their own (rules/runtime.py): `x.astype(...)`, `x.item(...)` ---
+
+
+def astype(x, dtype, order="K", casting="unsafe", subok=True, copy=True):
+    """`x.astype(dtype, ...)`: the method, for an array or a NumPy scalar."""
+    return x.astype(dtype, order, casting, subok, copy)
+
+
+def item(x, index=None):
+    """`x.item()`, `x.item(i)`, `x.item((i, j))`; `x.item(i, j)` arrives as `index=(i, j)`."""
+    return x.item() if index is None else x.item(index)
+
+
+def unitem(g, x, index=None):
+    """The cotangent of `x` in `item(x, index)`: zeros like `x` with `g` at the position read
+    (zero for an integer or bool `x`, whose item has no derivative)."""
+    dtype = np.result_type(x)
+    out = np.zeros(np.shape(x), dtype if dtype.kind in "fc" else float)
+    if dtype.kind not in "fc":
+        return out
+    g = np.real(g) if dtype.kind == "f" else g
+    if index is None:
+        out[...] = g
+    elif isinstance(index, tuple):
+        out[index] = g
+    else:
+        out.flat[index] = g
+    return out
+
+
+def item_tangent(dx, x, index=None):
+    """The tangent of `item(x, index)` given the tangent `dx` of `x`: a Python number."""
+    if np.result_type(x).kind not in "fc":
+        return 0.0
+    return np.broadcast_to(dx, np.shape(x)).item() if index is None else np.broadcast_to(dx, np.shape(x)).item(index)

@@ -189,7 +189,9 @@ def call_split(active: tuple[int, ...]) -> tuple[Callable, Callable]:
         target = _target(f, args, kwargs)
         positions = _positions(target, active)
         if not positions:
-            return target.call(target.fn, generated=False), (None, None, target, positions)
+            out = target.call(target.fn, generated=False)
+            _refuse_method_of_value(f, active, out)
+            return out, (None, None, target, positions)
         if isinstance(target.fn, _Pack):
             return target.fn(*target.values), (target.fn.unpack, None, target, positions)
         fwd, bwd = _generator["split"](target.fn, positions)
@@ -219,6 +221,7 @@ def call_jvp(active: tuple[int, ...]) -> Callable:
         positions = _positions(target, active)
         if not positions:
             out = target.call(target.fn, generated=False)
+            _refuse_method_of_value(f, active, out)
             return out, zeros_like(out)
         given = dict(zip(active, tangents))
         spread = [_tangent_of(target, s, given) for s in target.sources]
@@ -232,6 +235,26 @@ def call_jvp(active: tuple[int, ...]) -> Callable:
 
     call_jvp.resolved_when_run = True
     return call_jvp
+
+
+def _refuse_method_of_value(f, active: tuple[int, ...], out) -> None:
+    """A method written in C (``x.astype``, ``xs.copy``, ``z.conjugate``) bound to a value being
+    differentiated that returns a float has no derivative rule: refuse it rather than give the
+    call a zero derivative. (Methods with rules are rewritten before: rules/numpy.py METHODS.)"""
+    receiver = getattr(f, "__self__", None)
+    if 0 not in active or not isinstance(f, _C_METHODS) or isinstance(receiver, (type, types.ModuleType)):
+        return
+    from sourcegrad.runtime.trees import flatten
+
+    if flatten(receiver)[0] and flatten(out)[0]:
+        raise TypeError(
+            f"sourcegrad: the method '.{f.__name__}()' of a {type(receiver).__name__} value being "
+            "differentiated has no derivative rule, and its result would get a zero derivative; "
+            f"call the NumPy function instead where there is one (np.{f.__name__}(x) rather than "
+            f"x.{f.__name__}(...)), or write it with operations sourcegrad differentiates")
+
+
+_C_METHODS = (types.BuiltinMethodType, types.MethodWrapperType)
 
 
 def _tangent_of(target: _Target, source: tuple, given: dict):

@@ -99,6 +99,8 @@ def update(x, idx, v):
 
 def _write(x, idx, v, in_place: bool):
     if isinstance(x, np.ndarray):
+        if x.dtype.kind in "biu" and np.result_type(v).kind in "fc":
+            _refuse_truncation(x, v)
         if not (in_place and type(x) is _ndarray):
             x = x.copy()
         x[idx] = v
@@ -115,6 +117,17 @@ def _write(x, idx, v, in_place: bool):
         x = copy.copy(x)
     x[idx] = v
     return x
+
+
+def _refuse_truncation(x, v):
+    """NumPy truncates a float written into an integer or bool array, so the derivative through
+    the written value is zero, which the rules of `setitem` do not know at the write (they would
+    pass the gradient through): refuse instead of giving a wrong derivative."""
+    raise TypeError(
+        f"sourcegrad: a {np.result_type(v)} value is written into an array of dtype {x.dtype}, "
+        "which NumPy truncates (so the written value has no derivative there); make the array "
+        "a float one (np.zeros(3), np.array([0.0, 0.0]), x.astype(float)), or write an integer "
+        "explicitly (int(w), np.floor(w).astype(int)) if truncating is meant")
 
 
 # --- its transposes -------------------------------------------------------------------------------

@@ -111,10 +111,13 @@ def unattribute(g, x, name: str):
     """
     if isinstance(x, tuple) and hasattr(type(x), "_fields"):  # namedtuple: a tuple with names
         out = list(zeros_like(x))
-        out[type(x)._fields.index(name)] = g
+        i = type(x)._fields.index(name)
+        out[i] = out[i] if _integral(x[i]) else g
         return type(x)._make(out)
     if not is_node(x) and name in _ARRAY_PARTS:  # z.real of an array or number: np.real's rule
         return _ARRAY_PARTS[name](g)
+    if not is_node(x) and g is None:  # a method of a value whose result has no derivative (x.argmax)
+        return zeros_like(x)
     if not is_node(x):
         raise TypeError(
             f"sourcegrad: no derivative for the attribute '.{name}' of a {type(x).__name__} value; "
@@ -127,7 +130,16 @@ def unattribute(g, x, name: str):
         return zeros_like(x) if g is None else g
     if name not in fields(x):
         return zeros_like(x)
-    return _with(zeros_like(x), name, g)
+    value = getattr(x, name)
+    return _with(zeros_like(x), name, zeros_like(value) if _integral(value) else g)
+
+
+def _integral(value) -> bool:
+    """An int, bool or integer array: a field whose cotangent and tangent are zero (docs: an int
+    attribute gets 0.0), whatever flows to it (`x ** m.n` gives the exponent a real derivative)."""
+    t = type(value)
+    return t is int or t is bool or isinstance(value, (np.integer, np.bool_)) or (
+        t is np.ndarray and value.dtype.kind in "biu")
 
 
 # The cotangents of x from that of x.real and x.imag, for an array or a number x: the rules of
@@ -148,8 +160,8 @@ def attribute_tangent(dx, x, name: str):
         return dispatch.jvp(getter, x, dx)
     if is_node(x) and _is_own_method(x, name):
         return dx
-    if dx is None or isinstance(dx, (float, int)) or (is_node(x) and name not in fields(x)):
-        return zeros_like(value)  # a symbolic zero for the whole object, or a class attribute
+    if dx is None or isinstance(dx, (float, int)) or (is_node(x) and name not in fields(x)) or _integral(value):
+        return zeros_like(value)  # a symbolic zero for the whole object, a class attribute, an int
     if isinstance(x, tuple) and not hasattr(dx, name):  # a namedtuple's tangent as a plain tuple
         return dx[type(x)._fields.index(name)]
     return getattr(dx, name)

@@ -1,7 +1,7 @@
 """Rows for the runtime helpers' rules (rules/runtime.py): generated code differentiated again."""
 
 import numpy as np
-from domains import A, F, K, L, T, case, row
+from domains import A, F, K, L, T, beyond_autograd, case, row
 
 from sourcegrad import runtime as sg
 
@@ -134,4 +134,13 @@ row(sg.repeat_sequence,         case(T(A(2), F), K(3)), case(T(F), K(2)), **NO_A
 row(sg.unrepeat_sequence,       case(T(A(2), F, A(2), F), K((np.ones(2), 1.0)), K(2)), case(T(F, F, F), K((1.0,)), K(3)),
                                 **NO_AUTOGRAD)
 row(sg.unrepeat_sequence_count, case(A(3), K([1.0, 2.0, -1.5]), A(3)), case(A(2, 3), K([1.0, 2.0, -1.5]), A(3)), **NO_AUTOGRAD)  # a product
+# fmt: on
+
+# fmt: off
+# array methods (runtime/attributes.py): x.astype(dtype), x.item(i)
+row(sg.astype,        case(A(3), K(np.float64)), case(A(2, 3), K(np.complex128)), beyond_autograd(case(A(2, 3), K(np.int64))),
+                      **NO_AUTOGRAD)
+row(sg.item,          case(A(3), K(1)), case(A(2, 3), K((1, 2))), case(A(1)), case(A(2, 3), K(4)), **NO_AUTOGRAD)
+row(sg.unitem,        case(F, A(3), K(1)), case(F, A(2, 3), K((1, 2))), case(F, A()), **NO_AUTOGRAD)
+row(sg.item_tangent,  case(A(3), A(3), K(1)), case(A(2, 3), A(2, 3), K((0, 2))), case(A(), A()), **NO_AUTOGRAD)
 # fmt: on

@@ -9,6 +9,7 @@ class code when the object is rebuilt around its boxes (``tree_helpers``). Each 
 checked against central finite differences in reverse and forward mode, and against autograd.
 """
 
+import collections
 import itertools
 
 import autograd.numpy as anp
@@ -399,3 +400,48 @@ def f(c, x):
     text = sg.source(sg.grad(ns["f"]))
     assert "array_attribute(c, 'T')" in text
     check_grad(ns["f"], (rand(rng, (2, 3)), rand(rng, (2, 3))))
+
+
+# An int attribute is a constant: its gradient is 0.0 (it was the exponent's derivative, nan for a
+# negative base) and forward mode ignores what the tangent object holds there (it read the int as
+# a tangent).
+class PowerOf:
+    def __init__(self, w, n):
+        self.w = w
+        self.n = n
+
+
+PowerPair = collections.namedtuple("PowerPair", "w n")
+
+
+def power_sum(m):
+    return np.sum(m.w ** m.n) + np.sum(m.w * m.n)
+
+
+@pytest.mark.parametrize("make", [PowerOf, PowerPair])
+def test_int_attribute_gets_a_zero_gradient_and_no_tangent(make):
+    w = np.array([0.5, -1.0, 2.0])
+    g = check_tree_grad(power_sum, (make(w, 3),))
+    assert g.n == 0.0 and type(g.n) is float
+    along = sg.autodiff(power_sum, mode="forward")(make(w, 3), make(np.ones(3), 2))
+    np.testing.assert_allclose(along, np.sum(3 * w ** 2 + 3), rtol=1e-12)
+
+
+# A user method named like an array method, called through the class (the documented remedy):
+# `type(m).sum` was read as the array method `.sum` of the value `type(m)` (a zero gradient).
+class SquareSum:
+    def __init__(self, w):
+        self.w = w
+
+    def sum(self):
+        return np.sum(self.w ** 2)
+
+
+def sum_through_type(m):
+    return type(m).sum(m) * 2.0
+
+
+def test_a_method_named_like_an_array_method_called_through_type():
+    w = np.array([0.5, -1.0, 2.0])
+    g = check_tree_grad(sum_through_type, (SquareSum(w),))
+    np.testing.assert_allclose(g.w, 4 * w, rtol=1e-12)

@@ -671,3 +671,40 @@ def f(layer, x):
     assert "v = v / ..." in err.value.hint
     with pytest.raises(sg.UnsupportedSyntax, match="changes its argument `v` in place"):
         sg.autodiff(ns["f"], mode="forward", wrt=1)(ns["Normalize"](), x, x)
+
+
+# A float written into an integer or bool array is truncated by NumPy, so the written value has no
+# derivative; the rules passed the gradient through it. It is refused where it runs, in both modes.
+def write_float_into_int_array(w):
+    v = np.array([0, 0, 0])
+    v[0] = w
+    return np.sum(v * 3.0) + w
+
+
+def write_float_into_bool_array(w):
+    m = np.zeros(3, dtype=bool)
+    m[1:] = w * 2.0
+    return np.sum(m * w)
+
+
+@pytest.mark.parametrize("f, dtype", [(write_float_into_int_array, "int64"), (write_float_into_bool_array, "bool")])
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_float_written_into_an_integer_array_is_refused(f, dtype, mode):
+    with pytest.raises(TypeError, match=f"a float64 value is written into an array of dtype {dtype}, which NumPy truncates") as err:
+        if mode == "reverse":
+            sg.grad(f)(1.7)
+        else:
+            sg.autodiff(f, mode="forward")(1.7, 1.0)
+    assert any(f"line {f.__code__.co_firstlineno + 2}" in note for note in err.value.__notes__)
+
+
+def write_integers_into_int_array(w):
+    v = np.array([0, 0, 0])
+    v[0] = int(w)                             # the remedy the error names: no derivative through it
+    v[1] = np.floor(w * 2.0).astype(int)
+    v[2] = 5
+    return np.sum(v * 3.0) * w + w ** 2
+
+
+def test_integers_written_into_an_int_array_have_no_derivative():
+    check_grad(write_integers_into_int_array, (1.7,))

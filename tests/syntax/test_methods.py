@@ -4,12 +4,14 @@ Gradients with respect to objects are in test_classes.py; reading an attribute t
 have a rule for (``y.flat`` of an array) is a clear error.
 """
 
+import re
+
 import autograd.numpy as anp
 import numpy as np
 import pytest
 
 import sourcegrad as sg
-from helpers import autograd_grad, check_grad, numeric_grad, rand
+from helpers import autograd_grad, check_against_autograd, check_grad, make, numeric_grad, rand
 
 
 class Scaled:
@@ -72,3 +74,80 @@ def test_attribute_of_an_active_value_is_an_error_not_a_zero(rng):
         sg.grad(attribute_of_active_value)(rand(rng, (3,)))
     assert "y.flat" in str(err.value)
     assert err.value.location.lineno == attribute_of_active_value.__code__.co_firstlineno + 2
+
+
+# --- array methods with rules: x.astype(dtype), x.item(i) (rules/runtime.py) ----------------------
+
+ASTYPE = """
+def f(x):
+    y = x.astype(np.float64)
+    return np.sum(np.sin(y) * x)
+"""
+
+ASTYPE_32 = """
+def f(x):
+    y = x.astype(np.float32)
+    return np.sum(y ** 2)
+"""
+
+
+def test_astype_to_a_float_dtype_passes_the_derivative_in_both_modes(rng):
+    x = rand(rng, (3,))
+    check_against_autograd(ASTYPE, (x,))
+    f_np, f_ag = make(ASTYPE_32)  # through float32: finite differences would see its rounding
+    got = sg.grad(f_np)(x)
+    assert got.dtype == np.float64  # the cotangent is cast back to x's dtype
+    np.testing.assert_allclose(got, autograd_grad(f_ag, (x,)), rtol=1e-12)
+    np.testing.assert_allclose(got, 2 * x, rtol=1e-6)
+    t = rand(rng, (3,))
+    np.testing.assert_allclose(sg.autodiff(f_np, mode="forward")(x, t), np.sum(2 * x * t), rtol=1e-6)
+
+
+def astype_to_int(x):
+    k = (x * 3.0).astype(np.int64)
+    return np.sum(k * x) + np.sum(x ** 2)
+
+
+def test_astype_to_an_integer_dtype_has_no_derivative(rng):
+    x = np.array([0.35, -0.2, 0.8])  # away from where x * 3 crosses an integer
+    check_grad(astype_to_int, (x,))
+
+
+def item_squared(x):
+    return x.item(1) ** 2 + x.item((0, 2)) * x.item(0, 0) + np.sum(x) * x[1, 1].item()
+
+
+def test_item_reads_one_entry_in_both_modes(rng):
+    x = rand(rng, (2, 3))
+    check_grad(item_squared, (x,))
+
+
+# A method written in C that has no rule, bound to a differentiated value, used to give a zero
+# tangent in forward mode (the call's receiver was read as a function without a derivative).
+def view_of_active(x):
+    return np.sum(x.view() ** 2)
+
+
+def tolist_of_active(x):
+    return sum(x.tolist())
+
+
+@pytest.mark.parametrize("f, name", [(view_of_active, ".view()"), (tolist_of_active, ".tolist()")])
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_c_method_without_a_rule_of_an_active_value_is_an_error_not_a_zero(rng, f, name, mode):
+    x = rand(rng, (3,))
+    with pytest.raises(TypeError, match=re.escape(f"the method '{name}' of a ndarray value being differentiated has no")) as err:
+        if mode == "reverse":
+            sg.grad(f)(x)
+        else:
+            sg.autodiff(f, mode="forward")(x, np.ones(3))
+    assert f"test_methods.py\", line {f.__code__.co_firstlineno + 1}" in "".join(err.value.__notes__)
+
+
+def searchsorted_weight(x):
+    return np.sum(x * x.searchsorted(0.0))
+
+
+def test_c_method_with_an_integer_result_has_no_derivative(rng):
+    x = np.sort(rand(rng, (4,)))
+    check_grad(searchsorted_weight, (x,))

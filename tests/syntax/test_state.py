@@ -250,6 +250,40 @@ def test_a_module_held_in_a_name_is_refused_where_its_functions_read_as_array_me
     assert err.value.location.lineno == line
 
 
+def sum_through_a_module_argument(x, xp):
+    return xp.sum(x ** 2) + np.sum(x)
+
+
+def twice_through_a_module_argument(x, xp):
+    return 2.0 * sum_through_a_module_argument(x, xp)
+
+
+@pytest.mark.parametrize("f", [sum_through_a_module_argument, twice_through_a_module_argument])
+@pytest.mark.parametrize("mode", ["reverse", "forward", "both"])
+def test_a_module_passed_as_an_argument_is_refused_where_its_functions_read_as_array_methods(f, mode):
+    """`xp.sum(y)` of a parameter `xp` is read as the array method `y.sum` (a zero gradient, before):
+    a module passed there is refused when the derivative is called, at the line that reads it."""
+    x = np.array([0.5, -1.0, 2.0])
+    with pytest.raises(sg.UnsupportedSyntax, match="'xp' holds the module `numpy`") as err:
+        if mode == "reverse":
+            sg.grad(f)(x, np)
+        elif mode == "forward":
+            sg.autodiff(f, mode="forward")(x, np, np.ones(3))
+        else:
+            sg.grad(f, wrt=(0, 1))(x, np)
+    assert err.value.location.lineno == sum_through_a_module_argument.__code__.co_firstlineno + 1
+
+
+def weighted_by_a_sum(x, w):
+    return w.sum() * np.sum(x ** 2) + w.T @ x
+
+
+def test_a_parameter_read_by_array_methods_works_when_it_holds_an_array(rng):
+    x, w = rand(rng, (3,)), rand(rng, (3,))
+    check_grad(weighted_by_a_sum, (x, w), wrt=0)  # w is not differentiated: the module test is made
+    check_grad(weighted_by_a_sum, (x, w), wrt=(0, 1))
+
+
 def test_a_submodule_in_a_local_name_works(rng):
     f = sg.exec_source("def f(A):\n    la = np.linalg\n    return np.sum(la.inv(A) * A)\n", {"np": np})["f"]
     check_grad(f, (np.eye(3) * 2.0 + 0.1 * rand(rng, (3, 3)),))
