@@ -382,6 +382,33 @@ def g(xs, v):
     check_pair(g, g_ag, ([rand(rng, (2,)), rand(rng, (2,))], rand(rng, (2,))), wrt=1)
 
 
+def test_two_comprehensions_joined_with_plus(rng):
+    """autograd's neural_net l2_norm: `[...] + [...]` of two comprehensions is a concatenation, and
+    the argument iterated by both loops gets its two contributions added as trees (they were
+    joined with `+`: "cannot add cotangents of lengths 4 and 2")."""
+    f, f_ag = pair("""
+def f(params):
+    flat = np.concatenate([np.ravel(W) for W, b in params] + [np.ravel(b) for W, b in params])
+    return np.dot(flat, flat * flat)
+""")
+    params = [(rand(rng, (2, 2)), rand(rng, (2,))), (rand(rng, (2, 1)), rand(rng, (1,)))]
+    g = check_tree_grad(f, (params,), 0, f_ag)
+    assert type(g) is list and all(type(p) is tuple for p in g)
+
+
+def test_a_list_argument_used_by_two_joining_calls(rng):
+    """`np.stack(xs)` and `np.concatenate(xs)` of one tuple argument: the two tuple cotangents are
+    added part by part (`+` joined them: a gradient twice as long, silently)."""
+    f, f_ag = pair("""
+def f(xs):
+    a = np.stack(xs)
+    b = np.concatenate(xs)
+    return np.sum(a ** 2) + np.sum(np.sin(b) * b)
+""")
+    g = check_tree_grad(f, ((rand(rng, (2,)), rand(rng, (2,))),), 0, f_ag)
+    assert len(g) == 2
+
+
 def test_plus_of_sequence_arguments_is_an_error_not_a_sum(rng):
     """`xs + ys` of two arguments: sourcegrad cannot tell at transformation time that they are
     sequences; when they are, the backward pass says so instead of adding their cotangents."""
