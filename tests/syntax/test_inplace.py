@@ -8,6 +8,7 @@ gradient must equal sourcegrad's). Writes through aliases raise an error naming 
 
 import time
 
+import autograd
 import numpy as np
 import pytest
 from helpers import (
@@ -16,6 +17,7 @@ from helpers import (
     autograd_grad,
     check_against_autograd,
     check_grad,
+    check_pair,
     line_of,
     make,
     numeric_grad,
@@ -431,6 +433,22 @@ def f(x):
         sg.grad(f_np)
     assert "x[i, j] = v" in str(info.value)
     assert info.value.lineno == line_of(f_np, "x[0][1] = 2.0")
+
+
+def test_list_slice_of_the_same_length(rng):
+    """`xs[1:3] = [a, b]` replaces two entries: their cotangents come back as a list (the
+    backward pass took the list for a `+` of two lists and raised a TypeError about `a + b`)."""
+    src = """
+def f(x, w):
+    xs = list(x)
+    xs[1:3] = [xs[2] * w, np.sin(xs[1]) * 3.0]
+    xs[0:2] = (xs[1] * xs[3], xs[0])
+    return xs[1] * xs[2] + xs[0] * xs[3] * w
+"""
+    f_np, f_ag = make(src)
+    x, w = rand(rng, (4,)), 0.7
+    check_pair(f_np, f_ag, (x, w), (0, 1))
+    np.testing.assert_allclose(sg.hessian(f_np)(x, w), autograd.hessian(f_ag)(x, w), rtol=1e-9, atol=1e-12)
 
 
 def test_list_slice_that_changes_the_length_is_refused():
