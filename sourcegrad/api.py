@@ -131,46 +131,65 @@ def vjp(f: Callable, *args: Any) -> tuple[Any, Callable]:
     return out, pullback
 
 
-def hvp(f: Callable, wrt: int | str = 0, optimized: bool = True) -> Callable:
+def hvp(f: Callable, wrt: int | str | Sequence[int | str] = 0, optimized: bool = True) -> Callable:
     """``hvp_f(*args, v) -> H @ v``, the Hessian of scalar ``f`` in parameter ``wrt`` times ``v``,
-    computed forward-over-reverse: the forward mode of the generated gradient, one sweep pair."""
-    (position,), _ = _positions(f, wrt)
-    df = grad(f, wrt=position, optimized=optimized)
+    computed forward-over-reverse: the forward mode of the generated gradient, one sweep pair.
+    ``v`` has the structure of the argument (a dict argument takes a dict of vectors). With a tuple
+    ``wrt`` (several parameters), ``v`` is a tuple of one vector per parameter and so is the result."""
+    positions, single = _positions(f, wrt)
+    df = grad(f, wrt=positions[0] if single else positions, optimized=optimized)
     n_params = len(inspect.signature(df).parameters)  # f's parameters, then the seed
-    forward = autodiff(df, mode="forward", wrt=position, optimized=optimized)
+    forward = autodiff(df, mode="forward", wrt=positions[0] if single else positions, optimized=optimized)
 
     def hvp_f(*args):
         *primals, v = args
         bound = inspect.signature(f).bind(*primals)
         bound.apply_defaults()
         full = list(bound.args)
-        inputs.check(f, full, (position,), "sg.hvp")
-        return inputs.real_for(forward(*full, *([1.0] * (n_params - len(full))), v), full[position])
+        inputs.check(f, full, positions, "sg.hvp")
+        seeds = [1.0] * (n_params - len(full))
+        if single:
+            return inputs.real_for(forward(*full, *seeds, v), full[positions[0]])
+        if not isinstance(v, (tuple, list)) or len(v) != len(positions):
+            raise SourcegradError(
+                f"sg.hvp with wrt={wrt!r} takes one vector per differentiated parameter as its last argument",
+                hint=f"pass a tuple of {len(positions)} vectors, shaped like the arguments at {positions}",
+            )
+        out = forward(*full, *seeds, *v)
+        return tuple(inputs.real_for(o, full[p]) for o, p in zip(out, positions))
 
     hvp_f.__sourcegrad_source__ = source(forward)
     return hvp_f
 
 
-def jacobian(f: Callable, wrt: int | str = 0, mode: str = "reverse", optimized: bool = True) -> Callable:
+def jacobian(f: Callable, wrt: int | str | Sequence[int | str] = 0, mode: str = "reverse",
+             optimized: bool = True) -> Callable:
     """``jac_f(*args)``: the Jacobian of ``f`` in parameter ``wrt``, shaped ``out.shape + arg.shape``
     as JAX lays it out. ``mode='reverse'`` calls the generated VJP once per output element;
     ``mode='forward'`` the generated JVP once per input element. For a tuple, list, dict or object
     output or argument the Jacobian is nested as JAX nests it: the output's structure, each leaf
-    holding the argument's structure, whose leaves are ``out_leaf.shape + arg_leaf.shape``."""
-    (position,), _ = _positions(f, wrt)
+    holding the argument's structure, whose leaves are ``out_leaf.shape + arg_leaf.shape``. A tuple
+    ``wrt`` (JAX's tuple ``argnums``) stands for the tuple of those arguments: an array output gets
+    a tuple of Jacobians, one per parameter."""
+    positions, single = _positions(f, wrt)
     if mode not in ("reverse", "forward"):
         raise SourcegradError(f"jacobian mode {mode!r} is unknown", hint="use mode='reverse' or 'forward'")
-    df = grad(f, wrt=position, optimized=optimized) if mode == "reverse" else \
-        autodiff(f, mode="forward", wrt=position, optimized=optimized)
+    which = positions[0] if single else positions
+    df = grad(f, wrt=which, optimized=optimized) if mode == "reverse" else \
+        autodiff(f, mode="forward", wrt=which, optimized=optimized)
 
     def jac_f(*args):
         bound = inspect.signature(f).bind(*args)
         bound.apply_defaults()
         args = list(bound.args)
-        inputs.check(f, args, (position,), "sg.jacobian")
+        inputs.check(f, args, positions, "sg.jacobian")
         raw = f(*args)
+        if not single:  # the tuple of the arguments is the tree differentiated
+            call = (lambda e: df(*args, e)) if mode == "reverse" else (lambda e: df(*args, *e))
+            return _tree_jacobian(call, tuple(args[p] for p in positions), raw, mode)
+        position = positions[0]
         if _is_tree(args[position]) or _is_tree(raw):
-            return _tree_jacobian(df, args, position, raw, mode)
+            return _tree_jacobian(lambda e: df(*args, e), args[position], raw, mode)
         x, out = np.asarray(args[position], dtype=float), np.asarray(raw)
         if mode == "reverse":
             rows = [df(*args, _basis(out.shape, i)) for i in range(out.size)]
@@ -185,36 +204,45 @@ def _is_tree(x) -> bool:
     return isinstance(x, (tuple, list, dict)) or trees.is_node(x)
 
 
-def _tree_jacobian(df: Callable, args: list, position: int, out, mode: str):
-    """The nested Jacobian of a tree output in a tree argument (see ``jacobian``)."""
-    x_leaves, x_build = trees.flatten(args[position])
+def _tree_jacobian(call: Callable, x, out, mode: str):
+    """The nested Jacobian of a tree output ``out`` in a tree ``x`` (see ``jacobian``). ``call(e)``
+    is the generated VJP at the output seed ``e`` (reverse), or the JVP at the tangent ``e`` of ``x``."""
+    x_leaves, x_build = trees.flatten(x)
     out_leaves, out_build = trees.flatten(out)
     zeros = lambda leaves, k, e: [e if j == k else trees.zeros_like(leaf) for j, leaf in enumerate(leaves)]
     blocks = [[None] * len(x_leaves) for _ in out_leaves]
     if mode == "reverse":
         for k, o in enumerate(out_leaves):
-            rows = [trees.leaves_like(df(*args, out_build(zeros(out_leaves, k, _basis(np.shape(o), i)))), args[position])
+            rows = [trees.leaves_like(call(out_build(zeros(out_leaves, k, _basis(np.shape(o), i)))), x)
                     for i in range(np.size(o))]
             for j, xl in enumerate(x_leaves):
                 blocks[k][j] = np.reshape(np.stack([np.ravel(r[j]) for r in rows]), np.shape(o) + np.shape(xl))
     else:
         for j, xl in enumerate(x_leaves):
-            cols = [trees.leaves_like(df(*args, x_build(zeros(x_leaves, j, _basis(np.shape(xl), i)))), out)
+            cols = [trees.leaves_like(call(x_build(zeros(x_leaves, j, _basis(np.shape(xl), i)))), out)
                     for i in range(np.size(xl))]
             for k, o in enumerate(out_leaves):
                 blocks[k][j] = np.reshape(np.stack([np.ravel(c[k]) for c in cols], axis=-1), np.shape(o) + np.shape(xl))
     return out_build([x_build(row) for row in blocks])
 
 
-def hessian(f: Callable, wrt: int | str = 0, optimized: bool = True) -> Callable:
+def hessian(f: Callable, wrt: int | str | Sequence[int | str] = 0, optimized: bool = True) -> Callable:
     """``hess_f(*args)``: the dense Hessian of scalar ``f`` in parameter ``wrt``, shaped
-    ``arg.shape + arg.shape``, one generated Hessian-vector product per basis vector."""
-    (position,), _ = _positions(f, wrt)
-    product = hvp(f, wrt=position, optimized=optimized)
+    ``arg.shape + arg.shape``, one generated Hessian-vector product per basis vector. A tuple,
+    list, dict or object argument, or a tuple ``wrt``, gives the Hessian nested as JAX nests it:
+    ``H[a][b]`` (``H["w"]["b"]`` for a dict) is shaped ``a.shape + b.shape``."""
+    positions, single = _positions(f, wrt)
+    product = hvp(f, wrt=positions[0] if single else positions, optimized=optimized)
 
     def hess_f(*args):
-        inputs.check(f, args, (position,), "sg.hessian")
-        x = np.asarray(args[position], dtype=float)
+        inputs.check(f, args, positions, "sg.hessian")
+        if not single:
+            x = tuple(args[p] for p in positions)
+            return _tree_jacobian(lambda v: product(*args, v), x, x, "forward")
+        if _is_tree(args[positions[0]]):
+            x = args[positions[0]]
+            return _tree_jacobian(lambda v: product(*args, v), x, x, "forward")
+        x = np.asarray(args[positions[0]], dtype=float)
         columns = [product(*args, _basis(x.shape, j)) for j in range(x.size)]
         return np.reshape(np.stack([np.ravel(c) for c in columns], axis=-1), x.shape + x.shape)
 

@@ -209,6 +209,85 @@ def test_jacobian_matches_autograd(name, offset, wrt, mode, rng):
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
 
 
+def _fd_jacobian(f, args, position, eps=1e-6):
+    """Central differences of an array-valued f in args[position]: out.shape + arg.shape."""
+    x = np.asarray(args[position], dtype=float)
+    columns = []
+    for j in range(x.size):
+        e = np.zeros(x.size)
+        e[j] = eps
+        up, down = list(args), list(args)
+        up[position], down[position] = x + e.reshape(x.shape), x - e.reshape(x.shape)
+        columns.append((np.asarray(f(*up)) - np.asarray(f(*down))).ravel() / (2 * eps))
+    return np.reshape(np.stack(columns, axis=-1), np.shape(f(*args)) + x.shape)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_jacobian_with_a_tuple_wrt(mode, rng):
+    """`wrt=(0, 2)` is JAX's tuple `argnums`: a tuple of Jacobians, one per parameter (it raised a
+    raw "too many values to unpack" from api.py)."""
+    f_np, f_ag = make(JAC_LOOP)
+    args = (rand(rng, (3,)), rand(rng, (3, 3)), rand(rng, (3,)))
+    got = sg.jacobian(f_np, wrt=(0, 2), mode=mode)(*args)
+    assert isinstance(got, tuple) and len(got) == 2
+    for jac, p in zip(got, (0, 2)):
+        np.testing.assert_allclose(jac, _quiet(autograd.jacobian(f_ag, p), *args), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(jac, _fd_jacobian(f_np, args, p), rtol=1e-6, atol=1e-8)
+    pair = make("""
+def g(x, W, b):
+    return np.tanh(W @ x), b * np.sum(x)
+""")[0]
+    nested = sg.jacobian(pair, wrt=(0, 2), mode=mode)(*args)  # output's structure, then the tuple
+    for k in range(2):
+        for j, p in enumerate((0, 2)):
+            want = _fd_jacobian(lambda *a: pair(*a)[k], args, p)
+            np.testing.assert_allclose(nested[k][j], want, rtol=1e-6, atol=1e-8)
+
+
+def test_hessian_and_hvp_with_a_tuple_wrt(rng):
+    """`sg.hessian(f, wrt=(0, 1))` nests as JAX's: H[i][j] is shaped args[i].shape + args[j].shape;
+    `sg.hvp` with a tuple `wrt` takes and returns one vector per parameter."""
+    f_np, f_ag = make(LOOP_SIN)
+    x, w = rand(rng, (3,)), 0.7
+    H = sg.hessian(f_np, wrt=(0, 1))(x, w)
+    assert H[0][0].shape == (3, 3) and H[0][1].shape == (3,) and H[1][0].shape == (3,) and H[1][1].shape == ()
+    for i in range(2):
+        for j in range(2):
+            want = _quiet(autograd.jacobian(autograd.grad(f_ag, i), j), x, w)
+            np.testing.assert_allclose(H[i][j], want, rtol=1e-9, atol=1e-12)
+            fd = _fd_jacobian(sg.grad(f_np, wrt=i), (x, w), j)
+            np.testing.assert_allclose(H[i][j], fd, rtol=1e-5, atol=1e-7)
+    v = (rand(rng, (3,)), 0.4)
+    hv = sg.hvp(f_np, wrt=(0, 1))(x, w, v)
+    np.testing.assert_allclose(hv[0], H[0][0] @ v[0] + H[0][1] * v[1], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(hv[1], H[1][0] @ v[0] + H[1][1] * v[1], rtol=1e-9, atol=1e-12)
+    with pytest.raises(sg.SourcegradError, match="one vector per differentiated parameter"):
+        sg.hvp(f_np, wrt=(0, 1))(x, w, v[0])
+
+
+def test_hessian_of_a_dict_argument(rng):
+    """The Hessian in a dict argument is a dict of dicts, H["w"]["b"] shaped w.shape + b.shape (it
+    raised a raw TypeError from np.asarray of the dict)."""
+    k_np, _ = make("""
+def k(p):
+    return np.sum(np.sin(p["w"]) * p["w"] ** 2) * p["b"] + p["b"] ** 3
+""")
+    _, k_ag = make("""
+def k(w, b):
+    return np.sum(np.sin(w) * w ** 2) * b + b ** 3
+""")
+    w, b = rand(rng, (3,)), 0.7
+    H = sg.hessian(k_np)({"w": w, "b": b})
+    assert set(H) == {"w", "b"} and set(H["w"]) == {"w", "b"}
+    names = ("w", "b")
+    for i, a in enumerate(names):
+        for j, c in enumerate(names):
+            want = _quiet(autograd.jacobian(autograd.grad(k_ag, i), j), w, b)
+            np.testing.assert_allclose(H[a][c], want, rtol=1e-9, atol=1e-12)
+            fd = _fd_jacobian(lambda wv, bv: sg.grad(k_np)({"w": wv, "b": bv})[a], (w, b), j)
+            np.testing.assert_allclose(H[a][c], fd, rtol=1e-5, atol=1e-7)
+
+
 # --- 3. orders 3 to 6 of scalar functions --------------------------------------------------------
 
 

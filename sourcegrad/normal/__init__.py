@@ -59,7 +59,8 @@ def normalise(source, resolver: Resolver, namer: Namer | None = None, assume_pla
     # Generated code (emit.pseudo_filename: "<sourcegrad NAME ...>") accumulates in place only
     # into buffers it owns (transform/accumulate.py): its `dx += e` need no alias check.
     generated = source.filename.startswith("<sourcegrad ")
-    aliasing.check_writes(fn, scope.resolve, scope.error, augmented=not generated)
+    user_names = frozenset(_all_names(source.node)) | frozenset(a.arg for a in ast.walk(source.node) if isinstance(a, ast.arg))
+    aliasing.check_writes(fn, scope.resolve, scope.error, augmented=not generated, user_names=user_names)
     if assume_plain:
         scope.plain_params = frozenset(params) - frozenset(assigned_names(fn.body))
     stores = [n for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]

@@ -18,12 +18,18 @@ A call of a user function is a write too where that function writes into its par
 a derivative does not (each call's parameters are its own), so the call is refused when a name
 that may share the argument is read afterwards. Calls whose target is known only when the code
 runs (methods of objects) are checked then (``runtime.dispatch``), without the liveness.
+
+An element read from a name that surely holds a list, tuple or dict (``a = xs[0]``) is not a view
+of it: it shares the object of that *element* only, written ``xs[]`` in the links. Writing
+``xs[0] = v`` replaces the element and leaves ``a`` alone, while writing into ``a`` is seen by
+``xs``. The keys of ``sg.keys(d)`` are hashable, never written into: reading one links nothing.
 """
 
 from __future__ import annotations
 
 import ast
 import inspect
+import operator
 from collections.abc import Callable
 
 import numpy as np
@@ -35,7 +41,7 @@ from sourcegrad.rules import table
 # Functions whose result is always a new object, never a view of or a container of an argument.
 _NEW = {
     np.zeros, np.ones, np.empty, np.full, np.zeros_like, np.ones_like, np.full_like, np.empty_like,
-    np.copy, np.arange, np.linspace, np.eye, np.identity, np.sum, np.mean, np.prod, np.dot,
+    np.array, np.copy, np.arange, np.linspace, np.eye, np.identity, np.sum, np.mean, np.prod, np.dot,
     np.matmul, np.outer, np.inner, np.concatenate, np.stack, np.vstack, np.hstack, np.column_stack,
     np.where, np.cumsum, np.cumprod, np.diff, np.clip, np.sort, np.tile, np.repeat, np.kron,
     np.einsum, np.tensordot, np.trace, np.max, np.min, np.amax, np.amin, np.std, np.var,
@@ -110,19 +116,23 @@ def _root(node: ast.expr) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
-def check_writes(fn: ast.FunctionDef, resolve: Callable[[ast.expr], object], error, augmented: bool = True) -> None:
+
+
+def check_writes(fn: ast.FunctionDef, resolve: Callable[[ast.expr], object], error, augmented: bool = True,
+                 user_names: frozenset[str] | None = None) -> None:
     """Raise ``error(message, node, hint)`` for a write into an object another live name shares.
 
     ``x += e`` (``augmented``) writes into ``x``'s object when it is an array (NumPy's ``__iadd__``)
     and rebinds ``x`` when it is a number: it counts as a write where ``x`` or the name it may
     share surely holds an array (``_Arrays``), else as an assignment; ``augmented=False`` skips
-    those (generated code, whose in-place sums go only into buffers it owns)."""
+    those (generated code, whose in-place sums go only into buffers it owns). ``user_names``: the
+    names of the user's own code; a name the desugaring made is described, never named."""
     arrays = _Arrays(fn, resolve)
     writes = [s for s in ast.walk(fn) if _written(s) or (augmented and _augmented(s))]
     calls = _writing_calls(fn, resolve) if augmented else []
     if not writes and not calls:
         return
-    links = _Links(resolve)
+    links = _Links(resolve, _Containers(fn, resolve))
     for stmt in ast.walk(fn):
         if isinstance(stmt, ast.Assign):
             links.assignment(stmt)
@@ -134,7 +144,7 @@ def check_writes(fn: ast.FunctionDef, resolve: Callable[[ast.expr], object], err
             others = ([] if name in rebound else [(name, None)]) + links.observers(name)
             for other, where in others:
                 if other in live_after.get(id(stmt), set()):
-                    via = "" if where is None else f" (it may share `{name}`: line {where.lineno}, `{ast.unparse(where)}`)"
+                    via = "" if where is None else f" (it may share it: line {where.lineno}, `{ast.unparse(where)}`)"
                     if callee is None:
                         raise error(
                             f"`{ast.unparse(call)}` is called for what it changes in `{name}` (its result is not used), "
@@ -145,12 +155,12 @@ def check_writes(fn: ast.FunctionDef, resolve: Callable[[ast.expr], object], err
                             "`return h` rather than `self.h = h` alone)",
                         )
                     raise error(
-                        f"`{ast.unparse(call)}` changes `{name}` in place (line {inner.lineno} of {callee.__name__}: "
+                        f"`{ast.unparse(call)}` changes `{ast.unparse(arg)}` in place (line {inner.lineno} of {callee.__name__}: "
                         f"`{ast.unparse(inner).splitlines()[0]}`), and `{other}` is read afterwards{via}: Python's caller "
                         "sees the change, which sourcegrad does not follow (a differentiated call's parameters are its own)",
                         call,
                         f"let {callee.__name__} return the new value ({new_value(inner, param)}, then `return {param}`) "
-                        f"and assign it: `{name} = {ast.unparse(call)}`",
+                        f"and assign it: `{ast.unparse(arg)} = {ast.unparse(call)}`",
                     )
     for stmt in writes:
         if _augmented(stmt):
@@ -162,25 +172,25 @@ def check_writes(fn: ast.FunctionDef, resolve: Callable[[ast.expr], object], err
                 if other in live_after.get(id(stmt), set()):
                     op = _OPS.get(type(stmt.value.op), "op")
                     raise error(
-                        f"`{name} {op}= ...` changes the array `{name}` in place, and `{other}` may share it "
-                        f"(line {where.lineno}: `{ast.unparse(where)}`) and is read afterwards: Python would "
-                        f"change `{other}` too, which sourcegrad does not follow",
+                        f"`{name} {op}= ...` changes the array `{name}` in place, and {_other(other, where, user_names, ' it')} "
+                        f"is read afterwards: Python would change it too, which sourcegrad does not follow",
                         stmt,
-                        f"for a new array write `{name} = {name} {op} ...`; if `{other}` should change too, "
-                        f"update `{other}` itself",
+                        f"for a new array write `{name} = {name} {op} ...`; if the other value should change too, "
+                        f"update it itself",
                     )
             continue
         name = stmt.targets[0].value.id
         for other, where in links.observers(name):
             if other in live_after.get(id(stmt), set()):
+                named = user_names is None or other in user_names
                 raise error(
-                    f"`{ast.unparse(stmt.targets[0])} = ...` writes into an object that `{other}` may share "
-                    f"(line {where.lineno}: `{ast.unparse(where)}`), and `{other}` is read afterwards: "
-                    f"Python would change `{other}` too, which sourcegrad does not follow",
+                    f"`{ast.unparse(stmt.targets[0])} = ...` writes into an object that "
+                    f"{_other(other, where, user_names)} is read afterwards: Python would change "
+                    f"{f'`{other}`' if named else 'it'} too, which sourcegrad does not follow",
                     stmt,
-                    f"if `{other}` should keep its value, copy before writing (`{name} = {name}.copy()`, "
-                    f"`np.copy(...)`, `list(...)`, `dict(...)`); if it should change, write into `{other}` "
-                    f"itself, or read `{other}` before the write",
+                    f"if {f'`{other}`' if named else 'that value'} should keep its value, copy before writing "
+                    f"(`{name} = {name}.copy()`, `np.copy(...)`, `list(...)`, `dict(...)`); if it should change, "
+                    f"write into {f'`{other}`' if named else 'it'} itself, or read it before the write",
                 )
 
 
@@ -238,6 +248,15 @@ def _callee_writes(fn) -> dict[str, ast.stmt]:
     return _WRITES_OF[code]
 
 
+def _other(other: str, where: ast.stmt, user_names: frozenset[str] | None, it: str = "") -> str:
+    """``other`` and the line that linked it, for a message; a name the desugaring made (the list
+    a ``for`` loop runs over) is described by its line instead."""
+    if user_names is None or other in user_names:
+        return f"`{other}` may share{it} (line {where.lineno}: `{ast.unparse(where)}`), and `{other}`"
+    return (f"a value sourcegrad keeps for line {where.lineno} (the list a loop runs over, or a part of "
+            f"an expression) may share{it}, and that value")
+
+
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%",
         ast.Pow: "**", ast.MatMult: "@", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^",
         ast.LShift: "<<", ast.RShift: ">>"}
@@ -291,36 +310,113 @@ def _written(stmt: ast.AST) -> bool:
     return isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Subscript) and isinstance(stmt.targets[0].value, ast.Name)
 
 
-class _Links:
-    """Who may share an object with whom (both ways), and which container holds which object."""
+class _Containers:
+    """Names that surely hold a list, tuple or dict (every binding is a display, ``list(...)``,
+    ``tuple(...)``, ``dict(...)``, ``sg.keys(...)``, a concatenation, a slice of such a name, or
+    such a name), and those that hold the keys of a dict (``sg.keys(d)``)."""
 
-    def __init__(self, resolve):
+    _MAKERS = (list, tuple, dict, sorted, runtime.keys, operator.concat)
+
+    def __init__(self, fn: ast.FunctionDef, resolve):
         self.resolve = resolve
+        self.bindings = _Arrays(fn, resolve).bindings
+        self.memo: dict[str, bool] = {}
+
+    def surely(self, name: str) -> bool:
+        if name not in self.memo:
+            self.memo[name] = True  # a cycle (xs = xs + [v]) decides nothing by itself
+            values = self.bindings.get(name)
+            self.memo[name] = bool(values) and all(self._container(v) for v in values)
+        return self.memo[name]
+
+    def keys(self, name: str) -> bool:
+        values = self.bindings.get(name)
+        return bool(values) and all(
+            isinstance(v, ast.Call) and self.resolve(v.func) is runtime.keys for v in values
+        )
+
+    def _container(self, value: ast.expr | None) -> bool:
+        match value:
+            case ast.List() | ast.Tuple() | ast.Dict():
+                return True
+            case ast.Name(id=name):
+                return self.surely(name)
+            case ast.Subscript(value=ast.Name(id=name), slice=ast.Slice()):
+                return self.surely(name)
+            case ast.BinOp(left=left, op=ast.Add(), right=right):
+                return self._container(left) and self._container(right)
+            case ast.Call(func=func):
+                fn = self.resolve(func)
+                return any(fn is maker for maker in self._MAKERS)
+        return False
+
+
+class _Links:
+    """Who may share an object with whom (both ways), and which container holds which object.
+    ``xs[]`` stands for the elements of the list, tuple or dict ``xs``: it leads to ``xs`` (a
+    write into an element is seen by the container), ``xs`` does not lead to it."""
+
+    def __init__(self, resolve, containers: _Containers):
+        self.resolve = resolve
+        self.containers = containers
         self.share: dict[str, dict[str, ast.stmt]] = {}
         self.holders: dict[str, dict[str, ast.stmt]] = {}  # object -> containers holding it
+
+    def _link(self, a: str, b: str, stmt: ast.stmt) -> None:
+        if a != b:
+            self.share.setdefault(a, {}).setdefault(b, stmt)
+            self.share.setdefault(b, {}).setdefault(a, stmt)
+
+    def _hold(self, container: str, parts: set[str], stmt: ast.stmt) -> None:
+        """``container`` may hold the objects of ``parts`` from ``stmt`` on."""
+        if self.containers.surely(container):
+            for name in parts:
+                self._link(name, container + "[]", stmt)
+            self.holders.setdefault(container + "[]", {}).setdefault(container, stmt)
+        else:
+            for name in parts:
+                if name != container:
+                    self.holders.setdefault(name, {}).setdefault(container, stmt)
 
     def assignment(self, stmt: ast.Assign) -> None:
         target, value = stmt.targets[0], stmt.value
         if _written(stmt):  # x[i] = v: x holds v from now on
-            for name in self.shared(value):
-                self.holders.setdefault(name, {}).setdefault(target.value.id, stmt)
+            self._hold(target.value.id, self.shared(value), stmt)
             return
         names = [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+        unpacked = not isinstance(target, ast.Name)
         for a in names:
-            for b in self.shared(value):
-                self.share.setdefault(a, {}).setdefault(b, stmt)
-                self.share.setdefault(b, {}).setdefault(a, stmt)
+            for b in self.elements(value) if unpacked else self.shared(value):
+                self._link(a, b, stmt)
+            match value:
+                case ast.Subscript(value=ast.Name(id=base), slice=ast.Slice()) if self.containers.surely(base):
+                    self._link(a + "[]", base + "[]", stmt)  # a new list of the same elements
+                    self.holders.setdefault(a + "[]", {}).setdefault(a, stmt)
             for node in ast.walk(value):
-                if isinstance(node, (ast.Tuple, ast.List, ast.Dict)):
+                if isinstance(node, (ast.Tuple, ast.List, ast.Dict)) and not unpacked:
                     for elt in [*getattr(node, "elts", []), *getattr(node, "values", [])]:
-                        for b in self.shared(elt):
-                            self.holders.setdefault(b, {}).setdefault(a, stmt)
+                        self._hold(a, self.shared(elt), stmt)
+
+    def elements(self, expr: ast.expr) -> set[str]:
+        """Names whose object an element of ``expr``'s value may be (a tuple target unpacks it)."""
+        match expr:
+            case ast.Name(id=name) if self.containers.surely(name):
+                return {name + "[]"}
+            case ast.Tuple(elts=elts) | ast.List(elts=elts):
+                return set().union(*map(self.shared, elts))
+        return self.shared(expr)
 
     def shared(self, expr: ast.expr | None) -> set[str]:
         """Names whose object ``expr``'s value may be, view, or be taken from."""
         match expr:
             case ast.Name(id=name):
                 return {name}
+            case ast.Subscript(value=ast.Name(id=name), slice=index) if self.containers.surely(name):
+                if self.containers.keys(name):
+                    return set()  # a dict's key: hashable, never written into
+                if isinstance(index, ast.Slice):
+                    return set()  # a new list (its elements: see `assignment`)
+                return {name + "[]"}
             case ast.Subscript(value=base) | ast.Attribute(value=base) | ast.Starred(value=base):
                 return self.shared(base)
             case ast.IfExp(body=a, orelse=b):
@@ -347,7 +443,7 @@ class _Links:
                 if other not in seen:
                     seen[other] = where
                     todo.append(other)
-        return [(other, where) for other, where in seen.items() if other != name]
+        return [(other, where) for other, where in seen.items() if other != name and not other.endswith("[]")]
 
 
 def _new(fn: object) -> bool:

@@ -40,7 +40,10 @@ def unbroadcast(g, x):
         return g
     if tx in _PY_SCALARS:
         return g.sum() if tg is _ndarray else np.sum(g)
-    if tx in _SEQUENCES and tg in _SEQUENCES:  # the result was a sequence: `+` joined, `*` repeated
+    if tx in _SEQUENCES and tg in _SEQUENCES:
+        if len(g) == len(x):  # a sequence written into a list slice (`xs[1:3] = [a, b]`)
+            return g
+        # the result was a sequence longer than `x`: `+` joined, `*` repeated
         raise TypeError(
             "sourcegrad: `a + b` or `a * n` made a tuple or list here (a concatenation or a "
             "repetition), but was differentiated as arithmetic on numbers (the operand was not "

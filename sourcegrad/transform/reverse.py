@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import copy
 import inspect
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,10 @@ OR_ZERO = "__or_zero__"  # IR marker: OR_ZERO(dx, x) is dx, or zeros shaped like
 # IR marker: WHOLE(dx, x) is dx with the structure of x, for an adjoint that is taken apart
 # (``dt[0]`` for ``t = (a, b)``) where it may hold the scalar zero 0.0 standing for any structure.
 WHOLE = "__whole__"
+# Runtime helpers whose result is a tuple or list of cotangents (the parts of a joined sequence):
+# an adjoint they contribute to accumulates with sg.add (`+` would join the two tuples).
+SEQUENCE_COTANGENTS = (runtime.unconcatenate, runtime.unstack, runtime.unjoin, runtime.unselect,
+                       runtime.uniterated, runtime.unrepeat_sequence, runtime.unarray)
 
 
 @dataclass
@@ -242,10 +247,14 @@ class ReverseTransform:
         if template is None:
             raise primitives.no_rule(fn, value, stmt, self.scope)
         site = templates.Site(stmt, target, *primitives.operands(value), self.scope.filename)
-        return templates.instantiate(
+        out = templates.instantiate(
             template, site, adjoint=self.adjoint, active=self.active, spell=self.scope.spell,
             same_shape=lambda name: self.shapes.holds(stmt, name), index_spelling=lambda node: primitives.index_value(node, self.scope),
         )
+        for acc in out:  # `dxs += sg.unstack(...)`, and both operands of `operator.concat`
+            if fn is operator.concat or primitives.callee(acc.value, self.scope) in SEQUENCE_COTANGENTS:
+                self.containers.add(acc.target.id)
+        return out
 
     def _adjoint_tape(self, tape: str, where: ast.AST) -> str:
         """``dtape`` for a generated gradient's ``tape``: a stack of adjoints, made at the start
