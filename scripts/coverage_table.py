@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 import sourcegrad.rules  # noqa: F401 - registers the built-in rules
+from sourcegrad import runtime as sg_runtime
 from sourcegrad.rules import table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,8 +72,14 @@ def rows() -> list[tuple[str, str, str, str]]:
     return [out[k] for k in sorted(out, key=lambda n: (n.count("."), n))]
 
 
+def _runtime_name(fn) -> str:
+    """``sg.astype`` for a runtime helper (the same in every process, unlike its repr)."""
+    name = getattr(fn, "__name__", None)
+    return f"sg.{name}" if name and getattr(sg_runtime, name, None) is fn else repr(fn)
+
+
 def methods() -> list[tuple[str, str]]:
-    names = [(f"x.{m}()", numpy_name(fn) or repr(fn)) for m, (fn, _) in table.METHODS.items()]
+    names = [(f"x.{m}()", numpy_name(fn) or _runtime_name(fn)) for m, (fn, _) in table.METHODS.items()]
     names += [(f"x.{a}", numpy_name(fn) or getattr(fn, "__name__", repr(fn)))
               for a, fn in table.ATTRIBUTES.items()]
     names += [(f"x.{a}", f"{numpy_name(fn)} (where x surely holds an array; else read as an attribute)")
