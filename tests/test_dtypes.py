@@ -223,3 +223,23 @@ def test_every_float_dtype_is_accepted(dtype, rng):
     )
     scalar = dtype(0.7)
     np.testing.assert_allclose(float(sg.grad(cubic)(scalar)), 3 * 0.7**2 - 2.0, rtol=5e-3)
+
+
+def _mixed_precision(x):
+    return x * 2.123456789 + np.float32(1.0) * x + np.sum(np.float32(0.5) * x ** 2)
+
+
+@pytest.mark.parametrize("x", [np.float64(1.5), np.array(1.5), np.array([1.5, -0.25])], ids=["scalar", "0-d", "1-d"])
+def test_a_float32_constant_does_not_lower_a_float64_gradient(x):
+    """f computes in float64 (x is float64; NumPy promotes the float32 constants): the gradient is
+    float64 too. The default seed 1.0 is a Python float, which NEP 50 lets a float32 constant in
+    the backward pass turn into float32; the seed takes the output's type instead."""
+    g = sg.grad(_mixed_precision)(x)
+    assert np.asarray(_mixed_precision(x)).dtype == np.float64
+    assert np.asarray(g).dtype == np.float64
+    expected = autograd.grad(lambda v: anp.sum(v * 2.123456789 + np.float32(1.0) * v + anp.sum(np.float32(0.5) * v ** 2)))(x)
+    np.testing.assert_allclose(g, expected, rtol=1e-12)
+    h = np.float64(1e-6)  # float64 steps: a Python float x would make f itself float32
+    basis = np.eye(x.size).reshape((x.size, *x.shape)) if x.ndim else [np.float64(1.0)]
+    central = [(np.sum(_mixed_precision(x + h * e)) - np.sum(_mixed_precision(x - h * e))) / (2 * h) for e in basis]
+    np.testing.assert_allclose(g, np.reshape(central, np.shape(x)), rtol=1e-7)

@@ -19,6 +19,7 @@ from sourcegrad.runtime.zeros import zeros_like
 _ndarray = np.ndarray
 _PY_SCALARS = (float, int, bool, complex)
 # Python and NumPy number types: values of shape ().
+_REAL_SCALARS = frozenset([np.float64, np.float32, np.float16])
 _SCALARS = frozenset([*_PY_SCALARS, *(np.dtype(c).type for c in np.typecodes["All"] if c not in "OMmSUV")])
 _SEQUENCES = (tuple, list)
 
@@ -89,8 +90,8 @@ def unreduce(g, x, axis=None, keepdims=False):
     shape = x.shape if type(x) is _ndarray else np.shape(x)
     if not shape:
         return g
-    if type(g) is float and type(x) is _ndarray and x.dtype.kind in "fc":
-        g = x.dtype.type(g)  # the default seed 1.0 keeps float32 float32 (complex64 complex64)
+    if (type(g) is float or type(g) in _REAL_SCALARS) and type(x) is _ndarray and x.dtype.kind in "fc":
+        g = x.dtype.type(g)  # the seed 1.0 (np.float64 for a NumPy output) keeps float32 float32, complex complex
     if axis is not None and not keepdims:
         # expand_dims normalises negative axes against its output, which has x's rank.
         g = np.expand_dims(g, axis)

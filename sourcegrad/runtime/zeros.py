@@ -161,11 +161,17 @@ def seed_like(seed, value):
     is repeated per leaf of a tuple, list, dict or object output. With the default seed 1.0 the
     gradient is that of the sum of all outputs. A seed that already has structure is returned.
     """
-    if type(value) in _NUMBERS:  # the common case, a scalar loss: the seed as it is, at once
+    kind = type(value)
+    if kind is float:  # the common case, a scalar loss: the seed as it is, at once
         return seed
-    if type(value) is _ndarray:
+    if kind in _NUMBERS:  # a NumPy scalar: a Python seed takes its type (NEP 50 would let
+        # np.float32 constants in the backward pass make a float64 program's gradient float32)
+        return kind(seed) if type(seed) is float and kind is not int else seed
+    if kind is _ndarray:
         if value.ndim and _is_scalar(seed):
             return np.full(value.shape, seed, np.result_type(seed, _float_dtype(value.dtype)))
+        if type(seed) is float and value.dtype.kind in "fc":
+            return value.dtype.type(seed)
         return seed
     if isinstance(value, (tuple, list)) and not isinstance(seed, (tuple, list)):
         return type(value)([seed_like(seed, v) for v in value]) if type(value) in (tuple, list) else \
