@@ -49,7 +49,8 @@ class _Request:
 
 
 def grad(f: Callable, wrt: int | str | Sequence[int | str] = 0, optimized: bool = True,
-         preserve_result: bool = False, verbose: int = 0, check_nan: bool = False) -> Callable:
+         preserve_result: bool = False, verbose: int = 0, check_nan: bool = False,
+         motion: str = "joint", mode: str = "reverse") -> Callable:
     """The gradient of ``f`` as a generated Python function.
 
     ``wrt`` names the differentiated parameters by position or name; a sequence gives a tuple of
@@ -61,23 +62,47 @@ def grad(f: Callable, wrt: int | str | Sequence[int | str] = 0, optimized: bool 
     (highlighted in a terminal); ``verbose=2`` first prints the normal form of ``f``.
     ``check_nan=True`` checks every gradient the backward pass computes and raises
     ``NonFiniteGradient`` at the first NaN or infinity, naming the user line it belongs to.
+
+    Tangent's keywords: ``mode='forward'`` is ``autodiff(f, mode='forward')``; ``motion='split'``
+    returns a function that takes the seed as the keyword ``init_grad`` (Tangent's split motion;
+    the generated code is the same joint function).
     """
+    if mode == "forward":
+        return autodiff(f, mode="forward", wrt=wrt, optimized=optimized, preserve_result=preserve_result, verbose=verbose)
+    if mode != "reverse":
+        raise SourcegradError(f"grad mode {mode!r} is unknown", hint="use mode='reverse' or mode='forward'")
+    if motion not in ("joint", "split"):
+        raise SourcegradError(f"motion {motion!r} is unknown", hint="use motion='joint' or motion='split'")
     positions, single = _positions(f, wrt)
-    mode = "grad_value" if preserve_result else "grad"
-    df = _bound_like(f, lambda g, shift: _generate(g, _Request(mode, _shifted(positions, shift), optimized, single, check_nan), single))
+    request_mode = "grad_value" if preserve_result else "grad"
+    df = _bound_like(f, lambda g, shift: _generate(g, _Request(request_mode, _shifted(positions, shift), optimized, single, check_nan), single))
     if verbose:
         _print_verbose(f, df, verbose)
-    return df
+    return _seeded_by_keyword(df, f) if motion == "split" else df
+
+
+def _seeded_by_keyword(df: Callable, f: Callable) -> Callable:
+    """``df`` called as Tangent's split motion calls it: ``df(*args, init_grad=seed)``. The seed
+    goes in by its own name, so that parameters left to their defaults keep them."""
+    seed = list(inspect.signature(df).parameters)[len(inspect.signature(f).parameters)]
+
+    def split_df(*args, init_grad=1.0, **kwargs):
+        return df(*args, **kwargs, **{seed: init_grad})
+
+    split_df.__sourcegrad_source__ = getattr(df, "__sourcegrad_source__", None)
+    split_df.__sourcegrad_helpers__ = getattr(df, "__sourcegrad_helpers__", ())
+    return split_df
 
 
 def autodiff(f: Callable, mode: str = "reverse", wrt: int | str | Sequence[int | str] = 0,
-             optimized: bool = True, preserve_result: bool = False, verbose: int = 0) -> Callable:
-    """Tangent's entry point. ``mode='reverse'`` is ``grad``. ``mode='forward'`` returns
+             optimized: bool = True, preserve_result: bool = False, verbose: int = 0,
+             motion: str = "joint") -> Callable:
+    """Tangent's entry point. ``mode='reverse'`` is ``grad`` (with its ``motion``). ``mode='forward'`` returns
     ``f_dot(*args, *tangents)``: the derivative of ``f`` along the given tangents of the ``wrt``
     parameters (one tangent per ``wrt`` parameter, after all of ``f``'s arguments);
     ``preserve_result=True`` returns ``(derivative, value)``."""
     if mode == "reverse":
-        return grad(f, wrt=wrt, optimized=optimized, preserve_result=preserve_result, verbose=verbose)
+        return grad(f, wrt=wrt, optimized=optimized, preserve_result=preserve_result, verbose=verbose, motion=motion)
     if mode != "forward":
         raise SourcegradError(f"autodiff mode {mode!r} is unknown", hint="use mode='reverse' or mode='forward'")
     positions, _ = _positions(f, wrt)

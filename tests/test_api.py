@@ -563,3 +563,29 @@ def test_gradients_generated_in_several_threads_at_once():
     assert not errors
     for i, f in enumerate(fns):
         np.testing.assert_allclose(results[i], numeric_grad(f, (x,)), rtol=1e-6, atol=1e-8)
+
+
+def _tangent_style(x, y, n=2.0):
+    return np.sum(x ** n * y) + np.sum(np.sin(x))
+
+
+def test_tangents_motion_and_mode_keywords(rng):
+    """Tangent's own call styles: grad(f, motion='split') takes the seed as `init_grad=` (parameters
+    left to their defaults keep them), grad(f, mode='forward') is the forward derivative; both
+    against central differences."""
+    x, y = rng.normal(size=3), rng.normal(size=3)
+    expected = numeric_grad(_tangent_style, (x, y), 0)
+    split = sg.grad(_tangent_style, motion="split", optimized=True, preserve_result=False)
+    np.testing.assert_allclose(split(x, y, init_grad=2.0), 2.0 * expected, rtol=1e-6)
+    np.testing.assert_allclose(split(x, y), expected, rtol=1e-6)
+    np.testing.assert_allclose(sg.autodiff(_tangent_style, mode="reverse", motion="split")(x, y, init_grad=1.0), expected, rtol=1e-6)
+    value_grad = sg.grad(_tangent_style, motion="split", preserve_result=True)(x, y, init_grad=1.0)
+    np.testing.assert_allclose(value_grad[0], expected, rtol=1e-6)
+    assert value_grad[1] == pytest.approx(_tangent_style(x, y))
+    forward = sg.grad(_tangent_style, mode="forward", wrt=(0,))
+    v = rng.normal(size=3)
+    assert forward(x, y, 2.0, v) == pytest.approx(expected @ v, rel=1e-6)
+    with pytest.raises(sg.SourcegradError, match="motion 'both' is unknown"):
+        sg.grad(_tangent_style, motion="both")
+    with pytest.raises(sg.SourcegradError, match="grad mode 'sideways' is unknown"):
+        sg.grad(_tangent_style, mode="sideways")
