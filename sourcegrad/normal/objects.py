@@ -148,10 +148,13 @@ def _positional_out(scope, node: ast.Call) -> ast.expr | None:
         position = target.nin
     elif callable(target) and (getattr(target, "__module__", None) or "").startswith("numpy"):
         try:
-            names = list(inspect.signature(target).parameters)
+            parameters = list(inspect.signature(target).parameters.values())
         except (TypeError, ValueError):
             return None
-        if "out" not in names:
+        by_position = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        names = [p.name for p in parameters[:next((i for i, p in enumerate(parameters) if p.kind not in by_position),
+                                                  len(parameters))]]
+        if "out" not in names:  # `np.einsum(*operands, out=None)`: out only by keyword
             return None
         position = names.index("out")
     else:

@@ -130,6 +130,19 @@ def concat_tangent(dx, dy, x, y):
     return operator.concat(dx, dy)
 
 
+def unconcat(g, x, part):
+    """The cotangent of one operand of the sequence `x + y` (`operator.concat`) from `g`: of `x`
+    (`part` 0) or of `y` (`part` 1). The float 0.0, the symbolic zero that a sequence's cotangent
+    starts as when nothing after it reads the sequence (a list that forward mode builds and
+    differentiated again), stays the zero of either operand. Written in the differentiable
+    subset: its own derivatives are made from this source."""
+    if type(g) is float:
+        return g
+    if part == 0:
+        return g[:len(x)]
+    return g[len(x):]
+
+
 def unsequence(g, x):
     """The cotangent of `x` in `list(x)` or `tuple(x)` from `g`, one cotangent per item: in `x`'s
     kind (a tuple, a list, a namedtuple), or the rows stacked again for an array `x`."""
