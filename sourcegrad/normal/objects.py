@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import inspect
 import operator
 import types
 from collections.abc import Callable
@@ -121,12 +122,47 @@ def lower_statements(fn: ast.FunctionDef, scope) -> ast.FunctionDef:
                 case _ if any(k.arg == "out" for k in node.keywords):
                     raise scope.error("`out=` writes the result into an existing array in place", node,
                                       "assign the result instead (`y = np.exp(y)`)")
+                case _ if (out := _positional_out(scope, node)) is not None:
+                    called = ast.unparse(node.func)
+                    raise scope.error(f"`{called}(...)` takes `{ast.unparse(out)}` as its `out` argument, "
+                                      "and writes the result into it in place", out,
+                                      f"pass only its inputs and assign the result: `y = {called}(...)`"
+                                      + (" (the angle of the point (x, y) is `np.arctan2(y, x)`)"
+                                         if scope.resolve(node.func) is np.arctan else ""))
                 case ast.Name(id="dict") if scope.resolve(node.func) is dict and not node.args:
                     keys = [ast.Constant(k.arg) for k in node.keywords]
                     return _at(ast.Dict(keys, [k.value for k in node.keywords]), node)
             return node
 
     return Lower().visit(fn)
+
+
+def _positional_out(scope, node: ast.Call) -> ast.expr | None:
+    """The argument that a NumPy call receives, by position, as its `out` parameter: a ufunc's
+    `nin`-th (`np.arctan(b, a)` writes arctan(b) into `a`), or the place of `out` in the signature
+    of a NumPy function (`np.dot(a, b, c)`). None if there is none, or it is the constant None."""
+    if any(isinstance(a, ast.Starred) for a in node.args):
+        return None
+    target = scope.resolve(node.func)
+    if isinstance(target, np.ufunc):
+        position = target.nin
+    elif callable(target) and (getattr(target, "__module__", None) or "").startswith("numpy"):
+        try:
+            parameters = list(inspect.signature(target).parameters.values())
+        except (TypeError, ValueError):
+            return None
+        by_position = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        names = [p.name for p in parameters[:next((i for i, p in enumerate(parameters) if p.kind not in by_position),
+                                                  len(parameters))]]
+        if "out" not in names:  # `np.einsum(*operands, out=None)`: out only by keyword
+            return None
+        position = names.index("out")
+    else:
+        return None
+    if len(node.args) <= position:
+        return None
+    out = node.args[position]
+    return None if isinstance(out, ast.Constant) and out.value is None else out
 
 
 def _resolved_in(scope, func: ast.expr, functions: set) -> bool:

@@ -159,8 +159,8 @@ def _(y, x, name):
 # --- sequences: comprehensions build their lists with concat (normal/comprehensions.py) ---
 @adjoint(operator.concat)
 def _(z, x, y):
-    d[x] = d[z][:len(x)]
-    d[y] = d[z][len(x):]
+    d[x] = sg.unconcat(d[z], x, 0)
+    d[y] = sg.unconcat(d[z], x, 1)
 
 
 @tangent(operator.concat)                # a constant operand's zero tangent: zeros of its structure

@@ -132,7 +132,10 @@ def unindex(g, x, idx):
         return out
     if isinstance(x, (tuple, list)):
         out = [zeros_like(e) for e in x]
-        out[idx] = list(g) if isinstance(idx, slice) else g
+        if not isinstance(idx, slice):
+            out[idx] = g
+        elif not (type(g) is float and g == 0.0):  # the zero 0.0 of a slice: zeros already
+            out[idx] = list(g)
         t = type(x)
         return t._make(out) if hasattr(t, "_make") else t(out)
     if isinstance(x, dict):

@@ -130,6 +130,19 @@ def concat_tangent(dx, dy, x, y):
     return operator.concat(dx, dy)
 
 
+def unconcat(g, x, part):
+    """The cotangent of one operand of the sequence `x + y` (`operator.concat`) from `g`: of `x`
+    (`part` 0) or of `y` (`part` 1). The float 0.0, the symbolic zero that a sequence's cotangent
+    starts as when nothing after it reads the sequence (a list that forward mode builds and
+    differentiated again), stays the zero of either operand. Written in the differentiable
+    subset: its own derivatives are made from this source."""
+    if type(g) is float:
+        return g
+    if part == 0:
+        return g[:len(x)]
+    return g[len(x):]
+
+
 def unsequence(g, x):
     """The cotangent of `x` in `list(x)` or `tuple(x)` from `g`, one cotangent per item: in `x`'s
     kind (a tuple, a list, a namedtuple), or the rows stacked again for an array `x`."""
@@ -174,8 +187,12 @@ def seed_like(seed, value):
             return value.dtype.type(seed)
         return seed
     if isinstance(value, (tuple, list)) and not isinstance(seed, (tuple, list)):
-        return type(value)([seed_like(seed, v) for v in value]) if type(value) in (tuple, list) else \
-            type(value)(*[seed_like(seed, v) for v in value])
+        if type(seed) is _ndarray and seed.ndim and any(np.shape(v) != seed.shape for v in value):
+            seeds = _rows_of(seed, value)  # the seed of np.array(value): one row per item
+        else:
+            seeds = [seed] * len(value)
+        return type(value)([seed_like(s, v) for s, v in zip(seeds, value)]) if type(value) in (tuple, list) else \
+            type(value)(*[seed_like(s, v) for s, v in zip(seeds, value)])
     if isinstance(value, dict) and not isinstance(seed, dict):
         return {k: seed_like(seed, v) for k, v in value.items()}
     from sourcegrad.runtime import trees
@@ -185,8 +202,23 @@ def seed_like(seed, value):
     return seed
 
 
+def _rows_of(seed, value) -> list:
+    """An array seed for a tuple or list output: the seed of `np.array(value)`, split into one
+    seed per item (Tangent's tests seed a tuple output with `np.ones_like(y)`). A seed of any
+    other shape has no meaning there: spread to every item, it would be summed into each."""
+    if len(seed) == len(value) and all(np.shape(v) == seed.shape[1:] for v in value):
+        return list(seed)
+    raise ValueError(f"a seed of shape {seed.shape} for an output {type(value).__name__} of {len(value)} items "
+                     f"of shapes {[np.shape(v) for v in value]}: give a seed of the output's structure (a "
+                     f"{type(value).__name__} of one seed per item), a number, or an array of shape "
+                     f"{(len(value),) + (np.shape(value[0]) if len(value) else ())} when the items have one shape")
+
+
 def unseed(g, seed):
-    """The adjoint of `seed_like` in its seed: the sum of `g` over what a scalar seed was spread to."""
+    """The adjoint of `seed_like` in its seed: the sum of `g` over what a scalar seed was spread to
+    (an array seed split into the rows of a tuple or list output: those rows stacked again)."""
+    if type(seed) is _ndarray and seed.ndim and isinstance(g, (tuple, list)) and len(g) == len(seed):
+        return np.stack([unseed(gi, si) + np.zeros(np.shape(si)) for gi, si in zip(g, seed)])
     if not _is_scalar(seed) or _is_scalar(g):
         return g
     if isinstance(g, np.ndarray):

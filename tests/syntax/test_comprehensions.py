@@ -250,6 +250,33 @@ def f(x, w):
     np.testing.assert_allclose(sg.hvp(f, wrt=1)(x, w, v), hess_w @ v, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("src", [
+    "def f(x):\n    return np.sum([xi * 3.0 for xi in x])\n",
+    "def f(x):\n    return np.sum(np.array([np.sin(xi) * xi for xi in x if xi > -5.0]))\n",
+    "def f(x):\n    ys = [xi ** 3 for xi in x]\n    return ys[0] * ys[-1] + sum(ys)\n",
+])
+def test_comprehension_reverse_over_forward(src, rng):
+    """The derivative of a forward derivative of a list comprehension (a Hessian-vector product
+    the other way round from `sg.hvp`): the list the forward code builds for the primal is read
+    by nothing after it, so its cotangent stays the zero 0.0, which the adjoint of each `+` of
+    lists sliced (a TypeError, 'float' object is not subscriptable, in the generated code)."""
+    f, f_ag = make(src)
+    x, v = rand(rng, (4,)), rand(rng, (4,))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Output seems independent of input")
+        expected = autograd.hessian_vector_product(f_ag)(x, v)
+        by_v = autograd.grad(f_ag)(x)
+        h_ones = autograd.hessian_vector_product(f_ag)(x, np.ones(4))
+    for optimized in (True, False):
+        f_dot = sg.autodiff(f, mode="forward", optimized=optimized)
+        np.testing.assert_allclose(sg.grad(f_dot, optimized=optimized)(x, v), expected, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(sg.grad(f_dot, wrt=1, optimized=optimized)(x, v), by_v, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(sg.hvp(f, optimized=optimized)(x, v), expected, rtol=1e-9, atol=1e-12)
+    # reverse over reverse (optimized; unoptimized, the zero 0.0 of a list's cotangent is still
+    # accumulated into with `+=` there, a TypeError)
+    np.testing.assert_allclose(sg.grad(sg.grad(f))(x), h_ones, rtol=1e-9, atol=1e-12)
+
+
 # --- left out, with the error at the user's line (docs/python-subset.md) ----------------------------
 
 

@@ -703,6 +703,34 @@ def test_out_none_is_the_default_and_works(rng):
     np.testing.assert_allclose(got, np.exp(x) * (np.sin(x) + np.cos(x)), rtol=1e-12)
 
 
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("call", ["np.arctan(b, a)", "np.exp(b, a)", "np.multiply(a, b, a)", "np.dot(a, b, a)",
+                                  "np.clip(b, 0.0, 1.0, a)", "np.cumsum(b, 0, None, a)"])
+def test_an_out_argument_given_by_position_is_refused(call, mode):
+    """A ufunc's argument after its inputs, or the place of `out` in a NumPy signature, is `out`:
+    `np.arctan(b, a)` (arctan of b written into a, Tangent's `cart2polar`) writes into `a`. With
+    floats NumPy raises a bare TypeError, with arrays the caller's `a` changes under the
+    derivative: a clear error at the line instead, in both modes."""
+    f = sg.exec_source(f"def f(a, b):\n    t = a * b\n    r = {call}\n    return np.sum(r * t)\n", {"np": np})["f"]
+    a, b = np.array([0.5, -1.0, 2.0]), np.array([0.3, 0.2, -0.7])
+    before = a.copy()
+    with pytest.raises(sg.UnsupportedSyntax, match="as its `out` argument") as err:
+        df = sg.autodiff(f, mode=mode)
+        df(a, b) if mode == "reverse" else df(a, b, np.ones(3))
+    assert err.value.location.lineno == 3
+    np.testing.assert_array_equal(a, before)
+
+
+def test_calls_with_all_their_inputs_by_position_still_differentiate(rng):
+    """Binary ufuncs given both inputs, and NumPy functions given positional parameters before `out`."""
+    src = """
+def f(a, b):
+    r = np.arctan2(b, a) + np.maximum(a, b) * np.clip(b, -0.5, 0.5)
+    return np.sum(np.cumsum(r, 0) * np.mean(a * b, 0, None))
+"""
+    check_against_autograd(src, (rand(rng, (4,)), rand(rng, (4,))), wrt=(0, 1))
+
+
 # --- calls of functions that write into their arguments -------------------------------------------
 
 _CALLEE_WRITES = '''

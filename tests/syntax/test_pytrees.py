@@ -14,7 +14,7 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 import pytest
-from helpers import check_pair, make, rand
+from helpers import check_pair, make, numeric_grad, rand
 from tree_helpers import check_tree_grad, leaves
 
 import sourcegrad as sg
@@ -132,6 +132,39 @@ def f(x, w):
         assert isinstance(jac, tuple) and [j.shape for j in jac] == [(3, 3), (3, 3)]
         np.testing.assert_allclose(jac[0], autograd.jacobian(lambda v: f_ag(v, w)[0])(x), rtol=1e-10)
         np.testing.assert_allclose(jac[1], autograd.jacobian(lambda v: f_ag(v, w)[1])(x), rtol=1e-10)
+
+
+def test_an_array_seed_for_a_tuple_output_is_the_seed_of_its_stacked_items(rng):
+    """`df(x, np.ones_like(y))` for a tuple `y` (how Tangent's tests seed any output of more than one
+    element): the seed of `np.array(y)`, one row per item. It was spread to every item whole, and
+    the items' adjoints summed it: a gradient 5 where 3 was right, and no error."""
+    f, f_ag = pair("""
+def f(a, w):
+    return 2.0 * a * w, np.sin(a) ** 3
+""")
+    g, g_ag = pair("""
+def g(x, w):
+    return np.tanh(x * w), x ** 2
+""")
+    a, w = 0.7, 1.3
+    seed = np.array([2.0, -5.0])
+    expected = numeric_grad(lambda a, w: np.sum(seed * np.array(f(a, w))), (a, w), (0, 1))
+    for df in (sg.grad(f, wrt=(0, 1)), sg.grad(f, wrt=(0, 1), optimized=False)):
+        np.testing.assert_allclose(df(a, w, seed), expected, rtol=1e-7)
+        np.testing.assert_allclose(df(a, w, np.ones(2)), df(a, w, (1.0, 1.0)), rtol=1e-12)
+    np.testing.assert_allclose(sg.grad(f)(a, w, seed), ag_vjp(f_ag, (a, w), 0, tuple(seed)), rtol=1e-10)
+    x, v, rows = rand(rng, (3,)), rand(rng, (3,)), rand(rng, (2, 3))
+    np.testing.assert_allclose(sg.grad(g)(x, v, rows), ag_vjp(g_ag, (x, v), 0, tuple(rows)), rtol=1e-10)
+    np.testing.assert_allclose(sg.grad(g)(x, v, rows[0]), ag_vjp(g_ag, (x, v), 0, (rows[0], rows[0])), rtol=1e-10)
+    # differentiated again, in the seed (reverse and forward) and in `a`
+    dseed = sg.grad(sg.grad(f), wrt=2)(a, w, seed)
+    np.testing.assert_allclose(dseed, numeric_grad(lambda s: sg.grad(f)(a, w, s), (seed,), 0), rtol=1e-7)
+    np.testing.assert_allclose(sg.autodiff(sg.grad(f), mode="forward", wrt=2)(a, w, seed, np.array([0.0, 1.0])), dseed[1],
+                               rtol=1e-10)
+    np.testing.assert_allclose(sg.grad(sg.grad(f))(a, w, seed),
+                               numeric_grad(lambda a: sg.grad(f)(a, w, seed), (a,), 0), rtol=1e-6)
+    with pytest.raises(ValueError, match=r"a seed of shape \(3,\) for an output tuple of 2 items"):
+        sg.grad(f)(a, w, np.ones(3))
 
 
 def test_jacobian_of_a_dict_in_a_dict(rng):
