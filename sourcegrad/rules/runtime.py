@@ -403,3 +403,38 @@ def _(y, dx, x, index=None):
 @tangent(sg.item_tangent)
 def _(y, dx, x, index=None):
     d[y] = sg.item_tangent(d[dx], x, index)
+
+
+# np.r_[...] and np.c_[...] (normal/desugar.py makes them sg.index_trick(np.r_, items)): linear in
+# the items' arrays, each element a copy of one of theirs; unindex_trick and index_trick_tangent
+# are each other's transposes
+@adjoint(sg.index_trick)
+def _(y, maker, items):
+    d[items] = sg.unindex_trick(d[y], maker, items)
+
+
+@tangent(sg.index_trick)
+def _(y, maker, items):
+    d[y] = sg.index_trick_tangent(d[items], maker, items)
+
+
+@adjoint(sg.unindex_trick)              # y: a tuple, 0.0 for a slice or string; items give shapes only
+def _(y, g, maker, items):
+    d[g] = sg.index_trick_tangent(d[y], maker, items)
+    d[items] = 0.0
+
+
+@tangent(sg.unindex_trick)
+def _(y, g, maker, items):
+    d[y] = sg.unindex_trick(d[g], maker, items)
+
+
+@adjoint(sg.index_trick_tangent)
+def _(y, ditems, maker, items):
+    d[ditems] = sg.unindex_trick(d[y], maker, items)
+    d[items] = 0.0
+
+
+@tangent(sg.index_trick_tangent)
+def _(y, ditems, maker, items):
+    d[y] = sg.index_trick_tangent(d[ditems], maker, items)
