@@ -82,6 +82,8 @@ def test_exports_exactly_the_documented_names():
             "zeros_like",
             "add",
             "concat_tangent",
+            "dot_adjoint_a",
+            "dot_adjoint_b",
             "matmul_adjoint_a",
             "matmul_adjoint_b",
             # NumPy adjoints too complex for one line of a rule table (runtime/arrays.py, linalg.py)

@@ -178,6 +178,30 @@ def _(y, g, a, b):
     d[y] = sg.matmul_adjoint_b(d[g], a, b) + sg.matmul_adjoint_b(g, d[a], b)
 
 
+@adjoint(sg.dot_adjoint_a)      # y is the transpose of a -> np.dot(a, b) applied to g; a gives only the shape
+def _(y, g, a, b):
+    d[g] = np.dot(d[y], b)
+    d[a] = 0.0
+    d[b] = sg.dot_adjoint_b(g, d[y], b)
+
+
+@tangent(sg.dot_adjoint_a)
+def _(y, g, a, b):
+    d[y] = sg.dot_adjoint_a(d[g], a, b) + sg.dot_adjoint_a(g, a, d[b])
+
+
+@adjoint(sg.dot_adjoint_b)      # y is the transpose of b -> np.dot(a, b) applied to g; b gives only the shape
+def _(y, g, a, b):
+    d[g] = np.dot(a, d[y])
+    d[a] = sg.dot_adjoint_a(g, a, d[y])
+    d[b] = 0.0
+
+
+@tangent(sg.dot_adjoint_b)
+def _(y, g, a, b):
+    d[y] = sg.dot_adjoint_b(d[g], a, b) + sg.dot_adjoint_b(g, d[a], b)
+
+
 # --- transposes of NumPy functions (runtime/arrays.py, stats.py, shapes.py): linear in the cotangent ---
 @adjoint(sg.uncumsum)
 def _(y, g, x, axis=None, include_initial=False):

@@ -40,6 +40,8 @@ from sourcegrad.runtime.attributes import (
     unitem,
 )
 from sourcegrad.runtime.broadcast import (
+    dot_adjoint_a,
+    dot_adjoint_b,
     matmul_adjoint_a,
     matmul_adjoint_b,
     unbroadcast,
@@ -203,6 +205,8 @@ __all__ = [
     "cov_adjoint",
     "cov_tangent",
     "depth",
+    "dot_adjoint_a",
+    "dot_adjoint_b",
     "ediff1d_tangent",
     "eigh_adjoint",
     "eigh_tangent",

@@ -192,3 +192,19 @@ def test_r_and_c_carry_the_derivative_of_their_items(rng):
     check_against_autograd(INDEX_TRICKS, args, wrt=(0, 1))
     f, _ = make(INDEX_TRICKS)
     sg.check_grads(f, args, wrt=(0, 1), order=2)
+
+
+DOT_SHAPES = """
+def f(s, v, M, T3):
+    return np.sum(np.sin(np.dot(s, M))) + np.sum(np.dot(v, s) ** 2) + np.sum(np.tanh(np.dot(T3, M.T)))
+"""
+
+
+def test_dot_of_a_number_and_of_n_dimensional_arrays(rng):
+    """`np.dot` where an operand is a number (a product) or has more than two axes (a sum over
+    the last axis of the first and the second-to-last of the second): its rule was matmul's,
+    which raised an IndexError for a number."""
+    args = (rand(rng), rand(rng, (4,)), rand(rng, (3, 4)), rand(rng, (2, 5, 4)))
+    check_against_autograd(DOT_SHAPES, args, wrt=(0, 1, 2, 3))
+    f, _ = make(DOT_SHAPES)
+    sg.check_grads(f, args, order=2)
