@@ -47,6 +47,7 @@ def normalise(source, resolver: Resolver, namer: Namer | None = None, assume_pla
     fn = comprehensions.lower_comprehensions(fn, namer, scope.resolve, scope.spell, scope.error)
     fn = desugar.inline_local_functions(fn, namer, scope.error)
     fn = desugar.AssignmentForms().visit(fn)
+    fn = desugar.IndexTricks(scope.resolve, scope.spell).visit(fn)
     fn = desugar.lower_exits(fn, namer)
     scope.local_names = frozenset(assigned_names(fn.body)) | frozenset(params)
     fn = desugar.loops_over_range(fn, namer, scope.resolve, scope.spell, scope.error)

@@ -576,3 +576,35 @@ def _inlined(local: ast.FunctionDef, call: ast.Call, result: str, namer: Namer, 
     body = [Rename().visit(s) for s in g.body]
     final = body.pop()
     return out + body + [_assign(result, final.value, final)]
+
+
+# --- NumPy's index tricks ------------------------------------------------------------------------
+
+
+class IndexTricks(ast.NodeTransformer):
+    """`np.r_[a, b, 1:4]` and `np.c_[...]` become `sg.index_trick(np.r_, (a, b, slice(1, 4)))`.
+    Their "index" is the data: read as a subscript of a constant, its derivative would be lost."""
+
+    def __init__(self, resolve: Callable[[ast.expr], object], spell) -> None:
+        self.resolve, self.spell = resolve, spell
+
+    def visit_Subscript(self, node: ast.Subscript):
+        self.generic_visit(node)
+        if not isinstance(node.ctx, ast.Load) or not _is_index_trick(self.resolve(node.value)):
+            return node
+        elts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        items = [_slice_call(e) if isinstance(e, ast.Slice) else e for e in elts]
+        func = ast.Attribute(self.spell(runtime, "sg"), "index_trick", ast.Load())
+        call = ast.Call(func, [node.value, ast.Tuple(items, ast.Load())], [])
+        return ast.fix_missing_locations(ast.copy_location(call, node))
+
+
+def _is_index_trick(value: object) -> bool:
+    import numpy
+
+    return isinstance(value, type(numpy.r_).__mro__[1])  # numpy's AxisConcatenator: np.r_, np.c_
+
+
+def _slice_call(node: ast.Slice) -> ast.Call:
+    parts = [p if p is not None else ast.Constant(None) for p in (node.lower, node.upper, node.step)]
+    return ast.copy_location(ast.Call(ast.Name("slice", ast.Load()), parts, []), node)

@@ -321,10 +321,10 @@ def _(y, x, a_min, a_max):
 # --- products ---
 
 
-@adjoint(np.dot)                        # 1-D and 2-D operands (where dot is matmul)
+@adjoint(np.dot)                        # numbers, vectors, matrices (matmul) and N-D operands
 def _(z, a, b):
-    d[a] = sg.matmul_adjoint_a(d[z], a, b)
-    d[b] = sg.matmul_adjoint_b(d[z], a, b)
+    d[a] = sg.dot_adjoint_a(d[z], a, b)
+    d[b] = sg.dot_adjoint_b(d[z], a, b)
 
 
 @tangent(np.dot)

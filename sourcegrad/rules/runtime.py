@@ -178,6 +178,30 @@ def _(y, g, a, b):
     d[y] = sg.matmul_adjoint_b(d[g], a, b) + sg.matmul_adjoint_b(g, d[a], b)
 
 
+@adjoint(sg.dot_adjoint_a)      # y is the transpose of a -> np.dot(a, b) applied to g; a gives only the shape
+def _(y, g, a, b):
+    d[g] = np.dot(d[y], b)
+    d[a] = 0.0
+    d[b] = sg.dot_adjoint_b(g, d[y], b)
+
+
+@tangent(sg.dot_adjoint_a)
+def _(y, g, a, b):
+    d[y] = sg.dot_adjoint_a(d[g], a, b) + sg.dot_adjoint_a(g, a, d[b])
+
+
+@adjoint(sg.dot_adjoint_b)      # y is the transpose of b -> np.dot(a, b) applied to g; b gives only the shape
+def _(y, g, a, b):
+    d[g] = np.dot(a, d[y])
+    d[a] = sg.dot_adjoint_a(g, a, d[y])
+    d[b] = 0.0
+
+
+@tangent(sg.dot_adjoint_b)
+def _(y, g, a, b):
+    d[y] = sg.dot_adjoint_b(d[g], a, b) + sg.dot_adjoint_b(g, d[a], b)
+
+
 # --- transposes of NumPy functions (runtime/arrays.py, stats.py, shapes.py): linear in the cotangent ---
 @adjoint(sg.uncumsum)
 def _(y, g, x, axis=None, include_initial=False):
@@ -403,3 +427,38 @@ def _(y, dx, x, index=None):
 @tangent(sg.item_tangent)
 def _(y, dx, x, index=None):
     d[y] = sg.item_tangent(d[dx], x, index)
+
+
+# np.r_[...] and np.c_[...] (normal/desugar.py makes them sg.index_trick(np.r_, items)): linear in
+# the items' arrays, each element a copy of one of theirs; unindex_trick and index_trick_tangent
+# are each other's transposes
+@adjoint(sg.index_trick)
+def _(y, maker, items):
+    d[items] = sg.unindex_trick(d[y], maker, items)
+
+
+@tangent(sg.index_trick)
+def _(y, maker, items):
+    d[y] = sg.index_trick_tangent(d[items], maker, items)
+
+
+@adjoint(sg.unindex_trick)              # y: a tuple, 0.0 for a slice or string; items give shapes only
+def _(y, g, maker, items):
+    d[g] = sg.index_trick_tangent(d[y], maker, items)
+    d[items] = 0.0
+
+
+@tangent(sg.unindex_trick)
+def _(y, g, maker, items):
+    d[y] = sg.unindex_trick(d[g], maker, items)
+
+
+@adjoint(sg.index_trick_tangent)
+def _(y, ditems, maker, items):
+    d[ditems] = sg.unindex_trick(d[y], maker, items)
+    d[items] = 0.0
+
+
+@tangent(sg.index_trick_tangent)
+def _(y, ditems, maker, items):
+    d[y] = sg.index_trick_tangent(d[ditems], maker, items)

@@ -193,3 +193,34 @@ def _promote_g(g, a_ndim, b_ndim):
     if a_ndim == 1:
         g = g[..., None, :]
     return g
+
+
+def dot_adjoint_a(g, a, b):
+    """The cotangent of `z = np.dot(a, b)` with respect to `a`: a product with a number where
+    either operand is one, `matmul_adjoint_a` for 1-D and 2-D operands, and N-D `dot` (a sum over
+    the last axis of `a` and the second-to-last of `b`) otherwise."""
+    if type(a) is _ndarray and type(b) is _ndarray and a.ndim == 2 and b.ndim == 2:
+        return g @ b.T
+    nda, ndb = np.ndim(a), np.ndim(b)
+    if nda == 0 or ndb == 0:
+        return unbroadcast(g * b, a)
+    if nda <= 2 and ndb <= 2:
+        return matmul_adjoint_a(g, a, b)
+    if ndb == 1:
+        return np.multiply.outer(g, b)
+    kept = [i for i in range(ndb) if i != ndb - 2]
+    return np.tensordot(g, b, axes=(list(range(nda - 1, np.ndim(g))), kept))
+
+
+def dot_adjoint_b(g, a, b):
+    """The cotangent of `z = np.dot(a, b)` with respect to `b` (the cases of `dot_adjoint_a`)."""
+    if type(a) is _ndarray and type(b) is _ndarray and a.ndim == 2 and b.ndim == 2:
+        return a.T @ g
+    nda, ndb = np.ndim(a), np.ndim(b)
+    if nda == 0 or ndb == 0:
+        return unbroadcast(g * a, b)
+    if nda <= 2 and ndb <= 2:
+        return matmul_adjoint_b(g, a, b)
+    lead = list(range(nda - 1))
+    gb = np.tensordot(a, g, axes=(lead, lead))
+    return gb if ndb == 1 else np.moveaxis(gb, 0, -2)

@@ -215,3 +215,61 @@ def block_of(h, arrays):
     for a part without one) joined as `np.block(arrays)` joins the blocks. Also the tangent of
     `np.block`."""
     return np.block(_laid(h, arrays, _rank(arrays)))
+
+
+# --- np.r_[...] and np.c_[...]: `sg.index_trick(np.r_, (a, b, 1:4 as a slice))` -------------------
+
+
+def index_trick(maker, items):
+    """`maker[items]` for NumPy's index tricks `np.r_` and `np.c_`: the arrays and numbers of
+    `items` joined (slices and strings among them make ranges and give directives)."""
+    return maker[items]
+
+
+def _item_ids(maker, items):
+    """For each element of `maker[items]`: the flat position, counting through the array items
+    in order, of the element it copies, or -1 for one a slice made. (The trick is run once on
+    imaginary ids: a slice's numbers are real, so they stay apart.)"""
+    marked, start = [], 1
+    for item in items:
+        if isinstance(item, (slice, str)):
+            marked.append(item)
+            continue
+        n = int(np.size(item))
+        marked.append(1j * np.arange(start, start + n, dtype=np.float64).reshape(np.shape(item)))
+        start += n
+    return np.imag(maker[tuple(marked)]).astype(np.int64) - 1
+
+
+def _array_items(items):
+    """(index in items, first flat position, item) of each item that is not a slice or string."""
+    out, start = [], 0
+    for i, item in enumerate(items):
+        if not isinstance(item, (slice, str)):
+            out.append((i, start, item))
+            start += int(np.size(item))
+    return out
+
+
+def unindex_trick(g, maker, items):
+    """The cotangents of `items` in `index_trick(maker, items)`: a tuple, `0.0` for a slice or
+    a string."""
+    ids, flat_g = np.ravel(_item_ids(maker, items)), np.ravel(g)
+    out = [0.0] * len(items)
+    for i, start, item in _array_items(items):
+        n = int(np.size(item))
+        mine = (ids >= start) & (ids < start + n)
+        part = np.bincount(ids[mine] - start, weights=flat_g[mine], minlength=n)
+        out[i] = float(part[0]) if np.ndim(item) == 0 else part.reshape(np.shape(item))
+    return tuple(out)
+
+
+def index_trick_tangent(ditems, maker, items):
+    """The tangent of `index_trick(maker, items)` for tangents `ditems` of the items (the
+    transpose of `unindex_trick`): each element its source's tangent, zero where a slice made it."""
+    ids = _item_ids(maker, items)
+    values = np.zeros(int(np.size(ids)) + 1)
+    ditems = ditems if isinstance(ditems, (tuple, list)) else (ditems,) * len(items)
+    for i, start, item in _array_items(items):
+        values[1 + start : 1 + start + int(np.size(item))] = np.ravel(np.broadcast_to(ditems[i], np.shape(item)))
+    return values[np.ravel(ids) + 1].reshape(np.shape(ids))

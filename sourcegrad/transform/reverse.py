@@ -120,6 +120,7 @@ class ReverseTransform:
         for stmt in walk_simple(nf.fn.body):
             self.adjoints[id(stmt)] = self._adjoint_of(stmt)
         self._tape_adjoints()
+        self._containers_through_copies()
         economy.reevaluate_subscripts(nf.fn.body, self.adjoints, self.primal_forms, set(nf.params))
         self.shape_records = economy.shape_records(nf.fn, self.adjoints, self.namer, set(nf.params))
         self.adj_read = self._adjoint_reads()
@@ -255,6 +256,24 @@ class ReverseTransform:
             if fn is operator.concat or primitives.callee(acc.value, self.scope) in SEQUENCE_COTANGENTS:
                 self.containers.add(acc.target.id)
         return out
+
+    def _containers_through_copies(self) -> None:
+        """An adjoint that receives another adjoint as it is (``d[g] = d[y]``, the rule of
+        ``sg.whole`` or ``sg.add``) may hold a tuple or list where that one may: it accumulates
+        with sg.add too (`+` of two lists of cotangents joins them, a silently wrong gradient)."""
+        copies = [
+            (acc.target.id, acc.value.id)
+            for stmts in self.adjoints.values()
+            for acc in stmts
+            if isinstance(acc, ast.AugAssign) and isinstance(acc.value, ast.Name)
+        ]
+        changed = True
+        while changed:
+            changed = False
+            for target, source in copies:
+                if source in self.containers and target not in self.containers:
+                    self.containers.add(target)
+                    changed = True
 
     def _adjoint_tape(self, tape: str, where: ast.AST) -> str:
         """``dtape`` for a generated gradient's ``tape``: a stack of adjoints, made at the start

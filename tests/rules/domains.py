@@ -221,7 +221,8 @@ row(np.clip, case(A(2, 3), K(-0.5), K(0.5)),
 
 # --- numpy: products ---
 row(np.matmul, *MATMUL)
-row(np.dot, case(A(3), A(3)), case(A(2, 3), A(3)), case(A(3), A(3, 4)), case(A(2, 3), A(3, 4)))
+row(np.dot, case(A(3), A(3)), case(A(2, 3), A(3)), case(A(3), A(3, 4)), case(A(2, 3), A(3, 4)), case(F, A(2, 3)), case(A(3), F),
+    case(A(2, 3, 5), A(4, 5, 2)), case(A(2, 3, 4), A(4)))
 row(np.outer, case(A(3), A(4)), beyond_autograd(case(A(2, 2), A(3))))
 
 # --- numpy: reductions ---

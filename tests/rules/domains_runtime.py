@@ -144,3 +144,21 @@ row(sg.item,          case(A(3), K(1)), case(A(2, 3), K((1, 2))), case(A(1)), ca
 row(sg.unitem,        case(F, A(3), K(1)), case(F, A(2, 3), K((1, 2))), case(F, A()), **NO_AUTOGRAD)
 row(sg.item_tangent,  case(A(3), A(3), K(1)), case(A(2, 3), A(2, 3), K((0, 2))), case(A(), A()), **NO_AUTOGRAD)
 # fmt: on
+
+# fmt: off
+# np.r_[...] and np.c_[...] (normal/desugar.py's IndexTricks); a slice among the items makes a range
+R_ITEMS, C_ITEMS = K((np.ones(3), 1.0, np.ones(2))), K((np.ones((3, 2)), np.ones(3)))
+row(sg.index_trick,         case(K(np.r_), T(A(3), F, A(2))), case(K(np.c_), T(A(3, 2), A(3))), case(K(np.r_), T(A(2, 3), A(1, 3))),
+                            **NO_AUTOGRAD)
+row(sg.unindex_trick,       case(A(6), K(np.r_), R_ITEMS), case(A(3, 3), K(np.c_), C_ITEMS),
+                            case(A(8), K(np.r_), K((np.ones(3), slice(1, 6)))), **NO_AUTOGRAD)
+row(sg.index_trick_tangent, case(T(A(3), F, A(2)), K(np.r_), R_ITEMS), case(T(A(3, 2), A(3)), K(np.c_), C_ITEMS), **NO_AUTOGRAD)
+# fmt: on
+
+# fmt: off
+# np.dot's transposes: a number times an array, 1-D and 2-D operands as matmul, N-D dot
+row(sg.dot_adjoint_a, case(A(2, 3), F, A(2, 3)), case(F, A(3), A(3)), case(A(2, 4), A(2, 3), A(3, 4)),
+                      case(A(2, 3, 4, 2), A(2, 3, 5), A(4, 5, 2)), case(A(2, 3), A(2, 3, 4), A(4)), **NO_AUTOGRAD)
+row(sg.dot_adjoint_b, case(A(2, 3), F, A(2, 3)), case(A(3), A(3), F), case(A(2, 4), A(2, 3), A(3, 4)),
+                      case(A(2, 3, 4, 2), A(2, 3, 5), A(4, 5, 2)), case(A(2, 3), A(2, 3, 4), A(4)), **NO_AUTOGRAD)
+# fmt: on

@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 from helpers import check_against_autograd, check_grad, make, rand
 
+import sourcegrad as sg
+
 # --- classifiers --------------------------------------------------------------------------------
 
 MLP = """
@@ -171,3 +173,38 @@ def test_float32_stays_float32():
     w = np.full((3, 2), 0.5, np.float32)
     dw = sg.grad(f, wrt=1)(x, w)
     assert dw.dtype == np.float32
+
+
+# --- NumPy's index tricks: the "index" of np.r_ and np.c_ is the data -----------------------------
+
+INDEX_TRICKS = """
+def f(x, y, c):
+    rows = np.r_[x, c[0], y, 0.5:2.5, x * y]
+    cols = np.c_[rows, rows ** 2]
+    return np.sum(np.sin(cols[:, 1]) * np.r_['0,2', rows, rows][1])
+"""
+
+
+def test_r_and_c_carry_the_derivative_of_their_items(rng):
+    """`np.r_[...]` and `np.c_[...]` with differentiated arrays and numbers, a constant and a slice
+    among them: reading them as a subscript of a constant gave a zero gradient, silently."""
+    args = (rand(rng, (3,)), rand(rng), rand(rng, (2, 3)))
+    check_against_autograd(INDEX_TRICKS, args, wrt=(0, 1))
+    f, _ = make(INDEX_TRICKS)
+    sg.check_grads(f, args, wrt=(0, 1), order=2)
+
+
+DOT_SHAPES = """
+def f(s, v, M, T3):
+    return np.sum(np.sin(np.dot(s, M))) + np.sum(np.dot(v, s) ** 2) + np.sum(np.tanh(np.dot(T3, M.T)))
+"""
+
+
+def test_dot_of_a_number_and_of_n_dimensional_arrays(rng):
+    """`np.dot` where an operand is a number (a product) or has more than two axes (a sum over
+    the last axis of the first and the second-to-last of the second): its rule was matmul's,
+    which raised an IndexError for a number."""
+    args = (rand(rng), rand(rng, (4,)), rand(rng, (3, 4)), rand(rng, (2, 5, 4)))
+    check_against_autograd(DOT_SHAPES, args, wrt=(0, 1, 2, 3))
+    f, _ = make(DOT_SHAPES)
+    sg.check_grads(f, args, order=2)

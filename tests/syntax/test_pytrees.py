@@ -497,3 +497,23 @@ def f(x):
     return np.sum(y * z)
 """)
     check_pair(f, f_ag, (rand(rng, (3,)),))
+
+
+def test_second_derivative_through_the_seed_of_a_list_sum(rng):
+    """`sum([a, b])` differentiated twice, reverse over reverse, in the seed too: the adjoint of
+    the list `[a, b]` in the gradient's own backward pass receives two list cotangents, added
+    part by part (`+` joined them into a list of four and the seed's derivative lost half)."""
+    f, _ = pair("""
+def f(a, b):
+    return sum([a, b])
+""")
+    a, b, u = rand(rng, (2, 3)), rand(rng, (2, 3)), rand(rng, (2, 3))
+    df = sg.grad(f, wrt=(0, 1))
+    w = (rand(rng, (2, 3)), rand(rng, (2, 3)))
+    # d/du of <w, df(a, b, u)> is w[0] + w[1]: df is (u, u) whatever a and b are
+    got = sg.vjp(df, a, b, u)[1](w)
+    assert np.allclose(got[2], w[0] + w[1])
+    assert np.allclose(got[0], 0.0) and np.allclose(got[1], 0.0)
+    ag = autograd.grad(lambda u: sum(anp.sum(g * v) for g, v in zip(
+        autograd.grad(lambda a, b, u: anp.sum(sum([a, b]) * u), (0, 1))(a, b, u), w)))(u)
+    assert np.allclose(got[2], ag)
