@@ -184,6 +184,7 @@ def hvp(f: Callable, wrt: int | str | Sequence[int | str] = 0, optimized: bool =
         return tuple(inputs.real_for(o, full[p]) for o, p in zip(out, positions))
 
     hvp_f.__sourcegrad_source__ = source(forward)
+    hvp_f.__sourcegrad_composite__ = "sg.hvp"
     return hvp_f
 
 
@@ -196,9 +197,11 @@ def jacobian(f: Callable, wrt: int | str | Sequence[int | str] = 0, mode: str = 
     holding the argument's structure, whose leaves are ``out_leaf.shape + arg_leaf.shape``. A tuple
     ``wrt`` (JAX's tuple ``argnums``) stands for the tuple of those arguments: an array output gets
     a tuple of Jacobians, one per parameter."""
-    positions, single = _positions(f, wrt)
     if mode not in ("reverse", "forward"):
         raise SourcegradError(f"jacobian mode {mode!r} is unknown", hint="use mode='reverse' or 'forward'")
+    if hasattr(f, "__sourcegrad_jacobian__"):  # sg.jacobian(sg.jacobian(g)): g's second derivatives
+        return _jacobian_of_jacobian(f, wrt, optimized)
+    positions, single = _positions(f, wrt)
     which = positions[0] if single else positions
     df = grad(f, wrt=which, optimized=optimized) if mode == "reverse" else \
         autodiff(f, mode="forward", wrt=which, optimized=optimized)
@@ -222,7 +225,39 @@ def jacobian(f: Callable, wrt: int | str | Sequence[int | str] = 0, mode: str = 
         columns = [df(*args, _basis(x.shape, j)) for j in range(x.size)]
         return np.reshape(np.stack([np.ravel(c) for c in columns], axis=-1), out.shape + x.shape)
 
+    jac_f.__sourcegrad_jacobian__ = (f, positions, single)
     return jac_f
+
+
+def _jacobian_of_jacobian(jac: Callable, wrt, optimized: bool) -> Callable:
+    """The Jacobian of ``jac = sg.jacobian(g, wrt=p)`` in ``g``'s parameter ``wrt``, shaped
+    ``out.shape + x_p.shape + x_wrt.shape``: entry ``[i, k, j]`` is the forward derivative along
+    ``e_j`` of the generated gradient of ``g``'s output ``i`` (forward over reverse, as ``hvp``)."""
+    g, inner, single = jac.__sourcegrad_jacobian__
+    outer, outer_single = _positions(g, wrt)
+    if not (single and outer_single):
+        raise SourcegradError("sg.jacobian of sg.jacobian takes one differentiated parameter at each level",
+                              hint="differentiate with respect to one array parameter at a time (wrt=0)")
+    df = grad(g, wrt=inner[0], optimized=optimized)
+    n_params = len(inspect.signature(g).parameters)
+    forward = autodiff(df, mode="forward", wrt=outer[0], optimized=optimized)
+
+    def jac_jac_f(*args):
+        bound = inspect.signature(g).bind(*args)
+        bound.apply_defaults()
+        args = list(bound.args)
+        inputs.check(g, args, (inner[0], outer[0]), "sg.jacobian")
+        out, x, y = np.asarray(g(*args)), np.asarray(args[inner[0]]), np.asarray(args[outer[0]])
+        if any(_is_tree(a) for a in (args[inner[0]], args[outer[0]])) or len(args) != n_params:
+            raise SourcegradError("sg.jacobian of sg.jacobian takes array or number arguments",
+                                  hint="flatten containers into arrays, or use sg.hessian for a scalar function")
+        blocks = [[np.ravel(forward(*args, _basis(out.shape, i), _basis(y.shape, j))) for j in range(y.size)]
+                  for i in range(out.size)]
+        stacked = np.array(blocks, dtype=float).reshape(out.size, y.size, x.size).transpose(0, 2, 1)
+        return stacked.reshape(out.shape + x.shape + y.shape)
+
+    jac_jac_f.__sourcegrad_composite__ = "sg.jacobian"
+    return jac_jac_f
 
 
 def _is_tree(x) -> bool:
@@ -271,6 +306,7 @@ def hessian(f: Callable, wrt: int | str | Sequence[int | str] = 0, optimized: bo
         columns = [product(*args, _basis(x.shape, j)) for j in range(x.size)]
         return np.reshape(np.stack([np.ravel(c) for c in columns], axis=-1), x.shape + x.shape)
 
+    hess_f.__sourcegrad_composite__ = "sg.hessian"
     return hess_f
 
 
@@ -428,6 +464,15 @@ def _generate_locked(f: Callable, request: _Request, single: bool):
     if isinstance(f, Custom):  # transform a caller of f, so that f's own rules apply
         f = _caller_of(f)
     f = inspect.unwrap(getattr(f, "__func__", f))
+    if getattr(f, "__module__", None) == __name__:  # sg.jacobian(g), jac_f, hess_f...: not user code
+        made_by = getattr(f, "__sourcegrad_composite__", None) or (
+            "sg.jacobian" if hasattr(f, "__sourcegrad_jacobian__") else f"sg.{f.__name__}")
+        raise TransformError(
+            f"a function made by {made_by} cannot be differentiated by transforming its source (it is "
+            "sourcegrad's own loop over generated derivatives), nor can sourcegrad's functions be called "
+            "inside a differentiated function",
+            hint="for second derivatives use sg.hessian(f), sg.hvp(f), sg.grad(sg.grad(f)) or "
+                 "sg.jacobian(sg.jacobian(f)) on the function itself, outside the differentiated code")
     if not request.plain and hasattr(f, plain.GENERAL):  # the general version of a specialised derivative
         f = getattr(f, plain.GENERAL)()
     hit = _cache.get(f, request)

@@ -10,6 +10,7 @@ import math
 import warnings
 
 import autograd
+import autograd.numpy as anp
 import numpy as np
 import pytest
 from helpers import make, rand
@@ -589,3 +590,49 @@ def test_nested_grad_source_is_python():
     text = sg.source(g)
     compile(text, "<third-order source>", "exec")
     assert "def " in text
+
+
+def _layer(x, W):
+    return np.tanh(W @ x) * x[0]
+
+
+def _layer_autograd(x, W):
+    return anp.tanh(W @ x) * x[0]
+
+
+@pytest.mark.parametrize("inner, outer", [(0, 0), (0, 1), (1, 0)])
+def test_jacobian_of_a_jacobian(inner, outer, rng):
+    """sg.jacobian(sg.jacobian(f, wrt=i), wrt=o), laid out as autograd's (out + x_i + x_o), checked
+    against autograd and central differences of the inner Jacobian."""
+    x, W = rng.normal(size=3), rng.normal(size=(2, 3))
+    got = sg.jacobian(sg.jacobian(_layer, wrt=inner), wrt=outer)(x, W)
+    want = autograd.jacobian(autograd.jacobian(_layer_autograd, inner), outer)(x, W)
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    args, h = [x, W], 1e-6
+    inner_jac = sg.jacobian(_layer, wrt=inner)
+    for j in range(args[outer].size):
+        e = np.zeros(args[outer].shape)
+        e.flat[j] = h
+        up, down = list(args), list(args)
+        up[outer], down[outer] = args[outer] + e, args[outer] - e
+        central = (inner_jac(*up) - inner_jac(*down)) / (2 * h)
+        np.testing.assert_allclose(got.reshape(got.shape[:-args[outer].ndim] + (-1,))[..., j], central, rtol=1e-6, atol=1e-8)
+
+
+def test_functions_made_by_sourcegrad_are_not_transformed_again(rng):
+    """A Hessian function, or sg.jacobian called inside differentiated code, is sourcegrad's own
+    loop over generated code: a clear TransformError naming the way that works, not an error from
+    inside sourcegrad's source."""
+    x = rng.normal(size=3)
+    with pytest.raises(sg.TransformError, match="made by sg.hessian cannot be differentiated"):
+        sg.grad(sg.hessian(lambda v: np.sum(v ** 3)))(x)
+    ns = sg.exec_source("""
+def s(x):
+    return np.sin(x) * 2.0
+
+def g(x):
+    return np.sum(sg.jacobian(s)(x))
+""", {"np": np, "sg": sg})
+    with pytest.raises(sg.TransformError, match="made by sg.jacobian") as err:
+        sg.grad(ns["g"])(x)
+    assert "sg.jacobian(sg.jacobian(f))" in err.value.hint
