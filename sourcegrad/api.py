@@ -388,12 +388,8 @@ _ONE_AT_A_TIME = threading.RLock()
 
 
 def _generate_locked(f: Callable, request: _Request, single: bool):
-    if getattr(f, "resolved_when_run", False):
-        raise TransformError(
-            "a second derivative through a call resolved at run time (a method or a layer called through an "
-            "object, a function held in a value) is not supported yet",
-            hint="differentiate once through objects: for Hessians, write the model as a function of its arrays "
-                 "(def loss(W1, W2, x)); for nested derivatives, transform the function itself (sg.grad(sg.grad(f)))")
+    if getattr(f, "resolved_when_run", False):  # refused where it runs: a branch may never take it
+        return (_refuse_resolved_when_run,) * 2 if request.mode == "split" else _refuse_resolved_when_run
     if f is runtime.unattribute or f is runtime.attribute_tangent:
         raise TransformError(
             "a second derivative through an attribute read when the code runs (`z.real` of an argument, "
@@ -419,6 +415,17 @@ def _generate_locked(f: Callable, request: _Request, single: bool):
         late = _pending.pop(key)
     late.made = made
     return made
+
+
+def _refuse_resolved_when_run(*args, **kwargs):
+    """The derivative of a derivative made when the code runs (``runtime.dispatch``): refused when
+    it is called, so that code that only may take such a call (``m.sum()`` of a value that may be
+    a user object, normal/anf.py) still differentiates twice where it holds arrays."""
+    raise TransformError(
+        "a second derivative through a call resolved at run time (a method or a layer called through an "
+        "object, a function held in a value) is not supported yet",
+        hint="differentiate once through objects: for Hessians, write the model as a function of its arrays "
+             "(def loss(W1, W2, x)); for nested derivatives, transform the function itself (sg.grad(sg.grad(f)))")
 
 
 def _caller_of(custom: Custom) -> Callable:

@@ -24,6 +24,13 @@ def holds_own_attributes(x) -> bool:
     return type(x) is not _ndarray and (trees.is_node(x) or (isinstance(x, tuple) and hasattr(type(x), "_fields")))
 
 
+def own_method(x, name: str) -> bool:
+    """Whether `x.name(...)`, `name` also an array method (`sum`, `reshape`...), is the object's own
+    method (a user class that defines it) rather than NumPy's: decided when the code runs where
+    `x` is not surely an array (normal/anf.py)."""
+    return holds_own_attributes(x) and hasattr(type(x), name)
+
+
 def array_attribute(x, name: str):
     """`x.name` for one of the names above: the object's own attribute, else NumPy's."""
     if type(x) is _ndarray:
