@@ -71,8 +71,14 @@ def rows() -> list[tuple[str, str, str, str]]:
     return [out[k] for k in sorted(out, key=lambda n: (n.count("."), n))]
 
 
+def _runtime_name(fn) -> str:
+    """`sg.astype` for a runtime helper (a repr would print its address: a table that changes)."""
+    module = getattr(fn, "__module__", "") or ""
+    return f"sg.{fn.__name__}" if module.startswith("sourcegrad.runtime") else repr(fn)
+
+
 def methods() -> list[tuple[str, str]]:
-    names = [(f"x.{m}()", numpy_name(fn) or repr(fn)) for m, (fn, _) in table.METHODS.items()]
+    names = [(f"x.{m}()", numpy_name(fn) or _runtime_name(fn)) for m, (fn, _) in table.METHODS.items()]
     names += [(f"x.{a}", numpy_name(fn) or getattr(fn, "__name__", repr(fn)))
               for a, fn in table.ATTRIBUTES.items()]
     names += [(f"x.{a}", f"{numpy_name(fn)} (where x surely holds an array; else read as an attribute)")
