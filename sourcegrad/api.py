@@ -431,7 +431,13 @@ class _Late:
         self.made: Any = None
 
     def part(self, index: int | None) -> Callable:
-        return lambda *args: (self.made if index is None else self.made[index])(*args)
+        def stand_in(*args):
+            return (self.made if index is None else self.made[index])(*args)
+
+        # Once made, the resolver reads the made function in its place (frontend/resolve.py), so
+        # that a derivative of the derivative differentiates it (a recursive call at second order).
+        stand_in.__sourcegrad_made__ = lambda: None if self.made is None else self.made if index is None else self.made[index]
+        return stand_in
 
 
 _pending: dict[tuple, _Late] = {}
@@ -449,18 +455,10 @@ _ONE_AT_A_TIME = threading.RLock()
 
 
 def _generate_locked(f: Callable, request: _Request, single: bool):
-    if getattr(f, "resolved_when_run", False):
-        raise TransformError(
-            "a second derivative through a call resolved at run time (a method or a layer called through an "
-            "object, a function held in a value) is not supported yet",
-            hint="differentiate once through objects: for Hessians, write the model as a function of its arrays "
-                 "(def loss(W1, W2, x)); for nested derivatives, transform the function itself (sg.grad(sg.grad(f)))")
-    if f is runtime.unattribute or f is runtime.attribute_tangent:
-        raise TransformError(
-            "a second derivative through an attribute read when the code runs (`z.real` of an argument, "
-            "`obj.w`) is not supported yet",
-            hint="for an array write np.real(z) and np.imag(z); for an object write the model as a function "
-                 "of its arrays (def loss(W1, W2, x))")
+    refused = (_refuse_resolved_when_run if getattr(f, "resolved_when_run", False)
+               else _refuse_attribute if f is runtime.unattribute or f is runtime.attribute_tangent else None)
+    if refused is not None:  # refused where it runs: a branch may never take it (`m.sum()`, normal/anf.py)
+        return (refused,) * 2 if request.mode == "split" else refused
     if isinstance(f, Custom):  # transform a caller of f, so that f's own rules apply
         f = _caller_of(f)
     f = inspect.unwrap(getattr(f, "__func__", f))
@@ -489,6 +487,26 @@ def _generate_locked(f: Callable, request: _Request, single: bool):
         late = _pending.pop(key)
     late.made = made
     return made
+
+
+def _refuse_resolved_when_run(*args, **kwargs):
+    """The derivative of a derivative made when the code runs (``runtime.dispatch``): refused when
+    it is called, so that code that only may take such a call (``m.sum()`` of a value that may be
+    a user object, normal/anf.py) still differentiates twice where it holds arrays."""
+    raise TransformError(
+        "a second derivative through a call resolved at run time (a method or a layer called through an "
+        "object, a function held in a value) is not supported yet",
+        hint="differentiate once through objects: for Hessians, write the model as a function of its arrays "
+             "(def loss(W1, W2, x)); for nested derivatives, transform the function itself (sg.grad(sg.grad(f)))")
+
+
+def _refuse_attribute(*args, **kwargs):
+    """The same for the derivative of an attribute read when the code runs."""
+    raise TransformError(
+        "a second derivative through an attribute read when the code runs (`z.real` of an argument, "
+        "`obj.w`) is not supported yet",
+        hint="for an array write np.real(z) and np.imag(z); for an object write the model as a function "
+             "of its arrays (def loss(W1, W2, x))")
 
 
 def _caller_of(custom: Custom) -> Callable:

@@ -127,8 +127,18 @@ def prologue(f: Callable, names: Sequence[str], caller: str) -> tuple[ast.stmt, 
 
 def real_for(g, x):
     """``g`` without its imaginary part when ``g`` is complex and ``x`` real (a float, a NumPy float
-    scalar or a float array); else ``g`` itself. Containers and objects are left as they are."""
+    scalar or a float array); else ``g`` itself. A tuple, list or dict gets the same, entry by entry,
+    and the structure of ``x``: the gradient of a list is a list, even where a rule made a tuple
+    (``sg.unstack``, ``sg.unconcatenate``: the parts of ``np.stack(xs)``). Objects are left as
+    they are."""
     cls = g.__class__
+    if cls is tuple or cls is list:
+        if isinstance(x, (tuple, list)) and len(g) == len(x):
+            parts = [real_for(a, b) for a, b in zip(g, x)]
+            return parts if x.__class__ is list else type(x)._make(parts) if hasattr(type(x), "_make") else tuple(parts)
+        return g
+    if cls is dict and isinstance(x, dict):
+        return {k: real_for(v, x[k]) if k in x else v for k, v in g.items()}
     if not (cls in _COMPLEX or (isinstance(g, _ndarray) and g.dtype.kind == "c")):
         return g
     kind = x.__class__

@@ -410,3 +410,32 @@ def test_linalg_rules_of_plain_products_follow_the_convention(name, rng):
     v = complex_normal(rng, (3, 3))
     np.testing.assert_allclose(sg.autodiff(f_np, mode="forward")(z, v), fd_direction(f_np, (z,), 0, v),
                                rtol=1e-6, atol=1e-7)
+
+
+# A complex value written into a float array: NumPy keeps its real part (with a ComplexWarning),
+# and the derivative is that of the real part, in both modes (setitem's rules read the cotangent of
+# the float array, which is real; the tangent written into the float tangent array drops its
+# imaginary part as the value does).
+def complex_written_into_floats(z):
+    v = np.zeros(3)
+    v[0] = z[0] * z[1]
+    v[1:] = z[1:] * 2.0
+    return np.sum(v ** 2)
+
+
+def complex_written_into_floats_twin(z):
+    return anp.real(z[0] * z[1]) ** 2 + anp.sum(anp.real(z[1:] * 2.0) ** 2)
+
+
+def test_a_complex_value_written_into_a_float_array_keeps_its_real_part(rng):
+    z, v = complex_normal(rng, (3,)), complex_normal(rng, (3,))
+    with pytest.warns(np.exceptions.ComplexWarning):
+        got = sg.grad(complex_written_into_floats)(z)
+    with pytest.warns(np.exceptions.ComplexWarning):
+        expected = fd_gradient(complex_written_into_floats, (z,), 0)
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(got, autograd.grad(complex_written_into_floats_twin)(z), rtol=1e-12)
+    with pytest.warns(np.exceptions.ComplexWarning):
+        tangent = sg.autodiff(complex_written_into_floats, mode="forward")(z, v)
+        along = fd_direction(complex_written_into_floats, (z,), 0, v)
+    np.testing.assert_allclose(tangent, along, rtol=1e-6, atol=1e-8)

@@ -330,13 +330,13 @@ TRANSFORM = [
         """
         def f(x):
             y = x * 2.0
-            return np.sum(y.flat)
+            return np.sum(y.strides)
 
         def run():
             return sg.grad(f)(np.ones(2))
         """,
-        "return np.sum(y.flat)",
-        "y.flat",
+        "return np.sum(y.strides)",
+        "y.strides",
         hint="use the library function",
     ),
     case(

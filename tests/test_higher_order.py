@@ -636,3 +636,54 @@ def g(x):
     with pytest.raises(sg.TransformError, match="made by sg.jacobian") as err:
         sg.grad(ns["g"])(x)
     assert "sg.jacobian(sg.jacobian(f))" in err.value.hint
+
+
+# Second derivatives of functions that call recursive user functions: the first derivative calls
+# itself through a stand-in while it is made (api._Late); differentiating it again reads the made
+# function there (frontend/resolve.py). It raised an error that pointed into api.py.
+RECURSIVE = {
+    "power": """
+def power(x, n):
+    if n == 0:
+        return 1.0
+    return x * power(x, n - 1)
+
+def f(x, w):
+    return np.sum(power(x, 4) * w)
+""",
+    "mutual": """
+def even(x, n):
+    if n == 0:
+        return x
+    return np.sin(odd(x, n - 1))
+
+def odd(x, n):
+    if n == 0:
+        return x
+    return even(x, n - 1) * x
+
+def f(x, w):
+    return np.sum(even(x * w, 5))
+""",
+    "value_dependent": """
+def shrink(x, s):
+    if s < 0.1:
+        return np.tanh(x) * s
+    return shrink(x * 0.9, s / 2.0) + np.sin(x) * s
+
+def f(x, w):
+    return np.sum(shrink(x, 1.0) * w)
+""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(RECURSIVE))
+def test_second_derivatives_through_recursive_calls(name, rng):
+    f_np, f_ag = make(RECURSIVE[name])
+    x, w, v = rand(rng, (3,)), rand(rng, (3,)) + 1.5, rand(rng, (3,))
+    want = _quiet(autograd.hessian(f_ag, 0), x, w)
+    np.testing.assert_allclose(sg.hessian(f_np)(x, w), want, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(sg.hvp(f_np)(x, w, v), want @ v, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(sg.grad(sg.grad(f_np))(x, w), want @ np.ones(3), rtol=1e-9, atol=1e-12)
+    fd = fd_of_gradient(sg.grad(f_np), x, (w,), v)
+    np.testing.assert_allclose(sg.hvp(f_np)(x, w, v), fd, rtol=1e-5, atol=1e-7)

@@ -47,6 +47,7 @@ def test_exports_exactly_the_documented_names():
             # attributes of values not surely arrays, repetition of sequences (attributes.py, sequences.py)
             "array_attribute",
             "array_attribute_tangent",
+            "own_method",
             "unarray_attribute",
             # array methods with rules (attributes.py): x.astype(...), x.item(...)
             "astype",

@@ -47,6 +47,8 @@ NESTED_ITEM = ("an assignment into a subscript of a subscript, an attribute or a
                "(`x[i][j] = ...`, `obj.a[i] = ...`, `a[0], b = ...`)")
 ITEMS = ("write `x[i, j] = v` (one subscript of a local name, as a statement of its own); for a list of "
          "lists replace the row: `row = list(rows[i]); row[j] = v; rows[i] = row`")
+FLAT_WRITE = ("write into the array by its own index: `x[np.unravel_index(i, x.shape)] = v`, or "
+              "`y = x.ravel(); y[i] = v; x = y.reshape(x.shape)`; reading `x.flat[i]` is supported")
 STORE = {
     ast.Subscript: (NESTED_ITEM, ITEMS),
     ast.Attribute: ("assignment to an attribute (`obj.a = ...`)", "assign to a local name and return it; " + IN_PLACE),
@@ -146,7 +148,11 @@ def _target_problems(targets: list[ast.expr], items: bool = False) -> Iterator[t
         for node in ast.walk(target):
             if items and node is target and isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
                 continue
-            if type(node) in STORE and isinstance(getattr(node, "ctx", None), ast.Store):
+            if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and (
+                isinstance(node.value, ast.Attribute) and node.value.attr == "flat"
+            ):
+                yield node, "a write through `.flat` (`x.flat[i] = v`)", FLAT_WRITE
+            elif type(node) in STORE and isinstance(getattr(node, "ctx", None), ast.Store):
                 yield node, *STORE[type(node)]
 
 

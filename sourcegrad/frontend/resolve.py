@@ -40,6 +40,9 @@ class Resolver:
         for scope in (self.closure, self.globals, vars(builtins)):
             if name in scope:
                 value = scope[name]
+                made = getattr(value, "__sourcegrad_made__", None)  # a recursive call's stand-in (api._Late)
+                if made is not None and made() is not None:
+                    value = made()
                 self.used[name] = value
                 return value
         return MISSING

@@ -133,6 +133,7 @@ def check_writes(fn: ast.FunctionDef, resolve: Callable[[ast.expr], object], err
     if not writes and not calls:
         return
     links = _Links(resolve, _Containers(fn, resolve))
+    lists = _Lists(fn, resolve)
     for stmt in ast.walk(fn):
         if isinstance(stmt, ast.Assign):
             links.assignment(stmt)
@@ -166,16 +167,19 @@ def check_writes(fn: ast.FunctionDef, resolve: Callable[[ast.expr], object], err
         if _augmented(stmt):
             name = stmt.targets[0].id
             others = links.observers(name)
-            if not (arrays.surely(name) or any(arrays.surely(o) for o, _ in others)):
+            listed = lists.extends(stmt) or (
+                isinstance(stmt.value.op, (ast.Add, ast.Mult)) and (lists.surely(name) or any(lists.surely(o) for o, _ in others)))
+            if not (listed or arrays.surely(name) or any(arrays.surely(o) for o, _ in others)):
                 continue
             for other, where in others:
                 if other in live_after.get(id(stmt), set()):
                     op = _OPS.get(type(stmt.value.op), "op")
+                    kind = "list" if listed else "array"
                     raise error(
-                        f"`{name} {op}= ...` changes the array `{name}` in place, and {_other(other, where, user_names, ' it')} "
+                        f"`{name} {op}= ...` changes the {kind} `{name}` in place, and {_other(other, where, user_names, ' it')} "
                         f"is read afterwards: Python would change it too, which sourcegrad does not follow",
                         stmt,
-                        f"for a new array write `{name} = {name} {op} ...`; if the other value should change too, "
+                        f"for a new {kind} write `{name} = {name} {op} ...`; if the other value should change too, "
                         f"update it itself",
                     )
             continue
@@ -349,6 +353,25 @@ class _Containers:
                 fn = self.resolve(func)
                 return any(fn is maker for maker in self._MAKERS)
         return False
+
+
+class _Lists(_Containers):
+    """Names that surely hold a list (a list's ``+=`` and ``*=`` extend it in place, a tuple's
+    rebind), and augmented assignments that surely extend a list: ``xs += [v]`` (a list's right
+    operand: of a number or a tuple Python raises, of an array it adds in place)."""
+
+    _MAKERS = (list, sorted)
+
+    def _container(self, value: ast.expr | None) -> bool:
+        match value:
+            case ast.Tuple() | ast.Dict():
+                return False
+            case ast.BinOp(left=left, op=ast.Mult(), right=right):  # `xs * 2`
+                return self._container(left) or self._container(right)
+        return super()._container(value)
+
+    def extends(self, stmt: ast.Assign) -> bool:
+        return isinstance(stmt.value, ast.BinOp) and isinstance(stmt.value.op, ast.Add) and self._container(stmt.value.right)
 
 
 class _Links:

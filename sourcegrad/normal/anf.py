@@ -50,6 +50,9 @@ class Scope:
     # and those of them whose attributes were read so.
     plain_params: frozenset[str] = frozenset()
     assumed_plain: set[str] = field(default_factory=set)
+    # The argument tuples and dicts packed for `sg.call` (objects.py): their entries may be objects,
+    # whose adjoints accumulate with `sg.add` (transform/reverse.py).
+    call_operands: set[str] = field(default_factory=set)
 
     def resolve(self, node: ast.expr) -> Any:
         """The object a name or dotted name denotes, the transform's own bindings (``sg``) first."""
@@ -411,6 +414,8 @@ class Normaliser:
                     "call the library function instead (np.sum(x) rather than x.sum())",
                 )
             fn, pack = method
+            if not self._plain_receiver(func.value):  # a user object's own `sum`, or NumPy's
+                return self._either_method(expr, fn, pack, hint, out, where)
             if pack and len(args) > 1:
                 args = [ast.Tuple(args, ast.Load())]
             args = [func.value] + args
@@ -424,6 +429,42 @@ class Normaliser:
         keywords = [ast.keyword(k.arg, at(k.value)) for k in expr.keywords]
         args = [ast.Starred(at(a.value), ast.Load()) if isinstance(a, ast.Starred) else at(a) for a in args]
         return ast.Call(self._functional(func), args, keywords)
+
+    def _plain_receiver(self, receiver: ast.expr) -> bool:
+        """Whether ``receiver.sum(...)`` surely means NumPy's method: a name that surely holds an
+        array, arithmetic, a library call with a rule, or a parameter assumed to hold no user
+        object (``sourcegrad.plain``'s guard sends a user object to the general version)."""
+        match receiver:
+            case ast.Name(id=name) if name in self.scope.arrays:
+                return True
+            case ast.Name(id=name) if name in self.scope.plain_params:
+                self.scope.assumed_plain.add(name)
+                return True
+            case ast.BinOp() | ast.UnaryOp():
+                return True
+            case ast.Call(func=func):
+                target = self.scope.resolve(func)
+                return target is not MISSING and target is not getattr and table.lookup_adjoint(target) is not None
+        return False
+
+    def _either_method(self, expr: ast.Call, fn, pack: bool, hint: str, out: list, where) -> ast.Name:
+        """``m.sum(*args)`` where ``m`` is not surely an array: decided when the code runs, as
+        ``type(m).sum(m, *args)`` (through ``sg.call``) where ``m`` is a user object that defines
+        ``sum`` (``sg.own_method``), ``np.sum(m, *args)`` otherwise."""
+        from sourcegrad import runtime
+
+        attr = expr.func.attr
+        m = self.atom(expr.func.value, f"{hint}_receiver", out, where)
+        args = [self.atom(a, hint, out, where) for a in expr.args]
+        keywords = [ast.keyword(k.arg, self.atom(k.value, hint, out, where)) for k in expr.keywords]
+        own = ast.Call(ast.Attribute(self.scope.spell(runtime, "sg"), "own_method", ast.Load()), [m, ast.Constant(attr)], [])
+        through = ast.Attribute(ast.Call(self.scope.spell(type, "type"), [m], []), attr, ast.Load())
+        packed = [ast.Tuple(args, ast.Load())] if pack and len(args) > 1 else args
+        name = self.scope.namer.fresh(f"{hint}_{attr}")
+        choice = ast.If(own, [_assign(name, ast.Call(through, [m, *args], keywords))],
+                        [_assign(name, ast.Call(self.scope.spell(fn), [m, *packed], [_copy(k) for k in keywords]))])
+        out.extend(self.stmt(self._at(choice, where)))
+        return ast.Name(name, ast.Load())
 
     def _packed(self, call: ast.Call, fn, hint: str, out: list, where) -> ast.Call:
         """A call of a user function that takes ``*args``/``**kwargs``, its extra arguments packed:

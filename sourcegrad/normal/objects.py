@@ -253,6 +253,7 @@ def dynamic_call(normaliser, expr: ast.Call, hint: str, out: list, where: ast.st
     if expr.keywords:
         keys = [ast.Constant(k.arg) for k in expr.keywords]
         operands.append(named(ast.Dict(keys, [k.value for k in expr.keywords]), f"{base}_kwargs"))
+    scope.call_operands.update(o.id for o in operands[1:])
     sg = scope.spell(runtime, "sg")
     return ast.Call(ast.Attribute(sg, "call", ast.Load()), operands, [])
 

@@ -516,7 +516,8 @@ METHODS.update(
     }
 )
 ATTRIBUTES.update(
-    {"T": np.transpose, "shape": np.shape, "ndim": np.ndim, "size": np.size, "dtype": dtype}
+    {"T": np.transpose, "shape": np.shape, "ndim": np.ndim, "size": np.size, "dtype": dtype,
+     "flat": np.ravel}  # `x.flat[i]` reads `np.ravel(x)[i]`; a write through `.flat` is refused
 )
 ARRAY_ONLY_ATTRIBUTES.update({"real": np.real, "imag": np.imag})
 REDUCTIONS.update(

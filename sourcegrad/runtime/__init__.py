@@ -36,6 +36,7 @@ from sourcegrad.runtime.attributes import (
     astype,
     item,
     item_tangent,
+    own_method,
     unarray_attribute,
     unitem,
 )
@@ -242,6 +243,7 @@ __all__ = [
     "multi_dot_adjoint",
     "multi_dot_tangent",
     "norm_grad",
+    "own_method",
     "permutation_of",
     "piecewise_adjoint",
     "piecewise_tangent",

@@ -1,5 +1,6 @@
-"""`x.T`, `x.shape`, `x.ndim`, `x.size`, `x.dtype` where `x` is not surely an array (normal/anf.py):
-NumPy's meaning for arrays, numbers and sequences (`np.transpose(x)`, `np.shape(x)`...), and the
+"""`x.T`, `x.shape`, `x.ndim`, `x.size`, `x.dtype`, `x.flat` where `x` is not surely an array
+(normal/anf.py): NumPy's meaning for arrays, numbers and sequences (`np.transpose(x)`,
+`np.shape(x)`..., `np.ravel(x)` for `x.flat`, read as `x.flat[i]` reads), and the
 object's own attribute, with its derivative, for a user object (a dataclass with a field `size`).
 Where `x` surely holds an array the normaliser calls the NumPy function itself."""
 
@@ -16,7 +17,8 @@ def _dtype(x):
     return x.dtype if isinstance(x, (_ndarray, np.generic)) else np.result_type(x)
 
 
-_NUMPY = {"T": np.transpose, "shape": np.shape, "ndim": np.ndim, "size": np.size, "dtype": _dtype}
+_NUMPY = {"T": np.transpose, "shape": np.shape, "ndim": np.ndim, "size": np.size, "dtype": _dtype,
+          "flat": np.ravel}
 
 
 def holds_own_attributes(x) -> bool:
@@ -24,10 +26,17 @@ def holds_own_attributes(x) -> bool:
     return type(x) is not _ndarray and (trees.is_node(x) or (isinstance(x, tuple) and hasattr(type(x), "_fields")))
 
 
+def own_method(x, name: str) -> bool:
+    """Whether `x.name(...)`, `name` also an array method (`sum`, `reshape`...), is the object's own
+    method (a user class that defines it) rather than NumPy's: decided when the code runs where
+    `x` is not surely an array (normal/anf.py)."""
+    return holds_own_attributes(x) and hasattr(type(x), name)
+
+
 def array_attribute(x, name: str):
     """`x.name` for one of the names above: the object's own attribute, else NumPy's."""
     if type(x) is _ndarray:
-        return x.T if name == "T" else getattr(x, name)
+        return x.T if name == "T" else np.ravel(x) if name == "flat" else getattr(x, name)
     if holds_own_attributes(x):
         return getattr(x, name)
     return _NUMPY[name](x)
@@ -37,20 +46,24 @@ def unarray_attribute(g, x, name: str):
     """The cotangent of `x` in `array_attribute(x, name)`: `g` transposed for `.T`, zero for the
     shape and the like, the object's own rule (runtime/trees.py) for an object's attribute."""
     if type(x) is _ndarray and type(g) is _ndarray:
-        return g.T if name == "T" else 0.0
+        return g.T if name == "T" else np.reshape(g, x.shape) if name == "flat" else 0.0
     if holds_own_attributes(x):
         return trees.unattribute(g, x, name)
+    if name in ("T", "flat") and type(g) is float and g == 0.0:
+        return g
     if name == "T":
-        return g if type(g) is float and g == 0.0 else np.transpose(g)
-    return 0.0
+        return np.transpose(g)
+    return np.reshape(g, np.shape(x)) if name == "flat" else 0.0
 
 
 def array_attribute_tangent(dx, x, name: str):
     """The tangent of `array_attribute(x, name)` given the tangent `dx` of `x`."""
     if holds_own_attributes(x):
         return trees.attribute_tangent(dx, x, name)
-    if name == "T":
-        return dx if dx is None or (type(dx) is float and dx == 0.0) else np.transpose(dx)
+    if name in ("T", "flat") and (dx is None or (type(dx) is float and dx == 0.0)):
+        return dx
+    if name in ("T", "flat"):
+        return np.transpose(dx) if name == "T" else np.ravel(np.broadcast_to(dx, np.shape(x)))
     return (0.0,) * np.ndim(x) if name == "shape" else 0.0  # a shape's zero tangent may be indexed
 
 

@@ -210,6 +210,9 @@ class ReverseTransform:
 
     def _assign_adjoint(self, stmt: ast.stmt, target: str, value: ast.expr) -> list[ast.stmt]:
         dtarget = _load(self.adjoint(target))
+        if target in self.scope.call_operands:  # arguments packed for `sg.call`: an entry may be an object
+            entries = value.values if isinstance(value, ast.Dict) else getattr(value, "elts", [])
+            self.containers |= {self.adjoint(e.id) for e in entries if isinstance(e, ast.Name)}
         match value:
             case ast.Name(id=source):
                 return [self._acc(source, dtarget, stmt)] if self.active(source) else []

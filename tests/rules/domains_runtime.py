@@ -127,9 +127,11 @@ row(sg.sequence_tangent, case(T(A(3), F), K((np.ones(3), 1.0)), K([np.ones(3), 1
 
 # fmt: off
 # attributes of values not surely arrays and repetitions of sequences (runtime/attributes.py, sequences.py)
-row(sg.array_attribute,         case(A(2, 3), K("T")), case(A(3), K("T")), case(A(2, 2, 3), K("T")), **NO_AUTOGRAD)
-row(sg.unarray_attribute,       case(A(3, 2), K(np.ones((2, 3))), K("T")), case(A(3), K(np.ones(3)), K("T")), **NO_AUTOGRAD)
-row(sg.array_attribute_tangent, case(A(2, 3), K(np.ones((2, 3))), K("T")), case(A(3), K(np.ones(3)), K("T")), **NO_AUTOGRAD)
+row(sg.array_attribute,         case(A(2, 3), K("T")), case(A(3), K("T")), case(A(2, 2, 3), K("T")), case(A(2, 3), K("flat")), **NO_AUTOGRAD)
+row(sg.unarray_attribute,       case(A(3, 2), K(np.ones((2, 3))), K("T")), case(A(3), K(np.ones(3)), K("T")),
+    case(A(6), K(np.ones((2, 3))), K("flat")), **NO_AUTOGRAD)
+row(sg.array_attribute_tangent, case(A(2, 3), K(np.ones((2, 3))), K("T")), case(A(3), K(np.ones(3)), K("T")),
+    case(A(2, 3), K(np.ones((2, 3))), K("flat")), **NO_AUTOGRAD)
 row(sg.repeat_sequence,         case(T(A(2), F), K(3)), case(T(F), K(2)), **NO_AUTOGRAD)
 row(sg.unrepeat_sequence,       case(T(A(2), F, A(2), F), K((np.ones(2), 1.0)), K(2)), case(T(F, F, F), K((1.0,)), K(3)),
                                 **NO_AUTOGRAD)

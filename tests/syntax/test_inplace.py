@@ -650,13 +650,18 @@ AUGMENTED_THROUGH_ALIASES = {
                        "        accs.append(acc)\n    return np.sum(accs[0] * x)"), 5),
     "alias_in_a_loop": (("s = np.zeros(3)\n    for i in range(3):\n        row = s\n        row += x * i\n"
                         "    return np.sum(s * x)"), 5),
+    # a list's `+=` extends it in place (`*=` repeats it in place), as an array's adds
+    "list_extended": ("xs = [x]\n    ys = xs\n    xs += [x * 2.0]\n    return np.sum(ys[-1]) + len(ys)", 4),
+    "list_of_a_comprehension": (("xs = [v * 2.0 for v in x]\n    ys = xs\n    xs += list(x)\n"
+                                 "    return sum(ys)"), 4),
+    "list_repeated": ("xs = [x, x * 2.0]\n    ys = xs\n    xs *= 2\n    return np.sum(ys[3])", 4),
 }
 
 
 @pytest.mark.parametrize("name", sorted(AUGMENTED_THROUGH_ALIASES))
 def test_augmented_assignment_through_an_alias_is_refused(name):
-    """`z += v` changes an array in place (NumPy's __iadd__), so every name sharing it changes too;
-    sourcegrad rebinds `z`, so it refuses where another live name shares the array."""
+    """`z += v` changes an array (NumPy's __iadd__) or a list in place, so every name sharing it
+    changes too; sourcegrad rebinds `z`, so it refuses where another live name shares the object."""
     body, line = AUGMENTED_THROUGH_ALIASES[name]
     f = sg.exec_source(f"def f(x):\n    {body}\n", {"np": np})["f"]
     with pytest.raises(sg.UnsupportedSyntax, match="in place, and `.*` may share it") as err:
@@ -678,6 +683,22 @@ def f(x):
         y += x * t
         y *= 0.9
     return np.sum(y * x) + t_prev
+"""
+    check_against_autograd(src, (rand(rng, (3,)),))
+
+
+def test_a_list_extended_with_plus_equals_that_nothing_shares_works(rng):
+    """`xs += [v]` on a list no other name shares, and `t += (v,)` on a tuple (a rebinding even
+    where shared), differentiate as Python runs them."""
+    src = """
+def f(x):
+    xs = [x]
+    t = (x,)
+    u = t
+    for i in range(3):
+        xs += [xs[-1] * x]
+        t += (x * i,)
+    return np.sum(xs[-1]) + np.sum(t[-1] * u[0])
 """
     check_against_autograd(src, (rand(rng, (3,)),))
 

@@ -517,3 +517,31 @@ def f(a, b):
     ag = autograd.grad(lambda u: sum(anp.sum(g * v) for g, v in zip(
         autograd.grad(lambda a, b, u: anp.sum(sum([a, b]) * u), (0, 1))(a, b, u), w)))(u)
     assert np.allclose(got[2], ag)
+
+
+# The gradient of a list used through np.stack / np.concatenate / np.vstack is a list (it came
+# back as the tuple that the rules' helpers make: sg.unstack, sg.unconcatenate, sg.unjoin).
+def stacked_list(xs):
+    return np.sum(np.stack(xs) ** 2)
+
+
+def concatenated_list(xs):
+    return np.sum(np.sin(np.concatenate(xs)) * 3.0)
+
+
+def vstacked_in_a_dict(params):
+    return np.sum(np.vstack(params["rows"]) ** 3) + np.sum(params["w"] ** 2)
+
+
+def test_gradient_of_a_list_joined_by_numpy_is_a_list(rng):
+    xs = [rand(rng, (3,)), rand(rng, (3,))]
+    check_tree_grad(stacked_list, (xs,), f_ag=lambda xs: anp.sum(anp.stack(xs) ** 2))
+    check_tree_grad(concatenated_list, (xs,), f_ag=lambda xs: anp.sum(anp.sin(anp.concatenate(xs)) * 3.0))
+    params = {"rows": [rand(rng, (2,)), rand(rng, (2,))], "w": rand(rng, (2,))}
+    check_tree_grad(vstacked_in_a_dict, (params,),
+                    f_ag=lambda p: anp.sum(anp.vstack(p["rows"]) ** 3) + anp.sum(p["w"] ** 2))
+    _, pullback = sg.vjp(stacked_list, xs)
+    (g,) = pullback(1.0)
+    assert type(g) is list
+    np.testing.assert_allclose(g[1], 2 * xs[1], rtol=1e-12)
+    assert type(sg.grad(stacked_list)(tuple(xs))) is tuple
