@@ -394,8 +394,20 @@ class _Late:
     def __init__(self) -> None:
         self.made: Any = None
 
+    def target(self, index: int | None) -> Callable | None:
+        """The function stood in for, or None while it is still being made."""
+        if self.made is None:
+            return None
+        return self.made if index is None else self.made[index]
+
     def part(self, index: int | None) -> Callable:
-        return lambda *args: (self.made if index is None else self.made[index])(*args)
+        def stand_in(*args, **kwargs):  # keywords too: a recursive call may pass them (f(x, n - 1, scale=s))
+            return self.target(index)(*args, **kwargs)
+
+        # what the resolver reads when the generated code is transformed again (a Hessian of a
+        # recursive function): the finished derivative, whose source it can read
+        stand_in.sourcegrad_stands_for = lambda: self.target(index)
+        return stand_in
 
 
 _pending: dict[tuple, _Late] = {}
