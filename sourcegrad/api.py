@@ -430,13 +430,19 @@ class _Late:
     def __init__(self) -> None:
         self.made: Any = None
 
-    def part(self, index: int | None) -> Callable:
-        def stand_in(*args):
-            return (self.made if index is None else self.made[index])(*args)
+    def target(self, index: int | None) -> Callable | None:
+        """The function stood in for, or None while it is still being made."""
+        if self.made is None:
+            return None
+        return self.made if index is None else self.made[index]
 
-        # Once made, the resolver reads the made function in its place (frontend/resolve.py), so
-        # that a derivative of the derivative differentiates it (a recursive call at second order).
-        stand_in.__sourcegrad_made__ = lambda: None if self.made is None else self.made if index is None else self.made[index]
+    def part(self, index: int | None) -> Callable:
+        def stand_in(*args, **kwargs):  # keywords too: a recursive call may pass them (f(x, n - 1, scale=s))
+            return self.target(index)(*args, **kwargs)
+
+        # what the resolver reads when the generated code is transformed again (a Hessian of a
+        # recursive function): the finished derivative, whose source it can read
+        stand_in.sourcegrad_stands_for = lambda: self.target(index)
         return stand_in
 
 

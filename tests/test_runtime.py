@@ -28,10 +28,11 @@ def test_exports_exactly_the_documented_names():
             "clear",
             "written",
             "unwritten",
-            # dicts: their keys in loops, d.get, d.copy(), what a loop iterates (runtime/dicts.py)
+            # dicts: their keys in loops, d.get, d.copy(), dict(d), what a loop iterates (runtime/dicts.py)
             "keys",
             "has_key",
             "copy",
+            "dict_copy",
             "iterated",
             "uniterated",
             "iterated_tangent",

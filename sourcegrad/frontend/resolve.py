@@ -40,9 +40,11 @@ class Resolver:
         for scope in (self.closure, self.globals, vars(builtins)):
             if name in scope:
                 value = scope[name]
-                made = getattr(value, "__sourcegrad_made__", None)  # a recursive call's stand-in (api._Late)
-                if made is not None and made() is not None:
-                    value = made()
+                stands_for = getattr(value, "sourcegrad_stands_for", None)
+                if callable(stands_for) and stands_for() is not None:
+                    # a stand-in for a derivative that was still being made when this (generated)
+                    # function was: a recursive call; read as the finished function
+                    value = stands_for()
                 self.used[name] = value
                 return value
         return MISSING

@@ -386,6 +386,10 @@ class Normaliser:
             return self.primitive(read, hint, out, where)  # d.get(k, default): d[k] or default
         func, args = expr.func, list(expr.args)
         target = self.scope.resolve(func)
+        if _bound_user_method(target):  # Cls.make(r) of a classmethod: make's function, Cls passed as cls
+            receiver = self.scope.spell(target.__self__, objects.base_name(func.value) if isinstance(func, ast.Attribute) else None)
+            plain = ast.Call(self.scope.spell(target.__func__), [receiver, *expr.args], expr.keywords)
+            return self.call(ast.copy_location(plain, expr), hint, out, where)
         if _takes_variadics(target):
             expr = self._packed(expr, target, hint, out, where)
             func, args = expr.func, list(expr.args)
@@ -583,6 +587,15 @@ def _expr_op_name(expr: ast.expr) -> str:
         case ast.Attribute(attr=attr):
             return attr
     return "value"
+
+
+def _bound_user_method(fn: Any) -> bool:
+    """A user's method bound to an object the code names at module level: a classmethod read from
+    its class (``Pt.polar``), or a method of a module-level object. Called as its function with the
+    object first, it is a call of a user function like any other (a constant receiver, as globals
+    are)."""
+    return (isinstance(fn, types.MethodType) and isinstance(fn.__func__, types.FunctionType)
+            and not table.lookup_adjoint(fn.__func__) and not table.lookup_tangent(fn.__func__))
 
 
 def _takes_variadics(fn: Any) -> bool:

@@ -465,7 +465,8 @@ def dict_method(call: ast.Call, resolve: Callable[[ast.expr], object], spell) ->
     ``d.get(k, default)`` is ``d[k] if sg.has_key(d, k) else default``: the derivative reaches
     ``d[k]`` when the key is there and ``default`` when it is not; ``default`` is evaluated only
     when it is needed (pure code cannot tell). ``sg.has_key`` says plainly when ``d`` is not a
-    dict. ``x.copy()`` is ``sg.copy(x)``, which copies dicts and lists as well as arrays.
+    dict. ``x.copy()`` is ``sg.copy(x)``, which copies dicts and lists as well as arrays;
+    ``dict(d)`` is ``sg.dict_copy(d)``.
     """
     sg = lambda name: ast.Attribute(spell(runtime, "sg"), name, ast.Load())
     match call:
@@ -480,6 +481,8 @@ def dict_method(call: ast.Call, resolve: Callable[[ast.expr], object], spell) ->
             resolve(func) is MISSING
         ):
             return _at(ast.Call(sg("copy"), [x], []), call)
+        case ast.Call(func=func, args=[x], keywords=[]) if resolve(func) is dict and not isinstance(x, ast.Starred):
+            return _at(ast.Call(sg("dict_copy"), [x], []), call)  # dict(d): a copy of d
     return None
 
 

@@ -355,6 +355,16 @@ def _(y, x):
     d[y] = d[x]
 
 
+@adjoint(sg.dict_copy)  # dict(d): a copy, as d.copy()
+def _(y, x):
+    d[x] = d[y]
+
+
+@tangent(sg.dict_copy)
+def _(y, x):
+    d[y] = d[x]
+
+
 @adjoint(sg.iterated)
 def _(y, xs):
     d[xs] = sg.uniterated(d[y], xs)

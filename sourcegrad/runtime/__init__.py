@@ -61,7 +61,15 @@ from sourcegrad.runtime.creation import (
     spaced_axis,
     spaced_weights,
 )
-from sourcegrad.runtime.dicts import copy, has_key, iterated, iterated_tangent, keys, uniterated
+from sourcegrad.runtime.dicts import (
+    copy,
+    dict_copy,
+    has_key,
+    iterated,
+    iterated_tangent,
+    keys,
+    uniterated,
+)
 from sourcegrad.runtime.differences import gradient_adjoint, gradient_tangent
 from sourcegrad.runtime.dispatch import call
 from sourcegrad.runtime.inplace import clear, clear_written, setitem, unwritten, update, written
@@ -207,6 +215,7 @@ __all__ = [
     "cov_adjoint",
     "cov_tangent",
     "depth",
+    "dict_copy",
     "dot_adjoint_a",
     "dot_adjoint_b",
     "ediff1d_tangent",

@@ -66,3 +66,12 @@ def iterated_tangent(t, xs):
 def copy(x):
     """``x.copy()``: a new dict or list with the same items, or a copy of an array."""
     return x.copy() if isinstance(x, (dict, list)) else np.copy(x)
+
+
+def dict_copy(x):
+    """``dict(x)`` of a dict: a new dict with the same items (its derivative passes through, as
+    ``copy``'s does). A dict made from key-value pairs would need the pairs' cotangents: refused."""
+    if not isinstance(x, Mapping):
+        raise TypeError(f"sourcegrad: dict(x) copies a dict here, but x is a {type(x).__name__}; build a dict "
+                        "from pairs with a comprehension ({k: v for k, v in pairs}) or a loop")
+    return dict(x)

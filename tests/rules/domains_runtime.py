@@ -66,9 +66,22 @@ row(sg.unwritten,     case(F, K(np.ones(4)), K(1)), case(A(3), K(np.ones((3, 4))
                       case(A(3), K(np.ones(5)), REPEATED), case(A(3), K(np.ones((2, 3))), MASK23), **NO_AUTOGRAD)
 # fmt: on
 
+class Dict:
+    """A dict of random inputs: an array and a float."""
+
+    value = "{'w': A(3), 'b': F}"  # how Case.__repr__ shows it
+
+    def sample(self, rng):
+        return {"w": rng.uniform(-1.0, 1.0, size=3), "b": float(rng.uniform(-1.0, 1.0))}
+
+    def direction(self, value, rng):
+        return {"w": rng.normal(size=3), "b": float(rng.normal())}
+
+
 # fmt: off
 # dicts (runtime/dicts.py): x.copy(); what `for` iterates: an array passes through (a dict's keys have no derivative)
 row(sg.copy,             case(A(3)), case(A(2, 3)), **NO_AUTOGRAD)
+row(sg.dict_copy,        case(Dict()), **NO_AUTOGRAD)  # dict(d) of a dict (pairs are refused when it runs)
 row(sg.iterated,         case(A(3)), case(A(2, 3)), **NO_AUTOGRAD)
 row(sg.uniterated,       case(A(3), K(np.ones(3))), case(A(2, 3), K(np.ones((2, 3)))), **NO_AUTOGRAD)
 row(sg.iterated_tangent, case(A(3), K(np.ones(3))), case(A(2, 3), K(np.ones((2, 3)))), **NO_AUTOGRAD)

@@ -99,6 +99,8 @@ def reads(stmt: ast.stmt) -> set[str]:
 
 # --- inputs ---
 def direction(value, rng):
+    if isinstance(value, dict):
+        return {k: direction(v, rng) for k, v in value.items()}
     if isinstance(value, (tuple, list)):
         return type(value)(direction(v, rng) for v in value) if type(value) in (tuple, list) \
             else tuple(direction(v, rng) for v in value)
@@ -108,7 +110,9 @@ def direction(value, rng):
 
 
 def axpy(a, v, x, scale=1.0):
-    """`(x + a * v) * scale` for values and tuples of values."""
+    """`(x + a * v) * scale` for values and tuples (lists, dicts) of values."""
+    if isinstance(x, dict):
+        return {k: axpy(a, v[k], x[k], scale) for k in x}
     if isinstance(x, (tuple, list)):
         items = [axpy(a, vi, xi, scale) for vi, xi in zip(v, x)]
         if hasattr(type(x), "_make"):  # keep namedtuples
@@ -118,6 +122,9 @@ def axpy(a, v, x, scale=1.0):
 
 
 def inner(a, b) -> float:
+    if isinstance(b, dict):
+        assert isinstance(a, dict) and a.keys() == b.keys(), (a, b)
+        return sum(inner(a[k], b[k]) for k in b)
     if isinstance(b, (tuple, list)):
         assert isinstance(a, (tuple, list)) and len(a) == len(b), (a, b)
         return sum(inner(ai, bi) for ai, bi in zip(a, b))
@@ -153,7 +160,7 @@ class Setup:
             for p in self.active
         }
         self.u = direction(self.y if not isinstance(self.y, np.generic) else float(self.y), rng)
-        if not isinstance(self.y, (tuple, list)) and np.ndim(self.y) == 0 and not isinstance(self.u, float):
+        if not isinstance(self.y, (tuple, list, dict)) and np.ndim(self.y) == 0 and not isinstance(self.u, float):
             self.u = float(np.asarray(self.u))
 
     def call(self, values: dict):
@@ -171,6 +178,11 @@ class Setup:
 
 
 def close(actual, expected, rtol, what):
+    if isinstance(expected, dict):  # a dict output (dict(d)): value by value
+        assert isinstance(actual, dict) and actual.keys() == expected.keys(), (actual, expected)
+        for k in expected:
+            close(actual[k], expected[k], rtol, f"{what} [{k!r}]")
+        return
     scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
     np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * scale, err_msg=what)
 

@@ -169,6 +169,9 @@ class Program:
             if isinstance(spec, L):
                 return "[" + ", ".join(items) + "]"
             return "(" + "".join(f"{item}, " for item in items) + ")"
+        if isinstance(value, dict):  # a dict: its values from z, the dict built from them
+            items = [f"{k!r}: {self._unpack(None, v, f'{name}_{k}')}" for k, v in value.items()]
+            return "{" + ", ".join(items) + "}"
         if hasattr(value, "_fields"):  # a namedtuple: its fields from z, the record built from them
             self.namespace[f"{name}_kind"] = type(value)
             fields = [self._unpack(None, v, f"{name}_{f}") for f, v in zip(value._fields, value)]

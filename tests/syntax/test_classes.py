@@ -12,10 +12,11 @@ checked against central finite differences in reverse and forward mode, and agai
 import collections
 import itertools
 
+import autograd
 import autograd.numpy as anp
 import numpy as np
 import pytest
-from helpers import check_grad, numeric_grad, rand
+from helpers import check_grad, check_pair, make, numeric_grad, positive, rand
 from tree_helpers import check_tree_grad, leaves, leaves_like, replace
 
 import sourcegrad as sg
@@ -502,3 +503,53 @@ def test_array_methods_stay_numpy_and_differentiate_twice(rng):
     np.testing.assert_allclose(sg.grad(array_methods_of_values)(x), autograd.grad(ag)(x), rtol=1e-12)
     np.testing.assert_allclose(sg.hessian(array_methods_of_values)(x), autograd.hessian(ag)(x), rtol=1e-10)
     np.testing.assert_allclose(sg.grad(own_sum_of_a_parameter)(x), 2.0 * np.ones(3), rtol=1e-12)
+
+
+BOUND_METHODS = '''
+import dataclasses
+
+@dataclasses.dataclass
+class Point:
+    x: float
+    y: float
+
+    @classmethod
+    def polar(cls, r, t):
+        return cls(r * np.cos(t), r * np.sin(t))
+
+    @classmethod
+    def squared_radius(cls, r, t):
+        return (r * np.cos(t)) ** 2 + (r * np.sin(t)) ** 2 * cls.STRETCH
+
+Point.STRETCH = 1.5
+
+class Scaled:
+    def __init__(self, W):
+        self.W = W
+
+    def forward(self, x):
+        return np.tanh(self.W @ x)
+
+MODEL = Scaled(np.array([[1.0, -0.5], [0.3, 0.8]]))
+
+def through_class(r, t):
+    p = Point.polar(r, t)
+    return (p.x + 1.0) ** 2 + p.y ** 2
+
+def plain(r, t):
+    return Point.squared_radius(r, t) * np.sin(r) + np.sum(MODEL.forward(np.array([r, t])))
+'''
+
+
+@pytest.mark.parametrize("entry", ["through_class", "plain"])
+def test_methods_bound_at_module_level(rng, entry):
+    """``Point.polar(r, t)`` (a classmethod read from its class) and ``MODEL.forward(x)`` (a method of
+    a module-level object) are calls of the methods' functions with the class or object first: they
+    raised NoRule, as if the bound method were a library function."""
+    f_np, f_ag = make(BOUND_METHODS, entry=entry)
+    args = (0.5 + positive(rng), rand(rng))
+    check_pair(f_np, f_ag, args, wrt=(0, 1))
+    if entry == "plain":  # no object built: twice differentiable
+        for k in (0, 1):
+            second = autograd.grad(autograd.grad(f_ag, k), k)(*args)
+            np.testing.assert_allclose(sg.hessian(f_np, wrt=k)(*args), second, rtol=1e-9, atol=1e-12)

@@ -545,3 +545,36 @@ def test_gradient_of_a_list_joined_by_numpy_is_a_list(rng):
     assert type(g) is list
     np.testing.assert_allclose(g[1], 2 * xs[1], rtol=1e-12)
     assert type(sg.grad(stacked_list)(tuple(xs))) is tuple
+
+
+def test_dict_of_a_dict_is_a_copy(rng):
+    """`dict(d)` copies a dict, as `d.copy()` does (it raised NoRule; sourcegrad's own aliasing
+    hint suggests it); `dict(pairs)` is refused when it runs."""
+    src = """
+def f(cfg, x):
+    inner = dict(cfg["inner"])
+    inner["w"] = inner["w"] * 2.0
+    out = dict(cfg)
+    out["inner"] = inner
+    return np.sum(out["inner"]["w"] * x) + out["b"] * np.sum(cfg["inner"]["w"])
+"""
+    f_np, _ = make(src)
+    cfg = {"inner": {"w": rand(rng, (3,))}, "b": rand(rng)}
+    x = rand(rng, (3,))
+    g = sg.grad(f_np, wrt=(0, 1))(cfg, x)
+    eps = 1e-6
+    for k in range(3):
+        e = np.eye(3)[k] * eps
+        plus = {"inner": {"w": cfg["inner"]["w"] + e}, "b": cfg["b"]}
+        minus = {"inner": {"w": cfg["inner"]["w"] - e}, "b": cfg["b"]}
+        np.testing.assert_allclose(g[0]["inner"]["w"][k], (f_np(plus, x) - f_np(minus, x)) / (2 * eps), rtol=1e-6)
+    db = (f_np({**cfg, "b": cfg["b"] + eps}, x) - f_np({**cfg, "b": cfg["b"] - eps}, x)) / (2 * eps)
+    np.testing.assert_allclose(g[0]["b"], db, rtol=1e-6)
+    np.testing.assert_allclose(g[1], numeric_grad(lambda x: f_np(cfg, x), (x,)), rtol=1e-6)
+    t = {"inner": {"w": rand(rng, (3,))}, "b": rand(rng)}
+    expected = np.sum(g[0]["inner"]["w"] * t["inner"]["w"]) + g[0]["b"] * t["b"]
+    np.testing.assert_allclose(sg.autodiff(f_np, mode="forward")(cfg, x, t), expected, rtol=1e-9)
+
+    pairs = sg.exec_source("def h(x):\n    d = dict([('a', x)])\n    return d['a'] * 2.0\n", {})["h"]
+    with pytest.raises(TypeError, match=r"dict\(x\) copies a dict"):
+        sg.grad(pairs)(1.0)
