@@ -137,6 +137,24 @@ def lower_statements(fn: ast.FunctionDef, scope) -> ast.FunctionDef:
     return Lower().visit(fn)
 
 
+# Where NumPy's C functions take `out` by position, for NumPy versions whose C functions carry no
+# signature (2.2 and older): np.dot(a, b, out), np.concatenate(arrays, axis, out).
+_C_OUT_POSITIONS = {np.dot: 2, np.concatenate: 2}
+
+
+def _out_position(fn) -> int | None:
+    """Where the NumPy function ``fn`` takes ``out`` by position, from its signature (or the table
+    above for a C function without one); None where ``out`` is keyword-only or absent."""
+    try:
+        parameters = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):  # a C function without a signature (NumPy < 2.3: np.dot)
+        return _C_OUT_POSITIONS.get(fn)
+    by_position = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    names = [p.name for p in parameters[:next((i for i, p in enumerate(parameters) if p.kind not in by_position),
+                                              len(parameters))]]
+    return names.index("out") if "out" in names else None  # np.einsum(*operands, out=None): by keyword
+
+
 def _positional_out(scope, node: ast.Call) -> ast.expr | None:
     """The argument that a NumPy call receives, by position, as its `out` parameter: a ufunc's
     `nin`-th (`np.arctan(b, a)` writes arctan(b) into `a`), or the place of `out` in the signature
@@ -147,16 +165,9 @@ def _positional_out(scope, node: ast.Call) -> ast.expr | None:
     if isinstance(target, np.ufunc):
         position = target.nin
     elif callable(target) and (getattr(target, "__module__", None) or "").startswith("numpy"):
-        try:
-            parameters = list(inspect.signature(target).parameters.values())
-        except (TypeError, ValueError):
+        position = _out_position(target)
+        if position is None:
             return None
-        by_position = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-        names = [p.name for p in parameters[:next((i for i, p in enumerate(parameters) if p.kind not in by_position),
-                                                  len(parameters))]]
-        if "out" not in names:  # `np.einsum(*operands, out=None)`: out only by keyword
-            return None
-        position = names.index("out")
     else:
         return None
     if len(node.args) <= position:
