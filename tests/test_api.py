@@ -96,6 +96,19 @@ def test_seed_is_spread_only_where_the_output_may_be_an_array():
     assert "seed_like" not in sg.source(sg.grad(sqrt_sum))  # np.sum(...) is surely a number
 
 
+def _per_example(W, x):
+    return np.sum(np.tanh(x @ W.T) ** 2) / x.shape[0] + x.ndim * np.sum(W) / W.size
+
+
+def test_a_sum_divided_by_a_shape_entry_is_surely_a_number(rng):
+    """`np.sum(...) / x.shape[0]`: an entry of a shape is a number, so the output needs no spread
+    seed, and the unbroadcast to the sum's shape is the identity: the forward np.sum is dead."""
+    text = sg.source(sg.grad(_per_example))
+    assert "seed_like" not in text and "np.sum(out" not in text
+    W, x = rand(rng, (3, 4)), rand(rng, (5, 4))
+    check_grad(_per_example, (W, x), wrt=(0, 1))
+
+
 def test_explicit_seed(rng):
     x, W = rand(rng, (2, 3)), rand(rng, (3, 4))
     seed = rand(rng, (2, 4))

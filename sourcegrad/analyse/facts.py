@@ -99,14 +99,17 @@ class SameShape:
         return (id(stmt), name) in self.pairs
 
 
-def same_shapes(fn: ast.FunctionDef, shape_preserving: Callable[[ast.Call], bool]) -> SameShape:
-    """Shape classes along each straight-line block; every block starts knowing nothing."""
+def same_shapes(fn: ast.FunctionDef, shape_preserving: Callable[[ast.Call], bool],
+                number: Callable[[ast.expr], bool] = lambda expr: False) -> SameShape:
+    """Shape classes along each straight-line block; every block starts knowing nothing, except
+    that what ``number`` accepts (a name or entry that surely holds a number: ``scalars``) has the
+    shape ``()`` everywhere."""
     pairs: set[tuple[int, str]] = set()
-    counter = iter(range(1 << 30))
+    counter = iter(range(1, 1 << 30))  # 0: the class of numbers
 
     def block(stmts: list[ast.stmt]) -> None:
         cls: dict[str, int] = {}
-        of = lambda name: cls.setdefault(name, next(counter))
+        of = lambda operand: 0 if number(operand) else cls.setdefault(operand.id, next(counter))
         for stmt in stmts:
             if isinstance(stmt, (ast.If, ast.For, ast.While)):
                 block(stmt.body)
@@ -119,12 +122,12 @@ def same_shapes(fn: ast.FunctionDef, shape_preserving: Callable[[ast.Call], bool
                     cls.pop(name, None)
                 continue
             target, value = stmt.targets[0].id, stmt.value
-            operands = _elementwise_operands(value, shape_preserving)
-            names = [o.id for o in operands if isinstance(o, ast.Name)]
-            if operands and len({of(n) for n in names}) == 1:
-                for name in names:
-                    pairs.add((id(stmt), name))
-                cls[target] = of(names[0])
+            operands = _elementwise_operands(value, shape_preserving, number)
+            if operands and len({of(o) for o in operands}) == 1:
+                for o in operands:
+                    if isinstance(o, ast.Name):
+                        pairs.add((id(stmt), o.id))
+                cls[target] = of(operands[0])
             else:
                 cls[target] = next(counter)
 
@@ -132,11 +135,38 @@ def same_shapes(fn: ast.FunctionDef, shape_preserving: Callable[[ast.Call], bool
     return SameShape(frozenset(pairs))
 
 
-def scalars(fn: ast.FunctionDef, params: list[str], scalar_call: Callable[[ast.Call], bool]) -> frozenset[str]:
+def tuples_of_numbers(fn: ast.FunctionDef, numbers_call: Callable[[ast.Call], bool]) -> frozenset[str]:
+    """Names bound only by calls ``numbers_call`` accepts (``np.shape(x)``), never by a parameter:
+    their constant entries (``t[0]``) are numbers."""
+    params = {a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
+    values: dict[str, list] = {}
+    simple = {id(node.targets[0]): node.value for node in ast.walk(fn)
+              if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            values.setdefault(node.id, []).append(simple.get(id(node)))
+    return frozenset(name for name, vs in values.items() if name not in params
+                     and all(isinstance(v, ast.Call) and numbers_call(v) for v in vs))
+
+
+def holds_number(expr: ast.expr, numbers: frozenset[str], tuples: frozenset[str]) -> bool:
+    """``expr`` is a name in ``numbers`` or a constant entry of a name in ``tuples``."""
+    match expr:
+        case ast.Name(id=name):
+            return name in numbers
+        case ast.Subscript(value=ast.Name(id=name), slice=ast.Constant(value=int())):
+            return name in tuples
+    return False
+
+
+def scalars(fn: ast.FunctionDef, params: list[str], scalar_call: Callable[[ast.Call], bool],
+            numbers_call: Callable[[ast.Call], bool] = lambda call: False) -> frozenset[str]:
     """Names that surely hold a number (never an array or a container) wherever they are bound:
     each binding is a numeric constant, a call ``scalar_call`` accepts (a full reduction), another
-    such name, or arithmetic of such. Parameters and names bound any other way may be anything.
-    A greatest fixed point, so a loop's accumulator (``s = 0.0``, then ``s = s + np.sum(x)``) counts."""
+    such name, arithmetic of such, or an entry ``t[0]`` of a name bound only by calls that
+    ``numbers_call`` accepts (``np.shape(x)``: a tuple of numbers). Parameters and names bound any
+    other way may be anything. A greatest fixed point, so a loop's accumulator (``s = 0.0``, then
+    ``s = s + np.sum(x)``) counts."""
     bindings: dict[str, list[ast.expr | None]] = {p: [None] for p in params}
     simple = {id(node.targets[0]): node.value for node in ast.walk(fn)
               if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)}
@@ -144,11 +174,14 @@ def scalars(fn: ast.FunctionDef, params: list[str], scalar_call: Callable[[ast.C
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             bindings.setdefault(node.id, []).append(simple.get(id(node)))
     known = {name for name, values in bindings.items() if None not in values}
+    tuples = tuples_of_numbers(fn, numbers_call)
 
     def scalar(value: ast.expr) -> bool:
         match value:
             case ast.Name(id=name):
                 return name in known
+            case ast.Subscript(value=ast.Name(id=name), slice=ast.Constant(value=int())) if name in tuples:
+                return True
             case ast.Constant():
                 return _is_number(value)
             case ast.BinOp(left=left, op=op, right=right) if not isinstance(op, ast.MatMult):
@@ -162,13 +195,14 @@ def scalars(fn: ast.FunctionDef, params: list[str], scalar_call: Callable[[ast.C
     changed = True
     while changed:
         before = len(known)
-        known = {name for name in known if all(scalar(v) for v in bindings[name])}
+        known = {name for name in known if name in tuples or all(scalar(v) for v in bindings[name])}
         changed = len(known) != before
     return frozenset(known)
 
 
-def _elementwise_operands(value: ast.expr, shape_preserving) -> list[ast.expr]:
-    """Operands of an elementwise operation whose shapes decide the result's; [] if not one."""
+def _elementwise_operands(value: ast.expr, shape_preserving, number=lambda expr: False) -> list[ast.expr]:
+    """Operands of an elementwise operation whose shapes decide the result's (names, and entries
+    that ``number`` knows hold numbers); [] if not one."""
     match value:
         case ast.Name():
             return [value]
@@ -178,7 +212,7 @@ def _elementwise_operands(value: ast.expr, shape_preserving) -> list[ast.expr]:
             return []  # `xs * 2` repeats a list where `xs` holds one: its cotangent is unbroadcast
         case ast.BinOp(left=left, op=op, right=right) if not isinstance(op, ast.MatMult):
             operands = [o for o in (left, right) if not _is_number(o)]
-            return operands if all(isinstance(o, ast.Name) for o in operands) else []
+            return operands if all(isinstance(o, ast.Name) or number(o) for o in operands) else []
         case ast.UnaryOp(operand=ast.Name() as operand):
             return [operand]
         case ast.Call(args=[ast.Name() as operand], keywords=[]) if shape_preserving(value):

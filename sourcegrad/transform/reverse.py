@@ -25,9 +25,11 @@ from sourcegrad import runtime
 from sourcegrad.analyse.facts import (
     Activity,
     activity,
+    holds_number,
     read_names,
     same_shapes,
     scalars,
+    tuples_of_numbers,
     walk_simple,
 )
 from sourcegrad.custom import Custom
@@ -105,7 +107,10 @@ class ReverseTransform:
         returned_name = self.returned.id if isinstance(self.returned, ast.Name) else None
         edges = primitives.tape_edges(nf.fn, self.scope)
         self.activity: Activity = activity(nf.fn, wrt, returned_name, self._flows, edges)
-        self.shapes = same_shapes(nf.fn, self._shape_preserving)
+        numbers = scalars(nf.fn, nf.params, self._scalar_call, self._shape_call)
+        self.numbers = numbers
+        tuples = tuples_of_numbers(nf.fn, self._shape_call)
+        self.shapes = same_shapes(nf.fn, self._shape_preserving, lambda e: holds_number(e, numbers, tuples))
         self.seed = self.adjoint(returned_name) if returned_name else self.namer.fresh("dout")
         self.sg = self.scope.spell(runtime, "sg")
         self.tape: str | None = None
@@ -150,7 +155,11 @@ class ReverseTransform:
         fn = self.scope.resolve(call.func)
         if table.is_full_reduction(fn):
             return len(call.args) == 1 and not call.keywords and not isinstance(call.args[0], ast.Starred)
-        return fn in (float, int, len) or getattr(fn, "__module__", None) == "math"
+        counts = (table.ATTRIBUTES.get("ndim"), table.ATTRIBUTES.get("size"))  # x.ndim, x.size: ints
+        return fn in (float, int, len, *counts) or getattr(fn, "__module__", None) == "math"
+
+    def _shape_call(self, call: ast.Call) -> bool:
+        return self.scope.resolve(call.func) is table.ATTRIBUTES.get("shape")  # x.shape: a tuple of ints
 
     def _shape_preserving(self, call: ast.Call) -> bool:
         fn = self.scope.resolve(call.func)
@@ -383,7 +392,7 @@ class ReverseTransform:
         adjoint = [make(name) for name in sorted(self.adjoint_tapes)] + adjoint
         adjoint_names = (set(self.namer.adjoint_names().values()) | self.call_adjoints) - self.adjoint_tapes
         scalar_output = isinstance(self.returned, ast.Name) and \
-            self.returned.id in scalars(self.nf.fn, self.nf.params, self._scalar_call)
+            self.returned.id in self.numbers
         return ReverseCode(primal, adjoint, self.prebind, self.tape, self.seed, self.returned,
                            adjoint_names, self.containers & adjoint_names, bound.definite, scalar_output)
 
