@@ -17,6 +17,7 @@ import types
 from dataclasses import dataclass, field
 from typing import Any
 
+from sourcegrad import runtime
 from sourcegrad.errors import UnsupportedSyntax, location_of
 from sourcegrad.frontend.resolve import MISSING, Resolver
 from sourcegrad.naming import Namer
@@ -386,6 +387,8 @@ class Normaliser:
             return self.primitive(read, hint, out, where)  # d.get(k, default): d[k] or default
         func, args = expr.func, list(expr.args)
         target = self.scope.resolve(func)
+        if (chosen := self._chosen(expr, target, hint, out, where)) is not None:
+            return chosen
         if _bound_user_method(target):  # Cls.make(r) of a classmethod: make's function, Cls passed as cls
             receiver = self.scope.spell(target.__self__, objects.base_name(func.value) if isinstance(func, ast.Attribute) else None)
             plain = ast.Call(self.scope.spell(target.__func__), [receiver, *expr.args], expr.keywords)
@@ -430,9 +433,44 @@ class Normaliser:
                 "call a module-level function, a library function, a functools.partial, a lambda or def "
                 "of this function, or a function held in a local name (made by a factory, kept in an object)",
             )
-        keywords = [ast.keyword(k.arg, at(k.value)) for k in expr.keywords]
+        chooses = any(target is f for f in (runtime.max_index, runtime.min_index, runtime.sort_order))
+        keywords = [ast.keyword(k.arg, self._key(k.value, out, where) if chooses else at(k.value)) for k in expr.keywords]
         args = [ast.Starred(at(a.value), ast.Load()) if isinstance(a, ast.Starred) else at(a) for a in args]
         return ast.Call(self._functional(func), args, keywords)
+
+    def _chosen(self, expr: ast.Call, target, hint: str, out: list, where) -> ast.expr | None:
+        """Python's ``max(a, b)``, ``min(xs, key=k)``: ``items[sg.max_index(items, key=k)]``, the item
+        Python picks (the first of equals), so its derivative is the chosen item's. ``sorted(xs, key=k,
+        reverse=r)``: ``list(np.asarray(xs)[sg.sort_order(xs, key=k, reverse=r)])``, a permutation
+        whose cotangent goes back to the places the items came from (runtime/choices.py)."""
+        from sourcegrad import runtime
+
+        args, keywords = expr.args, expr.keywords
+        if target is sorted:
+            pick, allowed = runtime.sort_order, {"key", "reverse"}
+        elif target is max or target is min:
+            pick, allowed = (runtime.max_index if target is max else runtime.min_index), {"key"}
+        else:
+            return None
+        if not args or (target is sorted and len(args) != 1) or _unpacks(expr) or any(k.arg not in allowed for k in keywords):
+            return None  # max(xs, default=d), min(*xs): no rule, refused as before
+        items = args[0] if len(args) == 1 else ast.Tuple(list(args), ast.Load())
+        seq = self._named(items, f"{hint}_items", out, where)
+        given = [ast.keyword(k.arg, self._key(k.value, out, where)) for k in keywords]
+        order = ast.Call(ast.Attribute(self.scope.spell(runtime, "sg"), pick.__name__, ast.Load()), [seq], given)
+        at = self.atom(order, f"{hint}_{'order' if target is sorted else 'at'}", out, where)
+        if target is not sorted:
+            return ast.Subscript(seq, at, ast.Load())
+        import numpy
+
+        array = self._named(ast.Call(self.scope.spell(numpy.asarray), [seq], []), f"{hint}_array", out, where)
+        taken = self._named(ast.Subscript(array, at, ast.Load()), f"{hint}_sorted", out, where)
+        return ast.Call(self.scope.spell(list), [taken], [])
+
+    def _key(self, value: ast.expr, out: list, where) -> ast.expr:
+        """A ``key=`` (or ``reverse=``) argument: a lambda stays where it is (it only orders the items,
+        in a call without derivative; ``call`` leaves it there when the generated code is read again)."""
+        return value if isinstance(value, ast.Lambda) else self.atom(value, "key", out, where)
 
     def _plain_receiver(self, receiver: ast.expr) -> bool:
         """Whether ``receiver.sum(...)`` surely means NumPy's method: a name that surely holds an
