@@ -452,8 +452,10 @@ class Normaliser:
             pick, allowed = (runtime.max_index if target is max else runtime.min_index), {"key"}
         else:
             return None
-        if not args or (target is sorted and len(args) != 1) or _unpacks(expr) or any(k.arg not in allowed for k in keywords):
-            return None  # max(xs, default=d), min(*xs): no rule, refused as before
+        if target is not sorted and len(args) == 1 and isinstance(args[0], ast.Starred):  # min(*xs): min(xs)
+            args = [args[0].value]
+        if not args or (target is sorted and len(args) != 1) or any(isinstance(a, ast.Starred) for a in args) or any(k.arg not in allowed for k in keywords):
+            return None  # max(xs, default=d): no rule, refused as before
         items = args[0] if len(args) == 1 else ast.Tuple(list(args), ast.Load())
         seq = self._named(items, f"{hint}_items", out, where)
         given = [ast.keyword(k.arg, self._key(k.value, out, where)) for k in keywords]

@@ -241,7 +241,7 @@ def f(x, y):
     "of_a_list_and_with_key": """
 def f(x, y):
     xs = [x, y, x * y, np.sin(y)]
-    return max(xs) + 2.0 * min(xs) + min((x, y), key=abs) * max(xs, key=lambda v: v * v)
+    return max(xs) + 2.0 * min(*xs) + min((x, y), key=abs) * max(xs, key=lambda v: v * v)
 """,
     "sorted_with_key_and_reverse": """
 def f(x, y):
