@@ -57,6 +57,7 @@ def normalise(source, resolver: Resolver, namer: Namer | None = None, assume_pla
     scope.made_by_calls = objects.names_made_by_calls(fn, scope.resolve)
     scope.arrays = objects.array_names(fn, scope.resolve)
     scope.sequences = objects.sequence_names(fn, scope.resolve)
+    scope.function_tables = objects.function_tables(fn, scope.resolve)
     objects.check_array_attributes(fn, scope)
     # Generated code (emit.pseudo_filename: "<sourcegrad NAME ...>") accumulates in place only
     # into buffers it owns (transform/accumulate.py): its `dx += e` need no alias check.

@@ -43,6 +43,7 @@ class Scope:
     local_names: frozenset[str]
     bindings: dict[str, Any] = field(default_factory=dict)  # names the transform introduced
     lambdas: dict[str, ast.Lambda] = field(default_factory=dict)  # local lambdas, inlined at calls
+    function_tables: dict[str, ast.expr] = field(default_factory=dict)  # `acts = {"tanh": np.tanh}`: objects.function_tables
     partials: dict[str, ast.Call] = field(default_factory=dict)  # local functools.partial: its call
     made_by_calls: frozenset[str] = frozenset()  # locals a user function returned (objects.py)
     arrays: frozenset[str] = frozenset()  # locals that surely hold arrays (objects.py)
@@ -383,6 +384,8 @@ class Normaliser:
         through = self._through_partial(expr)
         if through is not None:
             return self.call(through, hint, out, where)
+        if isinstance(expr.func, ast.Subscript) and (known := self._table_entry(expr.func)) is not None:
+            return self.call(ast.copy_location(ast.Call(known, expr.args, expr.keywords), expr), hint, out, where)
         if (read := desugar.dict_method(expr, self.scope.resolve, self.scope.spell)) is not None:
             return self.primitive(read, hint, out, where)  # d.get(k, default): d[k] or default
         func, args = expr.func, list(expr.args)
@@ -437,6 +440,32 @@ class Normaliser:
         keywords = [ast.keyword(k.arg, self._key(k.value, out, where) if chooses else at(k.value)) for k in expr.keywords]
         args = [ast.Starred(at(a.value), ast.Load()) if isinstance(a, ast.Starred) else at(a) for a in args]
         return ast.Call(self._functional(func), args, keywords)
+
+    def _table_entry(self, func: ast.Subscript) -> ast.expr | None:
+        """``acts["tanh"]`` of a table of functions indexed by a constant: a dict, list or tuple held
+        by a global, or a display of functions known at transformation time bound once to a local
+        name (``acts = {"tanh": np.tanh, "sq": square}``): the function it holds, called directly."""
+        match func.slice:
+            case ast.Constant(value=key):
+                pass
+            case ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=int() as count)):  # layers[-1]
+                key = -count
+            case _:
+                return None
+        if isinstance(func.value, ast.Name) and func.value.id in self.scope.function_tables:
+            table_ = self.scope.function_tables[func.value.id]
+            if isinstance(table_, ast.Dict):
+                found = [v for k, v in zip(table_.keys, table_.values) if k.value == key]
+                return _copy(found[-1]) if found else None
+            return _copy(table_.elts[key]) if isinstance(key, int) and -len(table_.elts) <= key < len(table_.elts) else None
+        held = self.scope.resolve(func.value)
+        if isinstance(held, (dict, list, tuple)):
+            try:
+                item = held[key]
+            except (KeyError, IndexError, TypeError):
+                return None
+            return self.scope.spell(item) if callable(item) else None
+        return None
 
     def _chosen(self, expr: ast.Call, target, hint: str, out: list, where) -> ast.expr | None:
         """Python's ``max(a, b)``, ``min(xs, key=k)``: ``items[sg.max_index(items, key=k)]``, the item

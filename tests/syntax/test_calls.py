@@ -304,3 +304,50 @@ def f(x):
 """)
     with pytest.raises(sg.SourcegradError, match="max"):
         sg.grad(f)(0.5)
+
+
+# --- tables of functions indexed by a constant ---------------------------------------------------
+
+TABLES = """
+def square(v):
+    return v * v
+
+ACTS = {"tanh": np.tanh, "sq": square}
+LAYERS = (np.sin, square)
+
+def f(x):
+    acts = {"tanh": np.tanh, "sin": np.sin, "sq": square}
+    layers = [np.cos, square]
+    h = acts["tanh"](x) + acts["sin"](x) * acts["sq"](x) + layers[1](x) + layers[-2](x)
+    return np.sum(h * ACTS["sq"](x) + ACTS["tanh"](x) * LAYERS[0](x))
+"""
+
+
+@pytest.mark.parametrize("shape", [(), (3,)])
+def test_table_of_functions_indexed_and_called(shape, rng):
+    check_against_autograd(TABLES, (rand(rng, shape),))
+
+
+def test_table_of_functions_second_order(rng):
+    import autograd
+    from helpers import make
+
+    import sourcegrad as sg
+
+    f, f_ag = make(TABLES)
+    x = rand(rng, (3,))
+    np.testing.assert_allclose(sg.hessian(f)(x), autograd.hessian(f_ag)(x), rtol=1e-9, atol=1e-12)
+
+
+def test_table_indexed_by_a_variable_is_refused():
+    from helpers import make
+
+    import sourcegrad as sg
+
+    f, _ = make("""
+def f(x, k):
+    acts = {"tanh": np.tanh, "sin": np.sin}
+    return acts[k](x)
+""")
+    with pytest.raises(sg.SourcegradError, match="cannot tell what"):
+        sg.grad(f)(0.5, "tanh")
