@@ -74,7 +74,6 @@ FENCE = {
     ast.Import: ("import math", "import math"),
     ast.ImportFrom: ("from math import sin", "from math import sin"),
     ast.ClassDef: ("class A:\n    pass", "class A:"),
-    ast.NamedExpr: ("y = (z := x * 2.0)", "z := x * 2.0"),
     ast.ListComp: ("y = [v * 2.0 for v in x]", "[v * 2.0 for v in x]"),
     ast.SetComp: ("y = {v * 2.0 for v in x}", "{v * 2.0 for v in x}"),
     ast.DictComp: ("y = {v: v * 2.0 for v in x}", "{v: v * 2.0 for v in x}"),
@@ -83,7 +82,7 @@ FENCE = {
     ast.Match: ("match x:\n    case _:\n        x = x * 2.0", "match x:"),
     ast.Subscript: ("y = np.zeros((2, 3))\ny[0][1] = x", "y[0][1]"),
     ast.Attribute: ("state = np.zeros(3)\nstate.x = x", "state.x"),
-    ast.Starred: ("a, *b = (x, x, x)", "*b"),
+    ast.Starred: ("y = [a for a, *b in ((x, x), (x, x))]", "*b"),
 }
 if hasattr(ast, "TryStar"):
     FENCE[ast.TryStar] = ("try:\n    x = x * 2.0\nexcept* ValueError:\n    pass", "try:")
@@ -104,12 +103,6 @@ def fence_cases():
             "decorated-local",
             "@functools.lru_cache\ndef g(v):\n    return v\ny = g(x)",
             "functools.lru_cache",
-        ),
-        syntax_case(
-            "for-else", "for i in range(2):\n    x = x * 2.0\nelse:\n    x = x + 1.0", "else"
-        ),
-        syntax_case(
-            "while-else", "while x > 10.0:\n    x = x / 2.0\nelse:\n    x = x + 1.0", "else"
         ),
     ]
     return cases

@@ -107,12 +107,6 @@ def f_match(x):
     return x
 
 
-def f_walrus(x):
-    if (y := x * 2) > 1:  # !walrus
-        return y
-    return x
-
-
 def f_setcomp(x):
     return len({x * i for i in range(3)})  # !setcomp
 
@@ -126,8 +120,8 @@ def f_star_call(x):
 
 
 def f_star_target(x):
-    a, *_rest = x  # !star_target
-    return a
+    heads = [a for a, *_rest in x]  # !star_target
+    return heads
 
 
 def f_kwargs_call(x):
@@ -172,22 +166,6 @@ def f_nested_deco(x):
     return g(x)
 
 
-def f_for_else(x):
-    for i in range(3):
-        x = x * 2
-    else:  # noqa: PLW0120  # !for_else
-        x = x + 1
-    return x
-
-
-def f_while_else(x):
-    while x < 10:
-        x = x * 2
-    else:  # noqa: PLW0120  # !while_else
-        x = x + 1
-    return x
-
-
 # fmt: on
 
 CASES = [
@@ -205,11 +183,10 @@ CASES = [
     (f_import_from, "import_from", "from math import sin", "`import`"),
     (f_class, "class", "class Box:", "class definition"),
     (f_match, "match", "match x:", "`match`"),
-    (f_walrus, "walrus", "y := x * 2", "walrus"),
     (f_setcomp, "setcomp", "{x * i for i in range(3)}", "set comprehension"),
     (f_set, "set", "{x, 2.0}", "set display"),
     (f_star_call, "star_call", "*(x, 2.0)", "unpacking with `*`"),  # a name is passed on: see test_signatures
-    (f_star_target, "star_target", "*_rest", "starred assignment target"),
+    (f_star_target, "star_target", "*_rest", "starred target in a comprehension"),
     (f_kwargs_call, "kwargs_call", '**{"axis": 0}', "unpacking with `**`"),
     (f_dict_unpack, "dict_unpack", "d", "unpacking with `**`"),
     (f_varargs, "varargs", "args", "`*args` parameter"),
@@ -218,8 +195,6 @@ CASES = [
     (f_augitem, "augitem", "y[1][1:]", "subscript of a subscript"),
     (f_setattr, "setattr", "self.a", "assignment to an attribute"),
     (f_nested_deco, "nested_deco", "deco", "decorator on a nested function"),
-    (f_for_else, "for_else", "else", "`else` clause on a `for` loop"),
-    (f_while_else, "while_else", "else", "`else` clause on a `while` loop"),
 ]
 
 

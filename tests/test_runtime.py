@@ -55,6 +55,10 @@ def test_exports_exactly_the_documented_names():
             "item",
             "item_tangent",
             "unitem",
+            # the items Python's max, min and sorted pick (runtime/choices.py)
+            "max_index",
+            "min_index",
+            "sort_order",
             "repeat_sequence",
             "repeat_sequence_tangent",
             "unrepeat_sequence",

@@ -9,10 +9,9 @@ a few shape checks cover what the node type alone does not decide (`x[i] = v`, `
 from __future__ import annotations
 
 import ast
-import linecache
 from collections.abc import Iterator
 
-from sourcegrad.errors import Location, UnsupportedSyntax, location_of
+from sourcegrad.errors import UnsupportedSyntax, location_of
 from sourcegrad.frontend.source import FunctionSource
 
 _MOVE_OUT = "move it out of the differentiated function, into its caller"
@@ -34,7 +33,6 @@ UNSUPPORTED: dict[type, tuple[str, str]] = {
     ast.Import:           ("an `import` statement", "import at module level; the function can use the module by name"),
     ast.ImportFrom:       ("an `import` statement", "import at module level; the function can use the names directly"),
     ast.ClassDef:         ("a class definition", "define the class at module level"),
-    ast.NamedExpr:        ("an assignment expression (`:=`, walrus)", "assign on a line of its own first"),
     ast.SetComp:          ("a set comprehension", "use a list comprehension, or array operations"),
     ast.Set:              ("a set display (`{a, b}`)", "use a tuple or list"),
     ast.Match:            ("a `match` statement", "use `if`/`elif` on the value instead"),
@@ -52,7 +50,8 @@ FLAT_WRITE = ("write into the array by its own index: `x[np.unravel_index(i, x.s
 STORE = {
     ast.Subscript: (NESTED_ITEM, ITEMS),
     ast.Attribute: ("assignment to an attribute (`obj.a = ...`)", "assign to a local name and return it; " + IN_PLACE),
-    ast.Starred:   ("a starred assignment target (`a, *b = ...`)", "unpack with explicit indices: `a, b = x[0], x[1:]`"),
+    ast.Starred:   ("a starred target in a comprehension (`[... for a, *b in rows]`)",
+                    "write the loop as a `for` statement, where `a, *b = row` works"),
 }
 # fmt: on
 
@@ -63,10 +62,7 @@ def check_supported(src: FunctionSource, var_params: bool = False) -> None:
     ``var_params``: `*args`/`**kwargs` parameters are allowed (a function called from the
     differentiated one; `normal` makes them a tuple and a dict parameter)."""
     for node, what, hint in _walk_problems(src.node, var_params):
-        if isinstance(node, (ast.For, ast.While)):
-            location = _else_location(node, src.filename)
-        else:
-            location = location_of(node, src.filename)
+        location = location_of(node, src.filename)
         message = f"Expected code in sourcegrad's differentiable subset, got {what} in "
         message += f"`{src.qualname}`: sourcegrad does not support it yet."
         raise UnsupportedSyntax(message, location, hint=hint)
@@ -114,8 +110,10 @@ def _node_problems(node: ast.AST) -> Iterator[tuple[ast.AST, str, str]]:
             yield from _target_problems(targets, items=True)
         case ast.AugAssign(target=target):
             yield from _target_problems([target], items=True)
-        case ast.For(target=target) | ast.AnnAssign(target=target) | ast.comprehension(target=target):
+        case ast.For(target=target) | ast.AnnAssign(target=target):
             yield from _target_problems([target])
+        case ast.comprehension(target=target):
+            yield from _target_problems([target], stars=False)
         case ast.Starred(ctx=ast.Load()):
             yield node, "unpacking with `*` (`f(*a)`, `[*a, *b]`)", _UNPACK
         case ast.keyword(arg=None):
@@ -125,10 +123,6 @@ def _node_problems(node: ast.AST) -> Iterator[tuple[ast.AST, str, str]]:
             yield value, "unpacking with `**` in a dict display (`{**d}`)", _UNPACK
         case ast.FunctionDef(decorator_list=[first, *_]):
             yield first, "a decorator on a nested function", "apply it after the def: `g = deco(g)`"
-    if isinstance(node, (ast.For, ast.While)) and node.orelse:
-        loop = "for" if isinstance(node, ast.For) else "while"
-        hint = "set a flag before `break` and test it after the loop"
-        yield node, f"an `else` clause on a `{loop}` loop", hint
 
 
 def _inserts_gradient_code(node: ast.AST) -> bool:
@@ -139,8 +133,9 @@ def _inserts_gradient_code(node: ast.AST) -> bool:
     return False
 
 
-def _target_problems(targets: list[ast.expr], items: bool = False) -> Iterator[tuple[ast.AST, str, str]]:
-    """Assignment targets that write into something (`obj.a`, `x[i][j]`) or use `*`.
+def _target_problems(targets: list[ast.expr], items: bool = False, stars: bool = True) -> Iterator[tuple[ast.AST, str, str]]:
+    """Assignment targets that write into something (`obj.a`, `x[i][j]`), or use `*` where not
+    `stars` (a statement's `a, *rest = xs` is lowered by `normal/desugar.py`; a comprehension's is not).
 
     With `items`, a whole target `x[...]` of a name is an in-place update, which `normal/anf.py`
     lowers to `x = sg.setitem(x, ..., v)` (docs/python-subset.md, "In-place updates")."""
@@ -152,20 +147,7 @@ def _target_problems(targets: list[ast.expr], items: bool = False) -> Iterator[t
                 isinstance(node.value, ast.Attribute) and node.value.attr == "flat"
             ):
                 yield node, "a write through `.flat` (`x.flat[i] = v`)", FLAT_WRITE
+            elif isinstance(node, ast.Starred) and stars:
+                continue
             elif type(node) in STORE and isinstance(getattr(node, "ctx", None), ast.Store):
                 yield node, *STORE[type(node)]
-
-
-def _else_location(loop: ast.For | ast.While, filename: str) -> Location:
-    """Point at the `else` keyword of a loop (the AST keeps no position for it).
-
-    `else` of a loop always starts a line, between the end of the body and the first statement
-    of the else block.
-    """
-    for lineno in range(loop.body[-1].end_lineno + 1, loop.orelse[0].lineno + 1):
-        text = linecache.getline(filename, lineno).rstrip("\r\n")
-        code = text.lstrip()
-        if code.startswith("else") and code[4:].lstrip().startswith(":"):
-            col = len(text) - len(code)
-            return Location(filename, lineno, col, col + 4, text)
-    return location_of(loop, filename)

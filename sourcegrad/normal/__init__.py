@@ -46,9 +46,10 @@ def normalise(source, resolver: Resolver, namer: Namer | None = None, assume_pla
     fn = surgery.extract(fn, scope.resolve, scope.error)
     fn = comprehensions.lower_comprehensions(fn, namer, scope.resolve, scope.spell, scope.error)
     fn = desugar.inline_local_functions(fn, namer, scope.error)
-    fn = desugar.AssignmentForms().visit(fn)
+    fn = desugar.AssignmentForms(namer, scope.spell).visit(fn)
     fn = desugar.IndexTricks(scope.resolve, scope.spell).visit(fn)
     fn = desugar.lower_exits(fn, namer)
+    fn = desugar.lower_walrus(fn, namer, scope.error)
     scope.local_names = frozenset(assigned_names(fn.body)) | frozenset(params)
     fn = desugar.loops_over_range(fn, namer, scope.resolve, scope.spell, scope.error)
     objects.check_module_values(fn, scope)
@@ -56,6 +57,7 @@ def normalise(source, resolver: Resolver, namer: Namer | None = None, assume_pla
     scope.made_by_calls = objects.names_made_by_calls(fn, scope.resolve)
     scope.arrays = objects.array_names(fn, scope.resolve)
     scope.sequences = objects.sequence_names(fn, scope.resolve)
+    scope.function_tables = objects.function_tables(fn, scope.resolve)
     objects.check_array_attributes(fn, scope)
     # Generated code (emit.pseudo_filename: "<sourcegrad NAME ...>") accumulates in place only
     # into buffers it owns (transform/accumulate.py): its `dx += e` need no alias check.

@@ -17,6 +17,7 @@ import types
 from dataclasses import dataclass, field
 from typing import Any
 
+from sourcegrad import runtime
 from sourcegrad.errors import UnsupportedSyntax, location_of
 from sourcegrad.frontend.resolve import MISSING, Resolver
 from sourcegrad.naming import Namer
@@ -42,6 +43,7 @@ class Scope:
     local_names: frozenset[str]
     bindings: dict[str, Any] = field(default_factory=dict)  # names the transform introduced
     lambdas: dict[str, ast.Lambda] = field(default_factory=dict)  # local lambdas, inlined at calls
+    function_tables: dict[str, ast.expr] = field(default_factory=dict)  # `acts = {"tanh": np.tanh}`: objects.function_tables
     partials: dict[str, ast.Call] = field(default_factory=dict)  # local functools.partial: its call
     made_by_calls: frozenset[str] = frozenset()  # locals a user function returned (objects.py)
     arrays: frozenset[str] = frozenset()  # locals that surely hold arrays (objects.py)
@@ -382,10 +384,14 @@ class Normaliser:
         through = self._through_partial(expr)
         if through is not None:
             return self.call(through, hint, out, where)
+        if isinstance(expr.func, ast.Subscript) and (known := self._table_entry(expr.func)) is not None:
+            return self.call(ast.copy_location(ast.Call(known, expr.args, expr.keywords), expr), hint, out, where)
         if (read := desugar.dict_method(expr, self.scope.resolve, self.scope.spell)) is not None:
             return self.primitive(read, hint, out, where)  # d.get(k, default): d[k] or default
         func, args = expr.func, list(expr.args)
         target = self.scope.resolve(func)
+        if (chosen := self._chosen(expr, target, hint, out, where)) is not None:
+            return chosen
         if _bound_user_method(target):  # Cls.make(r) of a classmethod: make's function, Cls passed as cls
             receiver = self.scope.spell(target.__self__, objects.base_name(func.value) if isinstance(func, ast.Attribute) else None)
             plain = ast.Call(self.scope.spell(target.__func__), [receiver, *expr.args], expr.keywords)
@@ -430,9 +436,72 @@ class Normaliser:
                 "call a module-level function, a library function, a functools.partial, a lambda or def "
                 "of this function, or a function held in a local name (made by a factory, kept in an object)",
             )
-        keywords = [ast.keyword(k.arg, at(k.value)) for k in expr.keywords]
+        chooses = any(target is f for f in (runtime.max_index, runtime.min_index, runtime.sort_order))
+        keywords = [ast.keyword(k.arg, self._key(k.value, out, where) if chooses else at(k.value)) for k in expr.keywords]
         args = [ast.Starred(at(a.value), ast.Load()) if isinstance(a, ast.Starred) else at(a) for a in args]
         return ast.Call(self._functional(func), args, keywords)
+
+    def _table_entry(self, func: ast.Subscript) -> ast.expr | None:
+        """``acts["tanh"]`` of a table of functions indexed by a constant: a dict, list or tuple held
+        by a global, or a display of functions known at transformation time bound once to a local
+        name (``acts = {"tanh": np.tanh, "sq": square}``): the function it holds, called directly."""
+        match func.slice:
+            case ast.Constant(value=key):
+                pass
+            case ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=int() as count)):  # layers[-1]
+                key = -count
+            case _:
+                return None
+        if isinstance(func.value, ast.Name) and func.value.id in self.scope.function_tables:
+            table_ = self.scope.function_tables[func.value.id]
+            if isinstance(table_, ast.Dict):
+                found = [v for k, v in zip(table_.keys, table_.values) if k.value == key]
+                return _copy(found[-1]) if found else None
+            return _copy(table_.elts[key]) if isinstance(key, int) and -len(table_.elts) <= key < len(table_.elts) else None
+        held = self.scope.resolve(func.value)
+        if isinstance(held, (dict, list, tuple)):
+            try:
+                item = held[key]
+            except (KeyError, IndexError, TypeError):
+                return None
+            return self.scope.spell(item) if callable(item) else None
+        return None
+
+    def _chosen(self, expr: ast.Call, target, hint: str, out: list, where) -> ast.expr | None:
+        """Python's ``max(a, b)``, ``min(xs, key=k)``: ``items[sg.max_index(items, key=k)]``, the item
+        Python picks (the first of equals), so its derivative is the chosen item's. ``sorted(xs, key=k,
+        reverse=r)``: ``list(np.asarray(xs)[sg.sort_order(xs, key=k, reverse=r)])``, a permutation
+        whose cotangent goes back to the places the items came from (runtime/choices.py)."""
+        from sourcegrad import runtime
+
+        args, keywords = expr.args, expr.keywords
+        if target is sorted:
+            pick, allowed = runtime.sort_order, {"key", "reverse"}
+        elif target is max or target is min:
+            pick, allowed = (runtime.max_index if target is max else runtime.min_index), {"key"}
+        else:
+            return None
+        if target is not sorted and len(args) == 1 and isinstance(args[0], ast.Starred):  # min(*xs): min(xs)
+            args = [args[0].value]
+        if not args or (target is sorted and len(args) != 1) or any(isinstance(a, ast.Starred) for a in args) or any(k.arg not in allowed for k in keywords):
+            return None  # max(xs, default=d): no rule, refused as before
+        items = args[0] if len(args) == 1 else ast.Tuple(list(args), ast.Load())
+        seq = self._named(items, f"{hint}_items", out, where)
+        given = [ast.keyword(k.arg, self._key(k.value, out, where)) for k in keywords]
+        order = ast.Call(ast.Attribute(self.scope.spell(runtime, "sg"), pick.__name__, ast.Load()), [seq], given)
+        at = self.atom(order, f"{hint}_{'order' if target is sorted else 'at'}", out, where)
+        if target is not sorted:
+            return ast.Subscript(seq, at, ast.Load())
+        import numpy
+
+        array = self._named(ast.Call(self.scope.spell(numpy.asarray), [seq], []), f"{hint}_array", out, where)
+        taken = self._named(ast.Subscript(array, at, ast.Load()), f"{hint}_sorted", out, where)
+        return ast.Call(self.scope.spell(list), [taken], [])
+
+    def _key(self, value: ast.expr, out: list, where) -> ast.expr:
+        """A ``key=`` (or ``reverse=``) argument: a lambda stays where it is (it only orders the items,
+        in a call without derivative; ``call`` leaves it there when the generated code is read again)."""
+        return value if isinstance(value, ast.Lambda) else self.atom(value, "key", out, where)
 
     def _plain_receiver(self, receiver: ast.expr) -> bool:
         """Whether ``receiver.sum(...)`` surely means NumPy's method: a name that surely holds an

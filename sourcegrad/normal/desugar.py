@@ -41,7 +41,12 @@ def _load(name: str) -> ast.Name:
 
 
 class AssignmentForms(ast.NodeTransformer):
-    """``x += e`` -> ``x = x + e`` (``x[i] += e`` -> ``x[i] = x[i] + e``); ``a = b = e`` -> ``a = e; b = a``."""
+    """``x += e`` -> ``x = x + e`` (``x[i] += e`` -> ``x[i] = x[i] + e``); ``a = b = e`` -> ``a = e; b = a``;
+    a starred target ``first, *mid, last = xs`` -> ``first = xs[0]; mid = list(xs[1:-1]); last = xs[-1]``
+    (after ``assert len(xs) >= 2``: Python's "not enough values to unpack"), also as a loop's target."""
+
+    def __init__(self, namer: Namer | None = None, spell: Callable[[object], ast.expr] | None = None) -> None:
+        self.namer, self.spell = namer, spell
 
     def visit_AugAssign(self, node: ast.AugAssign):
         target = node.target
@@ -56,14 +61,60 @@ class AssignmentForms(ast.NodeTransformer):
 
     def visit_Assign(self, node: ast.Assign):
         if len(node.targets) == 1:
-            return node
+            return self._starred(node.targets[0], node.value, node) if _has_star(node.targets[0]) else node
         first, *rest = node.targets
         out = [_at(ast.Assign(targets=[first], value=node.value), node)]
         source = first if isinstance(first, ast.Name) else None
         for target in rest:
             value = _load(source.id) if source else node.value
             out.append(_at(ast.Assign(targets=[target], value=value), node))
+        return [s for stmt in out for s in (self._starred(stmt.targets[0], stmt.value, stmt) if _has_star(stmt.targets[0]) else [stmt])]
+
+    def visit_For(self, node: ast.For):
+        self.generic_visit(node)
+        if _has_star(node.target):  # for a, *rest in rows: -> for item in rows: a, *rest = item
+            item = self.namer.fresh("item")
+            node.body = self._starred(node.target, _load(item), node) + node.body
+            node.target = _at(ast.Name(item, ast.Store()), node.target)
+        return node
+
+    def _starred(self, target: ast.expr, value: ast.expr, where: ast.AST) -> list[ast.stmt]:
+        """``target = value`` where ``target`` holds a ``*name`` at some depth, as plain assignments."""
+        elts = target.elts
+        stars = [i for i, e in enumerate(elts) if isinstance(e, ast.Starred)]
+        if not stars:  # a star deeper down: unpack into names, then each of those
+            out, later = [], []
+            for i, e in enumerate(elts):
+                if _has_star(e):
+                    inner = self.namer.fresh("items")
+                    later += self._starred(e, _load(inner), where)
+                    elts[i] = _at(ast.Name(inner, ast.Store()), e)
+            return [_at(ast.Assign(targets=[target], value=value), where)] + later
+        k, after = stars[0], len(elts) - stars[0] - 1
+        bound = assigned_names([ast.Expr(target)])
+        out = []
+        if not (isinstance(value, ast.Name) and value.id not in bound):
+            name = self.namer.fresh("items")
+            out.append(_assign(name, value, where))
+            value = _load(name)
+        size = ast.Call(self.spell(len), [_load(value.id)], [])
+        check = ast.Compare(size, [ast.GtE()], [ast.Constant(k + after)])
+        message = f"not enough values to unpack (expected at least {k + after})"
+        out.append(_at(ast.Assert(check, ast.Constant(message)), where))
+        pieces = [(e, ast.Constant(i)) for i, e in enumerate(elts[:k])]
+        upper = ast.Constant(-after) if after else None
+        rest = ast.Call(self.spell(list), [ast.Subscript(_load(value.id), ast.Slice(ast.Constant(k), upper), ast.Load())], [])
+        pieces.append((elts[k].value, None))
+        pieces += [(e, ast.Constant(j - after)) for j, e in enumerate(elts[k + 1 :])]
+        for e, index in pieces:
+            item = rest if index is None else ast.Subscript(_load(value.id), index, ast.Load())
+            stmt = _at(ast.Assign(targets=[e], value=item), where)
+            out += self._starred(e, item, stmt) if _has_star(e) else [stmt]
         return out
+
+
+def _has_star(target: ast.expr) -> bool:
+    return isinstance(target, (ast.Tuple, ast.List)) and any(isinstance(n, ast.Starred) for n in ast.walk(target))
 
 
 # --- exits: return, break, continue -----------------------------------------------------------
@@ -92,6 +143,8 @@ def _contains(stmts, kinds, into_loops: bool) -> bool:
         if isinstance(stmt, (ast.For, ast.While)) and not into_loops:
             if ast.Return in kinds and _contains(stmt.body, (ast.Return,), True):
                 return True
+            if _contains(stmt.orelse, kinds, into_loops):  # a loop's `else` runs in the enclosing loop
+                return True
             continue
         for block in ("body", "orelse"):
             if _contains(getattr(stmt, block, []), kinds, into_loops):
@@ -113,7 +166,12 @@ def _needs_exit_lowering(fn: ast.FunctionDef) -> bool:
 
 
 def lower_exits(fn: ast.FunctionDef, namer: Namer) -> ast.FunctionDef:
-    """Early exits become flags; the statements an exit skips are guarded by ``if not flag``."""
+    """Early exits become flags; the statements an exit skips are guarded by ``if not flag``.
+
+    A loop's ``else`` runs when the loop ends without ``break``: after a loop with no ``break`` it
+    is simply the next statement (a ``return`` in the loop skips it as it skips what follows), and
+    after one with a ``break`` it is guarded by ``if not broke``."""
+    fn.body = _loop_else_block(fn.body)
     if not _needs_exit_lowering(fn):
         return fn
     state = _Exits(namer)
@@ -129,6 +187,23 @@ def lower_exits(fn: ast.FunctionDef, namer: Namer) -> ast.FunctionDef:
         body = head + body + [_at(ast.Return(_load(state.result)), fn.body[-1])]
     fn.body = body
     return fn
+
+
+def _loop_else_block(stmts: list[ast.stmt]) -> list[ast.stmt]:
+    """The ``else`` of every loop without a ``break`` of its own moved after the loop."""
+    out: list[ast.stmt] = []
+    for stmt in stmts:
+        if isinstance(stmt, ast.FunctionDef):
+            out.append(stmt)
+            continue
+        for block in ("body", "orelse"):
+            if isinstance(getattr(stmt, block, None), list):
+                setattr(stmt, block, _loop_else_block(getattr(stmt, block)))
+        out.append(stmt)
+        if isinstance(stmt, (ast.For, ast.While)) and stmt.orelse and not _contains(stmt.body, (ast.Break,), False):
+            out.extend(stmt.orelse)
+            stmt.orelse = []
+    return out
 
 
 def _exit_block(stmts: list[ast.stmt], state: _Exits) -> list[ast.stmt]:
@@ -188,12 +263,116 @@ def _exit_loop(loop: ast.For | ast.While, state: _Exits) -> list[ast.stmt]:
     body = _exit_block(loop.body, state)
     state.loops.pop()
     loop.body = [_assign(frame.skip, ast.Constant(False), loop.body[0])] + body
-    before = []
+    before, after = [], []
     if leaves:
         before.append(_assign(frame.broke, ast.Constant(False), loop))
         brk = ast.If(test=_load(frame.broke), body=[_at(ast.Break(), loop)], orelse=[])
         loop.body.append(_at(brk, loop.body[-1]))
-    return before + [loop]
+    if loop.orelse:  # left by _loop_else_block only where the body breaks: `leaves` holds
+        orelse, loop.orelse = loop.orelse, []
+        guard = ast.If(test=ast.UnaryOp(ast.Not(), _load(frame.broke)), body=_exit_block(orelse, state), orelse=[])
+        after.append(_at(guard, orelse[0]))
+    return before + [loop] + after
+
+
+# --- assignment expressions: `(n := e)` -------------------------------------------------------
+
+
+def lower_walrus(fn: ast.FunctionDef, namer: Namer, error) -> ast.FunctionDef:
+    """``(n := e)`` becomes ``n = e`` before its statement, in the order Python evaluates it.
+
+    Reads of ``n`` elsewhere in the statement are taken where Python takes them (``n * (n := 2)``
+    reads the old ``n``: ``n_now = n`` first); a walrus in the right operand of ``and``/``or`` or in
+    a branch of ``a if c else b`` runs only when Python runs it (an ``if`` statement); one in a
+    ``while`` condition is evaluated before the loop and again at the end of each pass. Runs after
+    ``lower_exits``, so that ``continue`` cannot skip that re-evaluation."""
+    if any(isinstance(n, ast.NamedExpr) for n in ast.walk(fn)):
+        fn.body = _Walrus(namer, error).block(fn.body)
+    return fn
+
+
+def _has_walrus(node: ast.AST | None) -> bool:
+    return node is not None and any(isinstance(n, ast.NamedExpr) for n in ast.walk(node))
+
+
+@dataclass
+class _Walrus:
+    namer: Namer
+    error: Callable
+
+    def block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+        return [s for stmt in stmts for s in self.stmt(stmt)]
+
+    def stmt(self, stmt: ast.stmt) -> list[ast.stmt]:
+        pre: list[ast.stmt] = []
+        match stmt:
+            case ast.If() | ast.While():
+                stmt.test = self.lift(stmt.test, pre, stmt)
+                stmt.body, stmt.orelse = self.block(stmt.body), self.block(stmt.orelse)
+                if isinstance(stmt, ast.While) and pre:  # the condition again, after each pass
+                    stmt.body = stmt.body + copy.deepcopy(pre)
+            case ast.For():
+                stmt.iter = self.lift(stmt.iter, pre, stmt)
+                stmt.body, stmt.orelse = self.block(stmt.body), self.block(stmt.orelse)
+            case ast.Assign():
+                stmt.value = self.lift(stmt.value, pre, stmt)
+                stmt.targets = [self.lift(t, pre, stmt) for t in stmt.targets]
+            case ast.Return() | ast.Expr() | ast.Assert():
+                for name in ("value", "test", "msg"):
+                    if isinstance(getattr(stmt, name, None), ast.expr):
+                        setattr(stmt, name, self.lift(getattr(stmt, name), pre, stmt))
+            case _ if _has_walrus(stmt):
+                raise self.error("an assignment expression (`:=`) here is not supported", stmt,
+                                 "assign on a line of its own first")
+        return pre + [stmt]
+
+    def lift(self, node: ast.expr, pre: list[ast.stmt], where: ast.stmt) -> ast.expr:
+        if not _has_walrus(node):
+            return node
+        targets = {n.target.id for n in ast.walk(where) if isinstance(n, ast.NamedExpr)}
+        return _at(self.expr(node, targets, pre, where), node)
+
+    def expr(self, node: ast.expr, targets: set[str], pre: list[ast.stmt], where: ast.stmt) -> ast.expr:
+        match node:
+            case ast.NamedExpr(target=ast.Name(id=name), value=value):
+                pre.append(_assign(name, self.expr(value, targets, pre, where), node))
+                return _load(name)
+            case ast.Name(id=name, ctx=ast.Load()) if name in targets:  # read now, before a later `:=`
+                now = self.namer.fresh(f"{name}_now")
+                pre.append(_assign(now, node, node))
+                return _load(now)
+            case ast.Lambda() | ast.ListComp() | ast.SetComp() | ast.DictComp() | ast.GeneratorExp():
+                if _has_walrus(node):
+                    raise self.error("an assignment expression (`:=`) inside a lambda", node,
+                                     "use a `def`, and assign on a line of its own")
+                return node
+            case ast.BoolOp(op=op, values=[first, *rest]) if any(map(_has_walrus, rest)):
+                result = self.namer.fresh("either")
+                pre.append(_assign(result, self.expr(first, targets, pre, where), node))
+                tail = rest[0] if len(rest) == 1 else _at(ast.BoolOp(op, rest), node)
+                inner: list[ast.stmt] = []
+                inner.append(_assign(result, self.expr(tail, targets, inner, where), node))
+                test = _load(result) if isinstance(op, ast.And) else ast.UnaryOp(ast.Not(), _load(result))
+                pre.append(_at(ast.If(test, inner, []), node))
+                return _load(result)
+            case ast.IfExp(test=test, body=body, orelse=orelse) if _has_walrus(body) or _has_walrus(orelse):
+                result = self.namer.fresh("chosen")
+                test = self.expr(test, targets, pre, where)
+                then: list[ast.stmt] = []
+                then.append(_assign(result, self.expr(body, targets, then, where), node))
+                other: list[ast.stmt] = []
+                other.append(_assign(result, self.expr(orelse, targets, other, where), node))
+                pre.append(_at(ast.If(test, then, other), node))
+                return _load(result)
+        for name, value in ast.iter_fields(node):
+            if isinstance(value, ast.expr):
+                setattr(node, name, self.expr(value, targets, pre, where))
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.keyword):  # f(k=(n := e))
+                        item.value = self.expr(item.value, targets, pre, where)
+                setattr(node, name, [self.expr(v, targets, pre, where) if isinstance(v, ast.expr) else v for v in value])
+        return node
 
 
 # --- loops --------------------------------------------------------------------------------------

@@ -378,3 +378,31 @@ def check_array_attributes(fn: ast.FunctionDef, scope) -> None:
                     f"'{name}.{attr}': the attribute '.{attr}' of an array has no derivative rule", node,
                     f"use the library function instead (np.{attr}({name}) where NumPy has one)",
                 )
+
+
+def function_tables(fn: ast.FunctionDef, resolve) -> dict[str, ast.expr]:
+    """Local names bound once, to a dict display with constant keys or a list or tuple display,
+    whose every value is a function known at transformation time (``acts = {"tanh": np.tanh}``):
+    ``acts["tanh"](x)`` calls that function (``anf.Normaliser._table_entry``)."""
+    bound: dict[str, list[ast.expr]] = {}
+    stores: dict[str, int] = {}
+    for node in ast.walk(fn):
+        match node:
+            case ast.Assign(targets=[ast.Name(id=name)], value=value):
+                bound.setdefault(name, []).append(value)
+            case ast.Name(id=name, ctx=ast.Store()):
+                stores[name] = stores.get(name, 0) + 1
+    tables = {}
+    for name, values in bound.items():
+        if stores.get(name) != 1:
+            continue
+        match values:
+            case [ast.Dict(keys=keys, values=items) as value] if all(isinstance(k, ast.Constant) for k in keys):
+                pass
+            case [ast.List(elts=items) | ast.Tuple(elts=items) as value]:
+                pass
+            case _:
+                continue
+        if items and all(isinstance(v, (ast.Name, ast.Attribute)) and callable(resolve(v)) for v in items):
+            tables[name] = value
+    return tables

@@ -13,6 +13,7 @@ from sourcegrad.rules.table import adjoint, d, nondifferentiable, tangent
 
 nondifferentiable(sg.Tape, sg.zeros_like, sg.push, sg.pop, sg.permutation_of, sg.rollaxis_destination)
 nondifferentiable(sg.keys, sg.has_key)  # a dict's keys, `key in d` (runtime/dicts.py)
+nondifferentiable(sg.max_index, sg.min_index, sg.sort_order)  # which item max/min/sorted pick (runtime/choices.py)
 nondifferentiable(sg.own_method)  # whether `m.sum()` is the object's own method (runtime/attributes.py)
 
 

@@ -51,6 +51,7 @@ from sourcegrad.runtime.broadcast import (
     unreduce,
 )
 from sourcegrad.runtime.checks import NonFiniteGradient, check_finite
+from sourcegrad.runtime.choices import max_index, min_index, sort_order
 from sourcegrad.runtime.creation import (
     arange_adjoint,
     arange_tangent,
@@ -247,8 +248,10 @@ __all__ = [
     "matmul_adjoint_b",
     "matrix_power_adjoint",
     "matrix_power_tangent",
+    "max_index",
     "median_weights",
     "meshgrid_tangent",
+    "min_index",
     "multi_dot_adjoint",
     "multi_dot_tangent",
     "norm_grad",
@@ -283,6 +286,7 @@ __all__ = [
     "setitem",
     "solve_adjoint_a",
     "solve_adjoint_b",
+    "sort_order",
     "spaced_axis",
     "spaced_weights",
     "svd_adjoint",

@@ -7,9 +7,12 @@ which sourcegrad reads through inspect.
 
 import math
 
+import autograd
 import numpy as np
 import pytest
-from helpers import SHAPES, check_against_autograd, check_grad, positive, rand
+from helpers import SHAPES, check_against_autograd, check_grad, make, positive, rand
+
+import sourcegrad as sg
 
 # --- assignment and unpacking ------------------------------------------------------------------
 
@@ -72,6 +75,75 @@ def f(x, y):
     return np.sum(a * 3.0 - b)
 """
     check_against_autograd(src, (rand(rng, shape), rand(rng, shape)), wrt=(0, 1))
+
+
+# --- starred targets: `a, *rest = xs` -----------------------------------------------------------
+
+STARRED = {
+    "head_and_rest_of_list": """
+def f(x):
+    xs = [x, 2.0 * x, x * x]
+    a, *rest = xs
+    return np.sum(a * sum(rest) + rest[1])
+""",
+    "first_middle_last_of_tuple": """
+def f(x):
+    first, *mid, last = (x, np.sin(x), x * 3.0, x * x)
+    return np.sum(first * last + mid[0] * mid[1])
+""",
+    "empty_middle": """
+def f(x):
+    first, *mid, last = [x, np.cos(x)]
+    return np.sum(first * last) + len(mid)
+""",
+    "rows_of_an_array": """
+def f(x):
+    top, *others = np.stack([x, x * x, np.sin(x)])
+    return np.sum(top * others[0] + others[1])
+""",
+    "rest_first_then_last": """
+def f(x):
+    *init, last = [x, 2.0 * x, x * x]
+    return np.sum(sum(init) * last)
+""",
+    "nested_and_loop_targets": """
+def f(x):
+    (p, *q), r = (x, x * x, np.sin(x)), x * 2.0
+    s = 0.0
+    for u, *v in [(x, x * x), (np.cos(x), x, x * 3.0)]:
+        s = s + u * sum(v)
+    return np.sum(p * q[1] * r + s)
+""",
+    "rebinds_its_own_source": """
+def f(x):
+    xs = [x, x * x, x * 3.0]
+    y, *xs = xs
+    return np.sum(y * xs[0] + xs[1])
+""",
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("case", sorted(STARRED))
+def test_starred_assignment(case, shape, rng):
+    check_against_autograd(STARRED[case], (rand(rng, shape),))
+
+
+def test_starred_assignment_second_order(rng):
+    src = STARRED["nested_and_loop_targets"]
+    f, f_ag = make(src)
+    x = rand(rng, (3,))
+    np.testing.assert_allclose(sg.hessian(f)(x), autograd.hessian(f_ag)(x), rtol=1e-9, atol=1e-12)
+
+
+def test_starred_assignment_of_too_few_values(rng):
+    f, _ = make("""
+def f(x):
+    first, *mid, last = [x]
+    return first * last
+""")
+    with pytest.raises(AssertionError, match="not enough values to unpack"):
+        sg.grad(f)(0.5)
 
 
 # --- arithmetic operators ----------------------------------------------------------------------

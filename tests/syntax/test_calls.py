@@ -229,3 +229,125 @@ def f(x, W):
     return g(x, W) + g(x, np.ones((3, 2)))
 """
     check_against_autograd(src, (rand(rng, (2, 3)), rand(rng, (3, 2))), wrt=0)
+
+
+# --- Python's max, min, abs and sorted of numbers ------------------------------------------------
+
+CHOICES = {
+    "max_min_of_two": """
+def f(x, y):
+    return max(x, y) * min(x, y) + abs(x) * max(x * y, y, 0.1)
+""",
+    "of_a_list_and_with_key": """
+def f(x, y):
+    xs = [x, y, x * y, np.sin(y)]
+    return max(xs) + 2.0 * min(*xs) + min((x, y), key=abs) * max(xs, key=lambda v: v * v)
+""",
+    "sorted_with_key_and_reverse": """
+def f(x, y):
+    t = sorted([x, y, x * y])
+    u = sorted([x, np.cos(y), x * y], key=lambda v: -abs(v), reverse=True)
+    return t[0] * 2.0 + t[2] * t[1] + u[1] * u[0] + sum(sorted((y, x), reverse=True)[:1])
+""",
+    "of_array_elements": """
+def f(x, y):
+    v = np.stack([x, y, x * y, y * y])
+    return max(v) * min(v) + sum(sorted(v)[1:3]) * np.sum(sorted(v, reverse=True)[0])
+""",
+}
+POINTS = [(0.7, 0.3), (0.3, -0.7), (-0.5, 0.2), (-1.3, -0.4)]
+
+
+@pytest.mark.parametrize("point", POINTS, ids=["a", "b", "c", "d"])
+@pytest.mark.parametrize("case", sorted(CHOICES))
+def test_max_min_sorted(case, point):
+    check_against_autograd(CHOICES[case], point, wrt=(0, 1))
+
+
+def test_max_min_ties_pick_what_python_picks():
+    from helpers import make
+
+    import sourcegrad as sg
+
+    f, _ = make("""
+def f(x):
+    return 3.0 * max(x, 1.0 - x) + min([2.0 * x, 1.0 - 0.0 * x, 0.5 + x])
+""")
+    # at x = 0.5 all are equal: max keeps x (slope 1), min keeps 2x (slope 2), as Python's do
+    assert sg.grad(f)(0.5) == 3.0 * 1.0 + 2.0
+    assert sg.autodiff(f, mode="forward")(0.5, 1.0) == 5.0
+
+
+def test_max_min_sorted_second_order():
+    import autograd
+    from helpers import make
+
+    import sourcegrad as sg
+
+    f, f_ag = make("""
+def f(x):
+    s = sorted([x[0] * x[1], np.sin(x[1]), x[0] ** 3], key=lambda v: abs(v))
+    return s[0] * s[2] + max(x[0], x[1] ** 2) * min(list(x))
+""")
+    for x in (np.array([0.7, 0.3]), np.array([-0.4, 1.1])):
+        np.testing.assert_allclose(sg.hessian(f)(x), autograd.hessian(f_ag)(x), rtol=1e-9, atol=1e-12)
+
+
+def test_max_with_default_is_refused():
+    from helpers import make
+
+    import sourcegrad as sg
+
+    f, _ = make("""
+def f(x):
+    return max([x, 2.0 * x], default=0.0)
+""")
+    with pytest.raises(sg.SourcegradError, match="max"):
+        sg.grad(f)(0.5)
+
+
+# --- tables of functions indexed by a constant ---------------------------------------------------
+
+TABLES = """
+def square(v):
+    return v * v
+
+ACTS = {"tanh": np.tanh, "sq": square}
+LAYERS = (np.sin, square)
+
+def f(x):
+    acts = {"tanh": np.tanh, "sin": np.sin, "sq": square}
+    layers = [np.cos, square]
+    h = acts["tanh"](x) + acts["sin"](x) * acts["sq"](x) + layers[1](x) + layers[-2](x)
+    return np.sum(h * ACTS["sq"](x) + ACTS["tanh"](x) * LAYERS[0](x))
+"""
+
+
+@pytest.mark.parametrize("shape", [(), (3,)])
+def test_table_of_functions_indexed_and_called(shape, rng):
+    check_against_autograd(TABLES, (rand(rng, shape),))
+
+
+def test_table_of_functions_second_order(rng):
+    import autograd
+    from helpers import make
+
+    import sourcegrad as sg
+
+    f, f_ag = make(TABLES)
+    x = rand(rng, (3,))
+    np.testing.assert_allclose(sg.hessian(f)(x), autograd.hessian(f_ag)(x), rtol=1e-9, atol=1e-12)
+
+
+def test_table_indexed_by_a_variable_is_refused():
+    from helpers import make
+
+    import sourcegrad as sg
+
+    f, _ = make("""
+def f(x, k):
+    acts = {"tanh": np.tanh, "sin": np.sin}
+    return acts[k](x)
+""")
+    with pytest.raises(sg.SourcegradError, match="cannot tell what"):
+        sg.grad(f)(0.5, "tanh")

@@ -431,3 +431,152 @@ def _check_branch(src, args):
     for i in range(3):
         tangent = sg.autodiff(f_np, mode="forward", wrt=i)(*args, 1.0)
         np.testing.assert_allclose(tangent, want[i], rtol=1e-12)
+
+
+# --- `else` of a loop: runs when the loop ended without `break` -------------------------------
+
+LOOP_ELSE = {
+    "for_else_without_break": """
+def f(x, n):
+    s = x
+    for i in range(n):
+        s = s * np.cos(x)
+    else:
+        s = s + x * x
+    return np.sum(s)
+""",
+    "for_else_with_break": """
+def f(x, n):
+    s = x
+    for i in range(n):
+        s = s * 1.5
+        if i >= 2:
+            break
+    else:
+        s = s + np.sin(x)
+    return np.sum(s)
+""",
+    "while_else_with_break": """
+def f(x, n):
+    s = x
+    k = 0
+    while k < n:
+        s = s * np.tanh(x) + 1.0
+        k = k + 1
+        if k > 3:
+            break
+    else:
+        s = s * x
+    return np.sum(s)
+""",
+    "else_continues_the_outer_loop": """
+def f(x, n):
+    t = 0.0
+    for i in range(n):
+        for j in range(n):
+            if j == i:
+                break
+        else:
+            t = t + x * j
+            continue
+        t = t + x * x
+    return np.sum(t)
+""",
+    "return_in_the_loop_skips_else": """
+def f(x, n):
+    for i in range(n):
+        if i == 2:
+            return np.sum(x * i)
+    else:
+        return np.sum(-x * x)
+""",
+}
+
+
+@pytest.mark.parametrize("n", [0, 2, 6])
+@pytest.mark.parametrize("case", sorted(LOOP_ELSE))
+def test_loop_else(case, n, rng):
+    check_against_autograd(LOOP_ELSE[case], (rand(rng, (3,)), n))
+
+
+def test_loop_else_second_order(rng):
+    import autograd
+    from helpers import make
+
+    f, f_ag = make(LOOP_ELSE["while_else_with_break"])
+    x = rand(rng, (3,))
+    for n in (2, 6):
+        np.testing.assert_allclose(sg.hessian(f)(x, n), autograd.hessian(f_ag)(x, n), rtol=1e-9, atol=1e-12)
+
+
+# --- assignment expressions: `(n := e)` --------------------------------------------------------
+
+WALRUS = {
+    "in_an_if_condition": """
+def f(x):
+    if (n := np.sum(x * x)) > 0.5:
+        return n * np.sum(x)
+    return n
+""",
+    "reads_before_and_after_in_one_expression": """
+def f(x):
+    n = x * 2.0
+    y = n * (n := np.sin(x)) + n
+    return np.sum(y + (m := x * 3.0) * m)
+""",
+    "in_a_while_condition": """
+def f(x):
+    s = x
+    k = 0
+    while (t := np.sum(s * s)) > 0.1:
+        s = s * 0.5
+        k = k + 1
+        if k > 2:
+            continue
+    return np.sum(s) * t + k
+""",
+    "only_where_python_evaluates_it": """
+def f(x):
+    flag = np.sum(x) > 0.0
+    u = x
+    y = flag and (z := x * 3.0)
+    w = (u := x + 1.0) if flag else np.cos(x)
+    v = (not flag) or (u := u * x)
+    return np.sum(y * w * u) + np.sum(v)
+""",
+    "in_a_call_and_a_comprehension_condition": """
+def f(x):
+    total = np.sum(np.tanh(h := x * 2.0), axis=(a := 0))
+    ys = [y for v in [x, 2.0 * x] if np.sum(y := v * v) > 0.0]
+    return total * np.sum(h) + np.sum(sum(ys) * y) + a
+""",
+}
+
+
+@pytest.mark.parametrize("low", [0.2, 1.0])
+@pytest.mark.parametrize("case", sorted(WALRUS))
+def test_walrus(case, low, rng):
+    x = rng.uniform(low, 1.5 * low, size=3) * rng.choice([-1.0, 1.0])
+    check_against_autograd(WALRUS[case], (x,))
+
+
+def test_walrus_second_order(rng):
+    import autograd
+    from helpers import make
+
+    f, f_ag = make(WALRUS["in_a_while_condition"])
+    x = rand(rng, (3,))
+    np.testing.assert_allclose(sg.hessian(f)(x), autograd.hessian(f_ag)(x), rtol=1e-9, atol=1e-12)
+
+
+def test_walrus_in_a_lambda_is_refused():
+    from helpers import make
+
+    f, _ = make("""
+def f(x):
+    g = lambda v: (w := v * 2.0) + w
+    return g(x)
+""")
+    with pytest.raises(sg.SourcegradError, match="inside a lambda") as info:
+        sg.grad(f)(0.5)
+    assert "g = lambda" in info.value.location.text
