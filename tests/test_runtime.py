@@ -57,6 +57,9 @@ def test_exports_exactly_the_documented_names():
             "unitem",
             # the items Python's max, min and sorted pick (runtime/choices.py)
             "max_index",
+            "permuted",
+            "unpermuted",
+            "permuted_tangent",
             "min_index",
             "sort_order",
             "repeat_sequence",

@@ -470,7 +470,7 @@ class Normaliser:
     def _chosen(self, expr: ast.Call, target, hint: str, out: list, where) -> ast.expr | None:
         """Python's ``max(a, b)``, ``min(xs, key=k)``: ``items[sg.max_index(items, key=k)]``, the item
         Python picks (the first of equals), so its derivative is the chosen item's. ``sorted(xs, key=k,
-        reverse=r)``: ``list(np.asarray(xs)[sg.sort_order(xs, key=k, reverse=r)])``, a permutation
+        reverse=r)``: ``sg.permuted(xs, sg.sort_order(xs, key=k, reverse=r))``, a permutation
         whose cotangent goes back to the places the items came from (runtime/choices.py)."""
         from sourcegrad import runtime
 
@@ -492,11 +492,7 @@ class Normaliser:
         at = self.atom(order, f"{hint}_{'order' if target is sorted else 'at'}", out, where)
         if target is not sorted:
             return ast.Subscript(seq, at, ast.Load())
-        import numpy
-
-        array = self._named(ast.Call(self.scope.spell(numpy.asarray), [seq], []), f"{hint}_array", out, where)
-        taken = self._named(ast.Subscript(array, at, ast.Load()), f"{hint}_sorted", out, where)
-        return ast.Call(self.scope.spell(list), [taken], [])
+        return ast.Call(ast.Attribute(self.scope.spell(runtime, "sg"), "permuted", ast.Load()), [seq, at], [])
 
     def _key(self, value: ast.expr, out: list, where) -> ast.expr:
         """A ``key=`` (or ``reverse=``) argument: a lambda stays where it is (it only orders the items,

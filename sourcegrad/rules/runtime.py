@@ -14,6 +14,39 @@ from sourcegrad.rules.table import adjoint, d, nondifferentiable, tangent
 nondifferentiable(sg.Tape, sg.zeros_like, sg.push, sg.pop, sg.permutation_of, sg.rollaxis_destination)
 nondifferentiable(sg.keys, sg.has_key)  # a dict's keys, `key in d` (runtime/dicts.py)
 nondifferentiable(sg.max_index, sg.min_index, sg.sort_order)  # which item max/min/sorted pick (runtime/choices.py)
+# --- sorted's permutation (runtime/choices.py): linear in the items, each the other's transpose --
+@adjoint(sg.permuted)
+def _(y, items, order):
+    d[items] = sg.unpermuted(d[y], items, order)
+
+
+@tangent(sg.permuted)
+def _(y, items, order):
+    d[y] = sg.permuted_tangent(d[items], items, order)
+
+
+@adjoint(sg.unpermuted)
+def _(y, g, items, order):
+    d[g] = sg.permuted_tangent(d[y], items, order)
+    d[items] = 0.0
+
+
+@tangent(sg.unpermuted)
+def _(y, g, items, order):
+    d[y] = sg.unpermuted(d[g], items, order)
+
+
+@adjoint(sg.permuted_tangent)
+def _(y, dxs, items, order):
+    d[dxs] = sg.unpermuted(d[y], items, order)
+    d[items] = 0.0
+
+
+@tangent(sg.permuted_tangent)
+def _(y, dxs, items, order):
+    d[y] = sg.permuted_tangent(d[dxs], items, order)
+
+
 nondifferentiable(sg.own_method)  # whether `m.sum()` is the object's own method (runtime/attributes.py)
 
 

@@ -51,7 +51,14 @@ from sourcegrad.runtime.broadcast import (
     unreduce,
 )
 from sourcegrad.runtime.checks import NonFiniteGradient, check_finite
-from sourcegrad.runtime.choices import max_index, min_index, sort_order
+from sourcegrad.runtime.choices import (
+    max_index,
+    min_index,
+    permuted,
+    permuted_tangent,
+    sort_order,
+    unpermuted,
+)
 from sourcegrad.runtime.creation import (
     arange_adjoint,
     arange_tangent,
@@ -257,6 +264,8 @@ __all__ = [
     "norm_grad",
     "own_method",
     "permutation_of",
+    "permuted",
+    "permuted_tangent",
     "piecewise_adjoint",
     "piecewise_tangent",
     "piecewise_values_adjoint",
@@ -326,6 +335,7 @@ __all__ = [
     "unjoin",
     "unmeshgrid",
     "unpad",
+    "unpermuted",
     "unreduce",
     "unrepeat",
     "unrepeat_sequence",

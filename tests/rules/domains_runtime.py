@@ -85,6 +85,12 @@ row(sg.dict_copy,        case(Dict()), **NO_AUTOGRAD)  # dict(d) of a dict (pair
 row(sg.iterated,         case(A(3)), case(A(2, 3)), **NO_AUTOGRAD)
 row(sg.uniterated,       case(A(3), K(np.ones(3))), case(A(2, 3), K(np.ones((2, 3)))), **NO_AUTOGRAD)
 row(sg.iterated_tangent, case(A(3), K(np.ones(3))), case(A(2, 3), K(np.ones((2, 3)))), **NO_AUTOGRAD)
+# sorted's permutation (runtime/choices.py): of numbers, of an array's rows, of a tuple's items
+row(sg.permuted,         case(L(F, F, F), K([2, 0, 1])), case(A(3, 2), K([1, 2, 0])), case(T(A(2), F), K([1, 0])), **NO_AUTOGRAD)
+row(sg.unpermuted,       case(L(F, F, F), K([1.0, 2.0, 3.0]), K([2, 0, 1])), case(L(A(2), A(2)), K(np.ones((2, 2))), K([1, 0])),
+                         **NO_AUTOGRAD)
+row(sg.permuted_tangent, case(L(F, F, F), K([1.0, 2.0, 3.0]), K([2, 0, 1])), case(L(A(2), A(2)), K([np.ones(2), np.ones(2)]), K([1, 0])),
+                         **NO_AUTOGRAD)
 # fmt: on
 
 # fmt: off

@@ -7,7 +7,8 @@ the second half writes caller and callees once as source text and compares with 
 
 import numpy as np
 import pytest
-from helpers import check_against_autograd, check_grad, rand
+from helpers import check_against_autograd, check_grad, make, rand
+from tree_helpers import check_tree_grad
 
 # --- module-level functions --------------------------------------------------------------------
 
@@ -256,6 +257,38 @@ def f(x, y):
 """,
 }
 POINTS = [(0.7, 0.3), (0.3, -0.7), (-0.5, 0.2), (-1.3, -0.4)]
+
+SORTED_CONTAINERS = {
+    "keys_of_a_dict": """
+def f(d):
+    total = 0.0
+    for i, k in enumerate(sorted(d)):
+        total = total + np.sum(np.sin(d[k])) * (i + 1.0)
+    return total
+""",
+    "items_of_a_dict_by_key": """
+def f(d):
+    total = 0.0
+    for i, (k, v) in enumerate(sorted(d.items(), key=lambda kv: kv[0], reverse=True)):
+        total = total + np.sum(np.cos(v)) * (i + 2.0)
+    return total
+""",
+    "rows_of_an_array": """
+def f(d):
+    rows = sorted(d["m"], key=lambda r: r[0])
+    return np.sum(rows[0] * 3.0) + np.sum(rows[-1] ** 2) + np.sum(d["b"])
+""",
+}
+
+
+@pytest.mark.parametrize("case", sorted(SORTED_CONTAINERS))
+def test_sorted_of_keys_items_and_rows(case, rng):
+    """sorted() of what is not numbers: a dict's keys (no derivative of their own), `d.items()`
+    ordered by a key, an array's rows; the same objects in a new order, their cotangents put back
+    in their places (sg.permuted). Both modes against central differences, reverse against autograd."""
+    d = {"b": rng.normal(size=3), "a": rng.normal(size=2), "m": rng.normal(size=(3, 2))}
+    f_np, f_ag = make(SORTED_CONTAINERS[case])
+    check_tree_grad(f_np, (d,), f_ag=f_ag)
 
 
 @pytest.mark.parametrize("point", POINTS, ids=["a", "b", "c", "d"])
