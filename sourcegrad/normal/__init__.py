@@ -45,6 +45,7 @@ def normalise(source, resolver: Resolver, namer: Namer | None = None, assume_pla
     scope = Scope(resolver, namer, source.filename, local_names)
     fn = surgery.extract(fn, scope.resolve, scope.error)
     fn = comprehensions.lower_comprehensions(fn, namer, scope.resolve, scope.spell, scope.error)
+    fn = desugar.inline_function_arguments(fn, namer, scope.resolve, _callee_definer(fn, source.node, scope, namer))
     fn = desugar.inline_local_functions(fn, namer, scope.error)
     fn = desugar.AssignmentForms(namer, scope.spell).visit(fn)
     fn = desugar.IndexTricks(scope.resolve, scope.spell).visit(fn)
@@ -104,3 +105,49 @@ def _check_partials(fn: ast.FunctionDef, stores: list[ast.Name], scope: Scope) -
 
 def _all_names(fn: ast.FunctionDef) -> set[str]:
     return {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
+
+
+def _callee_definer(fn: ast.FunctionDef, own: ast.FunctionDef, scope: Scope, namer: Namer):
+    """``callee_def`` of ``desugar.inline_function_arguments``: the definition of a user function
+    that is passed a lambda, ready to inline into ``fn``, where that means what calling it means:
+    a plain Python function without a closure, ``*args`` or recursion, whose global names denote
+    here what they denote in its module and are no names of ``fn``. Its statements take the
+    call's position (they come from another place, perhaps another file)."""
+    import builtins
+    import types
+
+    from sourcegrad.errors import SourceUnavailable
+    from sourcegrad.frontend import fence
+    from sourcegrad.frontend.resolve import MISSING
+    from sourcegrad.frontend.source import function_source
+
+    caller_names = _all_names(fn) | {a.arg for a in ast.walk(fn) if isinstance(a, ast.arg)}
+
+    def callee_def(target, call: ast.Call) -> ast.FunctionDef | None:
+        if not isinstance(target, types.FunctionType) or target.__closure__:
+            return None
+        try:
+            src = function_source(target)
+        except SourceUnavailable:
+            return None
+        node = src.node
+        args = node.args
+        if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs or any(
+                isinstance(n, (ast.With, ast.FunctionDef, ast.Lambda, ast.Global, ast.Nonlocal, ast.Yield))
+                for n in ast.walk(node) if n is not node):
+            return None
+        local = {a.arg for a in args.args} | set(assigned_names(node.body)) | {
+            n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        for name in {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} - local:
+            meant = target.__globals__.get(name, getattr(builtins, name, MISSING))
+            if name in caller_names or name == node.name or scope.resolve(ast.Name(name, ast.Load())) is not meant:
+                return None
+        fence.check_supported(src)
+        node = comprehensions.lower_comprehensions(copy.deepcopy(node), namer, scope.resolve, scope.spell, scope.error)
+        for sub in ast.walk(node):
+            if "lineno" in sub._attributes:
+                ast.copy_location(sub, call)
+        return node
+
+    return callee_def
+

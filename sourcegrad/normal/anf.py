@@ -392,6 +392,8 @@ class Normaliser:
         target = self.scope.resolve(func)
         if (chosen := self._chosen(expr, target, hint, out, where)) is not None:
             return chosen
+        if (replaced := self._replaced(expr, target, hint, out, where)) is not None:
+            return replaced
         if _bound_user_method(target):  # Cls.make(r) of a classmethod: make's function, Cls passed as cls
             receiver = self.scope.spell(target.__self__, objects.base_name(func.value) if isinstance(func, ast.Attribute) else None)
             plain = ast.Call(self.scope.spell(target.__func__), [receiver, *expr.args], expr.keywords)
@@ -493,6 +495,36 @@ class Normaliser:
         if target is not sorted:
             return ast.Subscript(seq, at, ast.Load())
         return ast.Call(ast.Attribute(self.scope.spell(runtime, "sg"), "permuted", ast.Load()), [seq, at], [])
+
+    def _replaced(self, expr: ast.Call, target, hint: str, out: list, where) -> ast.expr | None:
+        """``p._replace(x=v, y=w)`` of a namedtuple and ``dataclasses.replace(obj, x=v)``: a copy with
+        fields replaced, one ``sg.replace_field(obj, 'x', v)`` per field after all are evaluated,
+        whose rules send the result's cotangent to the kept fields and to the new values."""
+        import dataclasses
+
+        from sourcegrad import runtime
+
+        if target is dataclasses.replace and len(expr.args) == 1:
+            obj = expr.args[0]
+        elif (isinstance(expr.func, ast.Attribute) and expr.func.attr == "_replace" and not expr.args
+              and (target is MISSING or getattr(target, "__name__", None) == "_replace")):
+            obj = expr.func.value
+        else:
+            return None
+        if isinstance(obj, ast.Starred) or any(k.arg is None for k in expr.keywords):
+            raise self.scope.error(f"unpacking with `*` or `**` in '{ast.unparse(expr.func)}'", expr,
+                                   "name the replaced fields one by one")
+        if not expr.keywords:
+            return None
+        current = self.atom(obj, f"{hint}_replaced", out, where)
+        values = [(k.arg, self.atom(k.value, hint, out, where)) for k in expr.keywords]
+        fn = ast.Attribute(self.scope.spell(runtime, "sg"), "replace_field", ast.Load())
+        for i, (name, value) in enumerate(values):
+            call = ast.Call(_copy(fn), [current, ast.Constant(name), value], [])
+            if i == len(values) - 1:
+                return call
+            current = self._named(call, f"{hint}_replaced", out, where)
+        return None
 
     def _key(self, value: ast.expr, out: list, where) -> ast.expr:
         """A ``key=`` (or ``reverse=``) argument: a lambda stays where it is (it only orders the items,

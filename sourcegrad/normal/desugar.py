@@ -14,6 +14,7 @@ import copy
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from sourcegrad import runtime
 from sourcegrad.frontend.resolve import MISSING
@@ -681,6 +682,10 @@ def inline_local_functions(fn: ast.FunctionDef, namer: Namer, error) -> ast.Func
     fn.body = _inline_block(fn.body, defs, namer, error, depth=0)
     for node in ast.walk(fn):
         if isinstance(node, ast.Name) and node.id in defs and isinstance(node.ctx, ast.Load):
+            if getattr(defs[node.id], "made_from_lambda", False):
+                raise error("a lambda passed to a function that keeps it (returns or stores it) or passes it on, instead of calling it",
+                            node, "call it inside that function, or define a module-level function and pass "
+                            "the values the lambda reads as its arguments")
             raise error(f"the local function '{node.id}' is used as a value", node,
                         f"call it directly ({node.id}(...)), or define it at module level to pass it around")
     return fn
@@ -701,7 +706,7 @@ def _inline_block(stmts, defs, namer, error, depth: int) -> list[ast.stmt]:
                 raise error(f"'{call.func.id}' calls itself: recursive local functions are not supported", call,
                             "write the recursion as a loop, or define the function at module level (recursion works there)")
             result = namer.fresh(f"{call.func.id}_out")
-            body = _inlined(defs[call.func.id], call, result, namer, error)
+            body = _inlined(defs[call.func.id], call, result, namer, error, defs)
             out.extend(_inline_block(body, defs, namer, error, depth + 1))
             _replace(stmt, call, ast.copy_location(ast.Name(result, ast.Load()), call))
         out.append(stmt)
@@ -730,7 +735,8 @@ def _replace(root: ast.AST, old: ast.AST, new: ast.AST) -> None:
                         value[i] = new
 
 
-def _inlined(local: ast.FunctionDef, call: ast.Call, result: str, namer: Namer, error) -> list[ast.stmt]:
+def _inlined(local: ast.FunctionDef, call: ast.Call, result: str, namer: Namer, error,
+             functions: Mapping = MappingProxyType({})) -> list[ast.stmt]:
     import copy
 
     g = copy.deepcopy(local)
@@ -743,8 +749,14 @@ def _inlined(local: ast.FunctionDef, call: ast.Call, result: str, namer: Namer, 
     if not g.body or not isinstance(g.body[-1], ast.Return):
         g.body.append(ast.copy_location(ast.Return(ast.Constant(None)), g.body[-1] if g.body else call))
     g = lower_exits(g, namer)
-    own = set(params) | {n.id for n in ast.walk(g) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    stored = {n.id for n in ast.walk(g) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    own = set(params) | stored
     renames = {name: namer.fresh(f"{g.name}_{name}") for name in sorted(own)}
+    # a local function passed as an argument (a lambda made one by inline_function_arguments): the
+    # parameter is that function's name, so that calls of it inline in turn
+    passed = {p: given[p].id for p in params if isinstance(given.get(p), ast.Name) and given[p].id in functions
+              and p not in stored}
+    renames |= passed
 
     class Rename(ast.NodeTransformer):
         def visit_Name(self, node: ast.Name):
@@ -754,7 +766,8 @@ def _inlined(local: ast.FunctionDef, call: ast.Call, result: str, namer: Namer, 
     for p in params:
         if p not in given and p not in defaults:
             raise error(f"call of '{g.name}' misses the argument '{p}'", call, f"pass '{p}' (or give it a default)")
-        out.append(_assign(renames[p], given.get(p, defaults.get(p)), call))
+        if p not in passed:
+            out.append(_assign(renames[p], given.get(p, defaults.get(p)), call))
     body = [Rename().visit(s) for s in g.body]
     final = body.pop()
     return out + body + [_assign(result, final.value, final)]
@@ -790,3 +803,60 @@ def _is_index_trick(value: object) -> bool:
 def _slice_call(node: ast.Slice) -> ast.Call:
     parts = [p if p is not None else ast.Constant(None) for p in (node.lower, node.upper, node.step)]
     return ast.copy_location(ast.Call(ast.Name("slice", ast.Load()), parts, []), node)
+
+
+# --- functions passed to user functions: `apply(lambda v: v * a, x)`, `apply(h, x)` --------------
+
+
+def inline_function_arguments(fn: ast.FunctionDef, namer: Namer, resolve: Callable[[ast.expr], object],
+                              callee_def: Callable[[object, ast.Call], ast.FunctionDef | None]) -> ast.FunctionDef:
+    """A lambda (or a ``def`` of this function) passed to a user function is called where that
+    function runs, reading the variables it closes over as they are then: the lambda becomes a
+    local ``def`` and the user function a local copy of its own, both inlined at the call by
+    ``inline_local_functions``, which gives the parameter the local function's name. So the
+    derivative flows back to what the lambda closes over (a differentiated ``a``, a loop variable)
+    as it does through any local function. ``callee_def(target, call)`` gives the target's
+    definition when it can be inlined here (its global names mean the same here), else None: the
+    call is left as it was (and its lambda refused where it is read)."""
+    local_defs = {s.name for s in ast.walk(fn) if isinstance(s, ast.FunctionDef) and s is not fn}
+    added: list[ast.FunctionDef] = []
+    copies: dict[int, str] = {}
+
+    def function_argument(arg: ast.expr) -> bool:
+        return isinstance(arg, ast.Lambda) or (isinstance(arg, ast.Name) and arg.id in local_defs)
+
+    for node in list(ast.walk(fn)):
+        if not isinstance(node, ast.Call) or not any(
+                function_argument(a) for a in [*node.args, *(k.value for k in node.keywords)]):
+            continue
+        if isinstance(node.func, ast.Name) and node.func.id in local_defs:
+            pass  # a local function: inlined already, its parameter renamed
+        else:
+            target = resolve(node.func)
+            if target is MISSING or not callable(target):
+                continue
+            if id(target) not in copies:
+                local = callee_def(target, node)
+                if local is None:
+                    continue
+                local.name = namer.fresh(f"{getattr(target, '__name__', 'f')}_inlined")
+                copies[id(target)] = local.name
+                added.append(local)
+                local_defs.add(local.name)
+            node.func = ast.copy_location(ast.Name(copies[id(target)], ast.Load()), node.func)
+        for holder, key, value in [*((node.args, i, a) for i, a in enumerate(node.args)),
+                                   *((k, "value", k.value) for k in node.keywords)]:
+            if isinstance(value, ast.Lambda):
+                name = namer.fresh("lambda")
+                made = ast.FunctionDef(name, value.args, [ast.copy_location(ast.Return(value.body), value)], [], None)
+                made.made_from_lambda = True  # for inline_local_functions' message
+                added.append(ast.copy_location(made, value))
+                local_defs.add(name)
+                new = ast.copy_location(ast.Name(name, ast.Load()), value)
+                if isinstance(holder, list):
+                    holder[key] = new
+                else:
+                    holder.value = new
+    if added:
+        fn.body = [ast.fix_missing_locations(d) for d in added] + fn.body
+    return fn

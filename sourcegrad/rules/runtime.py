@@ -50,6 +50,67 @@ def _(y, dxs, items, order):
 nondifferentiable(sg.own_method)  # whether `m.sum()` is the object's own method (runtime/attributes.py)
 
 
+# --- copies with a field replaced (runtime/trees.py): `p._replace(x=v)`, `dataclasses.replace(obj, x=v)`;
+# the object's cotangent is the result's with zero at the field, the value's the result's field.
+# The helpers are linear: unreplace_field is its own transpose, field_cotangent and with_field
+# each the other's. ---------------------------------------------------------------------------
+@adjoint(sg.replace_field)
+def _(y, obj, name, value):
+    d[obj] = sg.unreplace_field(d[y], obj, name)
+    d[value] = sg.field_cotangent(d[y], y, name)
+
+
+@tangent(sg.replace_field)
+def _(y, obj, name, value):
+    d[y] = sg.replace_field_tangent(d[obj], d[value], obj, name, value)
+
+
+@adjoint(sg.replace_field_tangent)
+def _(y, dobj, dvalue, obj, name, value):
+    d[dobj] = sg.unreplace_field(d[y], obj, name)
+    d[dvalue] = sg.field_cotangent(d[y], y, name)
+    d[obj] = 0.0
+    d[value] = 0.0
+
+
+@tangent(sg.replace_field_tangent)
+def _(y, dobj, dvalue, obj, name, value):
+    d[y] = sg.replace_field_tangent(d[dobj], d[dvalue], obj, name, value)
+
+
+@adjoint(sg.unreplace_field)
+def _(y, g, obj, name):
+    d[g] = sg.unreplace_field(d[y], obj, name)
+    d[obj] = 0.0
+
+
+@tangent(sg.unreplace_field)
+def _(y, g, obj, name):
+    d[y] = sg.unreplace_field(d[g], obj, name)
+
+
+@adjoint(sg.field_cotangent)
+def _(y, g, obj, name):
+    d[g] = sg.with_field(d[y], obj, name)
+    d[obj] = 0.0
+
+
+@tangent(sg.field_cotangent)
+def _(y, g, obj, name):
+    d[y] = sg.field_cotangent(d[g], obj, name)
+
+
+@adjoint(sg.with_field)
+def _(y, h, obj, name):
+    d[h] = sg.field_cotangent(d[y], obj, name)
+    d[obj] = 0.0
+
+
+@tangent(sg.with_field)
+def _(y, h, obj, name):
+    d[y] = sg.with_field(d[h], obj, name)
+
+
 # --- attributes of values not surely arrays (runtime/attributes.py): linear in g and dx, each
 # the other's transpose; x gives the structure (a property's getter taken as fixed) ------------
 @adjoint(sg.unarray_attribute)

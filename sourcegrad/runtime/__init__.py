@@ -173,7 +173,15 @@ from sourcegrad.runtime.stats import (
     uncumsum,
 )
 from sourcegrad.runtime.tape import Tape, depth, pop, push, truncate
-from sourcegrad.runtime.trees import attribute_tangent, unattribute
+from sourcegrad.runtime.trees import (
+    attribute_tangent,
+    field_cotangent,
+    replace_field,
+    replace_field_tangent,
+    unattribute,
+    unreplace_field,
+    with_field,
+)
 from sourcegrad.runtime.zeros import (
     add,
     concat_tangent,
@@ -233,6 +241,7 @@ __all__ = [
     "einsum_jvp",
     "einsum_replaced",
     "einsum_vjp",
+    "field_cotangent",
     "gradient_adjoint",
     "gradient_tangent",
     "has_key",
@@ -286,6 +295,8 @@ __all__ = [
     "reinsert",
     "repeat_sequence",
     "repeat_sequence_tangent",
+    "replace_field",
+    "replace_field_tangent",
     "rollaxis_destination",
     "running_sum",
     "scalar_base",
@@ -342,6 +353,7 @@ __all__ = [
     "unrepeat_sequence_count",
     "unrepeat_sequence_count_tangent",
     "unrepeat_sequence_tangent",
+    "unreplace_field",
     "unresize",
     "unseed",
     "unselect",
@@ -356,6 +368,7 @@ __all__ = [
     "vander_derivative",
     "vector_norm_grad",
     "whole",
+    "with_field",
     "written",
     "zeros_like",
 ]

@@ -6,11 +6,14 @@ Where `x` surely holds an array the normaliser calls the NumPy function itself."
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 
 from sourcegrad.runtime import trees
 
 _ndarray = np.ndarray
+_module = types.ModuleType
 
 
 def _dtype(x):
@@ -29,8 +32,26 @@ def holds_own_attributes(x) -> bool:
 def own_method(x, name: str) -> bool:
     """Whether `x.name(...)`, `name` also an array method (`sum`, `reshape`...), is the object's own
     method (a user class that defines it) rather than NumPy's: decided when the code runs where
-    `x` is not surely an array (normal/anf.py)."""
-    return holds_own_attributes(x) and hasattr(type(x), name)
+    `x` is not surely an array (normal/anf.py). A module held in a value (`self.xp = np`, then
+    `self.xp.sum(y)`) and a user object without the method are refused: NumPy's function would
+    take the module or the object as its array."""
+    if type(x) is _ndarray:
+        return False
+    if isinstance(x, _module):
+        raise TypeError(
+            f"sourcegrad: '.{name}(...)' is read from the module `{x.__name__}` held in a value (such as "
+            f"`self.xp = {x.__name__.split('.')[0]}`), which sourcegrad reads as an array's method; call the "
+            f"module by its own name (`{x.__name__.split('.')[0]}.{name}(...)`)")
+    if not holds_own_attributes(x):
+        return False
+    if hasattr(type(x), name):
+        return True
+    if hasattr(type(x), "__array__") or hasattr(type(x), "__array_function__"):
+        return False
+    raise TypeError(
+        f"sourcegrad: '.{name}(...)' of a {type(x).__name__} object, whose class defines no method "
+        f"'{name}' (NumPy's `np.{name}` cannot take the object as an array); define `{name}` in "
+        f"{type(x).__name__}, or call it on the array the object holds")
 
 
 def array_attribute(x, name: str):

@@ -221,3 +221,90 @@ def _rebuild(like, new):
     if is_node(like):
         return rebuild(like, {name: _rebuild(getattr(like, name), new) for name in fields(like)})
     return zeros_like(like)
+
+
+# --- copies with a field replaced: `p._replace(x=v)`, `dataclasses.replace(obj, x=v)` ------------
+
+
+def _is_namedtuple(x) -> bool:
+    return isinstance(x, tuple) and hasattr(type(x), "_fields")
+
+
+def replace_field(obj, name: str, value):
+    """A copy of ``obj`` with its field ``name`` set to ``value``: ``obj._replace(name=value)`` of a
+    namedtuple, ``dataclasses.replace(obj, name=value)`` of a dataclass (the normaliser makes one
+    call per replaced field, normal/anf.py). Also used on cotangents, shallow copies of the object."""
+    import dataclasses
+
+    if _is_namedtuple(obj):
+        return obj._replace(**{name: value})
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        cls = type(obj)
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        if name not in known or not known[name].init:
+            raise TypeError(f"sourcegrad: {cls.__name__} has no field '{name}' that replace can set")
+        if hasattr(cls, "__post_init__") or any(not f.init for f in known.values()):
+            raise TypeError(
+                f"sourcegrad: dataclasses.replace of a {cls.__name__}, whose __post_init__ or init=False "
+                "fields compute values when it is built, has no derivative rule; build the new object "
+                f"with {cls.__name__}(...) instead")
+        return dataclasses.replace(obj, **{name: value})
+    return _replaced(obj, name, value)
+
+
+def _replaced(obj, name: str, value):
+    """``replace_field`` of a cotangent or tangent (a shallow copy of the object, no ``__init__``)."""
+    if _is_namedtuple(obj):
+        return obj._replace(**{name: value})
+    if not is_node(obj):
+        raise TypeError(
+            f"sourcegrad: replace of a field of a {type(obj).__name__} value: only namedtuples "
+            "(p._replace(x=v)) and dataclasses (dataclasses.replace(obj, x=v)) are supported")
+    if name not in fields(obj):
+        raise TypeError(f"sourcegrad: a {type(obj).__name__} has no field '{name}'")
+    return rebuild(obj, {**{n: getattr(obj, n) for n in fields(obj)}, name: value})
+
+
+def unreplace_field(g, obj, name: str):
+    """The cotangent of ``obj`` in ``replace_field(obj, name, value)``: ``g`` with zero at ``name``
+    (the replaced field does not reach the result)."""
+    if _symbolic_zero(g):
+        return zeros_like(obj)
+    if _is_namedtuple(obj) and not _is_namedtuple(g):
+        g = type(obj)._make(g)
+    return _replaced(g, name, zeros_like(getattr(obj, name)))
+
+
+def replace_field_tangent(dobj, dvalue, obj, name: str, value):
+    """The tangent of ``replace_field(obj, name, value)``: the tangent of ``obj`` with the tangent of
+    ``value`` at ``name`` (either may be a symbolic zero)."""
+    if _symbolic_zero(dobj):
+        dobj = zeros_like(obj)
+    elif _is_namedtuple(obj) and not _is_namedtuple(dobj):
+        dobj = type(obj)._make(dobj)
+    if _symbolic_zero(dvalue) and type(value) is not float:
+        dvalue = zeros_like(value)
+    return _replaced(dobj, name, dvalue)
+
+
+def _symbolic_zero(g) -> bool:
+    return g is None or (type(g) is float and g == 0.0)
+
+
+def field_cotangent(g, obj, name: str):
+    """The field ``name`` of ``g``, a cotangent or tangent of ``obj`` (zeros where ``g`` is a
+    symbolic zero): the value's part in ``replace_field``'s rules. Linear in ``g``; its transpose
+    is ``with_field``."""
+    value = getattr(obj, name)
+    if _symbolic_zero(g) or _integral(value):
+        return zeros_like(value)
+    if _is_namedtuple(obj) and not hasattr(g, name):  # a namedtuple's cotangent as a plain tuple
+        return g[type(obj)._fields.index(name)]
+    return getattr(g, name)
+
+
+def with_field(h, obj, name: str):
+    """Zeros of ``obj``'s structure with ``h`` at the field ``name``: the transpose of
+    ``field_cotangent``."""
+    value = getattr(obj, name)
+    return _replaced(zeros_like(obj), name, zeros_like(value) if _symbolic_zero(h) or _integral(value) else h)

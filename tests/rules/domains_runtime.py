@@ -1,7 +1,7 @@
 """Rows for the runtime helpers' rules (rules/runtime.py): generated code differentiated again."""
 
 import numpy as np
-from domains import A, F, K, L, T, beyond_autograd, case, row
+from domains import A, F, K, L, Record, T, beyond_autograd, case, row
 
 from sourcegrad import runtime as sg
 
@@ -182,4 +182,18 @@ row(sg.dot_adjoint_a, case(A(2, 3), F, A(2, 3)), case(F, A(3), A(3)), case(A(2, 
                       case(A(2, 3, 4, 2), A(2, 3, 5), A(4, 5, 2)), case(A(2, 3), A(2, 3, 4), A(4)), **NO_AUTOGRAD)
 row(sg.dot_adjoint_b, case(A(2, 3), F, A(2, 3)), case(A(3), A(3), F), case(A(2, 4), A(2, 3), A(3, 4)),
                       case(A(2, 3, 4, 2), A(2, 3, 5), A(4, 5, 2)), case(A(2, 3), A(2, 3, 4), A(4)), **NO_AUTOGRAD)
+# fmt: on
+
+# fmt: off
+# copies with a field replaced (runtime/trees.py): `p._replace(w=v)`, `dataclasses.replace(obj, w=v)`
+
+row(sg.replace_field,         case(Record(), K("w"), A(2, 3)), case(Record(), K("b"), F), case(Record(), K("w"), A(3)), **NO_AUTOGRAD)
+row(sg.unreplace_field,       case(Record(), K(Record.kind(np.ones((2, 3)), 1.0)), K("w")), case(Record(), K(Record.kind(np.ones((2, 3)), 1.0)), K("b")),
+                              **NO_AUTOGRAD)
+row(sg.field_cotangent,       case(Record(), K(Record.kind(np.ones((2, 3)), 1.0)), K("w")), case(Record(), K(Record.kind(np.ones((2, 3)), 1.0)), K("b")),
+                              **NO_AUTOGRAD)
+row(sg.with_field,            case(A(2, 3), K(Record.kind(np.ones((2, 3)), 1.0)), K("w")), case(F, K(Record.kind(np.ones((2, 3)), 1.0)), K("b")),
+                              **NO_AUTOGRAD)
+row(sg.replace_field_tangent, case(Record(), A(2, 3), K(Record.kind(np.ones((2, 3)), 1.0)), K("w"), K(np.ones((2, 3)))),
+                              case(Record(), F, K(Record.kind(np.ones((2, 3)), 1.0)), K("b"), K(1.0)), **NO_AUTOGRAD)
 # fmt: on

@@ -65,6 +65,11 @@ UNSUPPORTED: dict = {
         ),
     ),
 }
+# The field-replacement helpers take the same namedtuple record, built by the program the same way
+# (the user-level Hessian of `p._replace(...)` read by subscripts is checked in tests/syntax/test_pytrees.py).
+for _fn in (sg.runtime.replace_field, sg.runtime.unreplace_field, sg.runtime.field_cotangent,
+            sg.runtime.replace_field_tangent):  # with_field of a constant record has second derivatives
+    UNSUPPORTED[_fn] = UNSUPPORTED[getattr]
 
 # fn -> (the cases, None for all; the modes; exception; why): bugs outside the rules under test
 # that raise a plain Python error where a derivative belongs. Strict xfails: a fix shows up here.

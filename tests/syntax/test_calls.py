@@ -10,6 +10,8 @@ import pytest
 from helpers import check_against_autograd, check_grad, make, rand
 from tree_helpers import check_tree_grad
 
+import sourcegrad as sg
+
 # --- module-level functions --------------------------------------------------------------------
 
 
@@ -384,3 +386,31 @@ def f(x, k):
 """)
     with pytest.raises(sg.SourcegradError, match="cannot tell what"):
         sg.grad(f)(0.5, "tanh")
+
+
+def test_a_lambda_passed_to_a_user_function_that_calls_it(rng):
+    src = """
+def apply(f, x):
+    return f(x) + 1.0
+
+def f(x, scale):
+    return np.sum(apply(lambda v: np.exp(v) * scale, x) ** 2)
+"""
+    check_against_autograd(src, (rand(rng, (3,)), 0.7), wrt=(0, 1))
+
+
+def test_a_lambda_passed_to_a_method_stays_refused(rng):
+    src = """
+class Runner:
+    def __init__(self, w):
+        self.w = w
+
+    def run(self, f, x):
+        return f(x * self.w)
+
+def f(a, x, m):
+    return np.sum(m.run(lambda v: v * a, x))
+"""
+    ns = sg.exec_source(src, {"np": np})
+    with pytest.raises(sg.UnsupportedSyntax, match="Lambda expression is not supported here"):
+        sg.grad(ns["f"])(rand(rng, (3,)), rand(rng, (3,)), ns["Runner"](rand(rng, (3,))))

@@ -553,3 +553,58 @@ def test_methods_bound_at_module_level(rng, entry):
         for k in (0, 1):
             second = autograd.grad(autograd.grad(f_ag, k), k)(*args)
             np.testing.assert_allclose(sg.hessian(f_np, wrt=k)(*args), second, rtol=1e-9, atol=1e-12)
+
+
+# --- array-method names read from what is not an array -------------------------------------------
+
+
+def _notes(error) -> str:
+    return "\n".join(getattr(error, "__notes__", []))
+
+
+def test_a_module_kept_in_an_attribute_is_refused_not_read_as_an_array(rng):
+    src = """
+import numpy
+
+class Backend:
+    def __init__(self, w):
+        self.xp = numpy
+        self.w = w
+
+    def energy(self, y):
+        return self.xp.sum(y * self.w)
+
+def f(y, model):
+    return model.energy(y) * 2.0
+"""
+    ns = sg.exec_source(src, {"np": np})
+    model = ns["Backend"](rand(rng, (3,)))
+    for mode in ("reverse", "forward"):
+        with pytest.raises(TypeError, match="module `numpy` held in a value") as info:
+            if mode == "reverse":
+                sg.grad(ns["f"])(rand(rng, (3,)), model)
+            else:
+                sg.autodiff(ns["f"], mode="forward", wrt=0)(rand(rng, (3,)), model, rand(rng, (3,)))
+        assert "return self.xp.sum(y * self.w)" in _notes(info.value)
+
+
+class _NoSum:
+    def __init__(self, w):
+        self.w = w
+
+
+@pytest.mark.parametrize("where", ["parameter", "built inside"])
+def test_an_array_method_of_an_object_that_does_not_define_it_names_the_line(where, rng):
+    src = """
+def f(y, w):
+    m = NoSum(w)
+    return m.sum() * np.sum(y)
+""" if where == "built inside" else """
+def f(y, m):
+    return m.sum() * np.sum(y)
+"""
+    f = sg.exec_source(src, {"np": np, "NoSum": _NoSum})["f"]
+    second = rand(rng, (3,)) if where == "built inside" else _NoSum(rand(rng, (3,)))
+    with pytest.raises(TypeError, match="NoSum object, whose class defines no method 'sum'") as info:
+        sg.grad(f)(rand(rng, (3,)), second)
+    assert "m.sum() * np.sum(y)" in _notes(info.value)

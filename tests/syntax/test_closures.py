@@ -224,3 +224,92 @@ def f(x, scale=1.5):
 """
     check_against_autograd(src, (rand(rng, (3,)), 0.7), wrt=(0, 1))
     check_against_autograd(src, (rand(rng, (3,)),), wrt=0)
+
+
+# --- lambdas and local defs passed to user functions, closing over differentiated values -------
+
+PASSING = """
+def apply(f, x):
+    return f(x) + 1.0
+
+def twice(f, x, k=2.0):
+    return f(f(x)) * k
+"""
+
+
+def _hessian_check(f, f_ag, args, wrt):
+    """sg.hessian against autograd's and against central differences of sg.grad."""
+    import autograd
+
+    hessian = sg.hessian(f, wrt=wrt)(*args)
+    np.testing.assert_allclose(hessian, autograd.hessian(f_ag, wrt)(*args), rtol=1e-9, atol=1e-12)
+    grad = sg.grad(f, wrt=wrt)
+    eps, base = 1e-6, args[wrt]
+    columns = []
+    for e in np.eye(base.size):
+        up, down = list(args), list(args)
+        up[wrt], down[wrt] = base + eps * e, base - eps * e
+        columns.append((grad(*up) - grad(*down)) / (2 * eps))
+    np.testing.assert_allclose(hessian, np.stack(columns, axis=1), rtol=1e-6, atol=1e-8)
+
+
+def test_a_lambda_closing_over_a_differentiated_value_passed_to_a_user_function(rng):
+    src = PASSING + """
+def f(a, x):
+    return np.sum(apply(lambda v: v * a, x) * np.sin(a))
+"""
+    f, f_ag = make(src)
+    args = (rand(rng, (3,)), rand(rng, (3,)))
+    check_pair(f, f_ag, args, wrt=(0, 1))
+    _hessian_check(f, f_ag, args, 0)
+
+
+def test_a_lambda_closing_over_a_loop_variable(rng):
+    src = PASSING + """
+def f(a, x):
+    s = 0.0
+    for i in range(3):
+        w = a * i
+        s = s + np.sum(apply(lambda v: np.tanh(v * w) + i, x))
+    return s
+"""
+    f, f_ag = make(src)
+    args = (rand(rng, (3,)), rand(rng, (3,)))
+    check_pair(f, f_ag, args, wrt=(0, 1))
+    _hessian_check(f, f_ag, args, 1)
+
+
+def test_a_local_def_and_a_lambda_passed_by_keyword_to_a_function_calling_it_twice(rng):
+    src = PASSING + """
+def f(a, x):
+    def h(v):
+        return v * a * v
+    return np.sum(twice(h, x) + twice(f=lambda u: u * np.tanh(a), x=x, k=0.5))
+"""
+    f, f_ag = make(src)
+    args = (rand(rng, (3,)), rand(rng, (3,)))
+    check_pair(f, f_ag, args, wrt=(0, 1))
+    _hessian_check(f, f_ag, args, 0)
+
+
+def test_a_lambda_passed_in_a_loop_of_a_comprehension(rng):
+    src = PASSING + """
+def f(ws, x):
+    return sum(np.sum(apply(lambda v: v * w, x)) for w in ws)
+"""
+    f, f_ag = make(src)
+    check_pair(f, f_ag, (rand(rng, (4,)), rand(rng, (3,))), wrt=(0, 1))
+
+
+def test_a_lambda_a_function_keeps_is_refused(rng):
+    src = """
+def keep(f):
+    return f
+
+def f(a, x):
+    h = keep(lambda v: v * a)
+    return np.sum(h(x))
+"""
+    f = sg.exec_source(src, {"np": np})["f"]
+    with pytest.raises(sg.UnsupportedSyntax, match="a lambda passed to a function that keeps it"):
+        sg.grad(f)(rand(rng, (3,)), rand(rng, (3,)))

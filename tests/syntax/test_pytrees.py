@@ -578,3 +578,102 @@ def f(cfg, x):
     pairs = sg.exec_source("def h(x):\n    d = dict([('a', x)])\n    return d['a'] * 2.0\n", {})["h"]
     with pytest.raises(TypeError, match=r"dict\(x\) copies a dict"):
         sg.grad(pairs)(1.0)
+
+
+# --- copies with fields replaced: p._replace(x=v), dataclasses.replace(obj, x=v) ----------------
+
+
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_namedtuple_replace_of_an_argument(wrt, rng):
+    src = """
+def f(p, v):
+    q = p._replace(w=v * p.w, b=np.sum(v) * p.b)
+    r = q._replace(b=q.b + 1.0)
+    return np.sum(np.tanh(r.w) * r.b) + np.sum(p.w * v)
+"""
+    f, f_ag = pair(src, Params=Params)
+    p, v = Params(rand(rng, (3,)), 0.4), rand(rng, (3,))
+    g = check_tree_grad(f, (p, v), wrt, f_ag)
+    if wrt == 0:
+        assert type(g) is Params
+
+
+def test_namedtuple_replace_built_inside_kept_fields_get_their_gradient(rng):
+    src = """
+def f(a, b):
+    p = Params(a, b)
+    q = p._replace(w=a * b)
+    return np.sum(q.w * q.b * a)
+"""
+    f, f_ag = pair(src, Params=Params)
+    check_pair(f, f_ag, (rand(rng, (3,)), rand(rng, (3,))), wrt=(0, 1))
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_dataclasses_replace(frozen, rng):
+    cls = dataclasses.make_dataclass("Pair", ["pos", "vel"], frozen=frozen)
+    src = """
+import dataclasses
+
+def f(a, b):
+    s = Pair(a, b)
+    t = dataclasses.replace(s, pos=a * b, vel=np.sin(s.vel))
+    u = dataclasses.replace(t, vel=t.vel * t.pos)
+    return np.sum(u.pos * u.vel * s.pos)
+"""
+    f, f_ag = pair(src, Pair=cls)
+    check_pair(f, f_ag, (rand(rng, (3,)), rand(rng, (3,))), wrt=(0, 1))
+
+
+def test_dataclasses_replace_of_an_argument_both_modes(rng):
+    src = """
+import dataclasses
+
+def f(s, dt):
+    moved = dataclasses.replace(s, pos=s.pos + dt * s.vel)
+    return np.sum(moved.pos ** 2 * moved.vel)
+"""
+    f, f_ag = pair(src, State=State)
+    s = State(rand(rng, (3,)), rand(rng, (3,)))
+    g = check_tree_grad(f, (s, 0.3), 0, f_ag)
+    assert type(g) is State
+    check_tree_grad(f, (s, 0.3), 1, f_ag)
+
+
+def test_replace_hessian_of_a_namedtuple_read_by_position(rng):
+    base = Params(rand(rng, (3,)), rand(rng, (3,)))
+    src = """
+def f(v):
+    q = BASE._replace(b=v * v)
+    r = q._replace(w=np.sin(v) * q[0])
+    return np.sum(r[0] * r[1] * v)
+"""
+    f, f_ag = pair(src, BASE=base)
+    v = rand(rng, (3,))
+    check_pair(f, f_ag, (v,))
+    hessian = sg.hessian(f)(v)
+    np.testing.assert_allclose(hessian, autograd.hessian(f_ag)(v), rtol=1e-9, atol=1e-12)
+    grad = sg.grad(f)
+    eps = 1e-6
+    columns = [(grad(v + eps * e) - grad(v - eps * e)) / (2 * eps) for e in np.eye(3)]
+    np.testing.assert_allclose(hessian, np.stack(columns, axis=1), rtol=1e-6, atol=1e-8)
+
+
+def test_replace_of_a_dataclass_with_post_init_is_refused(rng):
+    @dataclasses.dataclass
+    class Scaled:
+        w: object
+        twice: object = None
+
+        def __post_init__(self):
+            self.twice = 2.0 * self.w
+
+    src = """
+import dataclasses
+
+def f(s, v):
+    return np.sum(dataclasses.replace(s, w=v).twice)
+"""
+    f = sg.exec_source(src, {"np": np})["f"]
+    with pytest.raises(TypeError, match="__post_init__"):
+        sg.grad(f, wrt=1)(Scaled(np.ones(2)), np.ones(2))
