@@ -6,6 +6,7 @@ both modes by `check_grad`) and once functionally, without any write into an arr
 gradient must equal sourcegrad's). Writes through aliases raise an error naming the user's line.
 """
 
+import sys
 import time
 
 import autograd
@@ -873,7 +874,8 @@ def test_float_written_into_an_integer_array_is_refused(f, dtype, mode):
             sg.grad(f)(1.7)
         else:
             sg.autodiff(f, mode="forward")(1.7, 1.0)
-    assert any(f"line {f.__code__.co_firstlineno + 2}" in note for note in err.value.__notes__)
+    if sys.version_info >= (3, 11):  # exception notes (the user's line) exist from 3.11
+        assert any(f"line {f.__code__.co_firstlineno + 2}" in note for note in err.value.__notes__)
 
 
 def write_integers_into_int_array(w):

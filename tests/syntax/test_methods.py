@@ -5,6 +5,7 @@ have a rule for (``y.strides`` of an array) is a clear error.
 """
 
 import re
+import sys
 
 import autograd.numpy as anp
 import numpy as np
@@ -141,7 +142,8 @@ def test_c_method_without_a_rule_of_an_active_value_is_an_error_not_a_zero(rng, 
             sg.grad(f)(x)
         else:
             sg.autodiff(f, mode="forward")(x, np.ones(3))
-    assert f"test_methods.py\", line {f.__code__.co_firstlineno + 1}" in "".join(err.value.__notes__)
+    if sys.version_info >= (3, 11):  # exception notes (the user's line) exist from 3.11
+        assert f"test_methods.py\", line {f.__code__.co_firstlineno + 1}" in "".join(err.value.__notes__)
 
 
 def searchsorted_weight(x):
