@@ -687,3 +687,173 @@ def test_second_derivatives_through_recursive_calls(name, rng):
     np.testing.assert_allclose(sg.grad(sg.grad(f_np))(x, w), want @ np.ones(3), rtol=1e-9, atol=1e-12)
     fd = fd_of_gradient(sg.grad(f_np), x, (w,), v)
     np.testing.assert_allclose(sg.hvp(f_np)(x, w, v), fd, rtol=1e-5, atol=1e-7)
+
+
+# --- third and fourth derivatives through calls of user functions --------------------------------
+
+# The backward half of a split pair pops the tape that its forward half filled. Differentiated
+# again, its cotangent for that tape was `sg.zeros_like(tape)` where nothing it popped reached the
+# output, read after the pops had emptied it: the forward half's own adjoint then popped an empty
+# adjoint tape (`IndexError: pop from empty list` at order 3, `float += tuple` with recursion).
+# A tape handed in now gets an adjoint tape with one entry per pop (`transform/reverse.py`).
+CALLEES = {
+    "once": """
+def h(x):
+    return np.sin(x) * x
+
+def f(x):
+    return np.sum(h(x) * 2.0)
+""",
+    "twice": """
+def h(x):
+    return np.sin(x) * x
+
+def f(x):
+    return np.sum(h(x) + h(x * x))
+""",
+    "in_a_loop": """
+def h(x):
+    return np.sin(x) * x
+
+def f(x):
+    s = 0.0
+    for i in range(3):
+        s = s + np.sum(h(x * (i + 1)))
+    return s
+""",
+    "callee_with_loop": """
+def h(x, n):
+    s = x
+    for i in range(n):
+        s = np.sin(s * x + 0.5)
+    return s
+
+def f(x):
+    return np.sum(h(x, 3))
+""",
+    "callee_with_if": """
+def h(x):
+    if np.sum(x) > 0.0:
+        y = x * x
+    else:
+        y = np.cos(x)
+    return y
+
+def f(x):
+    return np.sum(h(x) * x)
+""",
+    "nested": """
+def h(x):
+    return np.sin(x) * x
+
+def g(x):
+    return h(x) + np.exp(-x * x)
+
+def f(x):
+    return np.sum(g(x) * g(2.0 * x))
+""",
+    "recursive": """
+def h(x, n):
+    if n == 0:
+        return x
+    return np.sin(h(x, n - 1)) * x
+
+def f(x):
+    return np.sum(h(x, 2))
+""",
+}
+
+
+def _sum_grad(g):
+    return autograd.grad(lambda x: anp.sum(g(x)))
+
+
+@pytest.mark.parametrize("name", sorted(CALLEES))
+def test_third_derivatives_through_user_calls(name, rng):
+    f_np, f_ag = make(CALLEES[name])
+    x, v = rand(rng, (3,)), rand(rng, (3,))
+    a1 = autograd.grad(f_ag)
+    a2 = _sum_grad(a1)
+    a3 = _sum_grad(a2)
+    g2 = sg.grad(sg.grad(f_np))
+    np.testing.assert_allclose(sg.grad(g2)(x), _quiet(a3, x), rtol=1e-9, atol=1e-12)
+    jvp2 = _quiet(autograd.jacobian(a2), x) @ v  # forward over reverse over reverse
+    np.testing.assert_allclose(sg.autodiff(g2, mode="forward")(x, 1.0, 1.0, v), jvp2, rtol=1e-9, atol=1e-12)
+    hvp = lambda x: anp.dot(autograd.jacobian(a1)(x), v)  # reverse over forward over reverse
+    want = _quiet(autograd.grad(lambda x: anp.sum(hvp(x))), x)
+    np.testing.assert_allclose(sg.grad(sg.autodiff(sg.grad(f_np), mode="forward"))(x, 1.0, v), want,
+                               rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["once", "callee_with_loop"])
+def test_fourth_derivatives_through_user_calls(name, rng):
+    f_np, f_ag = make(CALLEES[name])
+    x = rand(rng, (3,))
+    a4 = _sum_grad(_sum_grad(_sum_grad(autograd.grad(f_ag))))
+    np.testing.assert_allclose(sg.grad(sg.grad(sg.grad(sg.grad(f_np))))(x), _quiet(a4, x), rtol=1e-8, atol=1e-10)
+
+
+# A zero that the adjoint sweep makes (`0.0`, or `sg.zeros_like` of a generated gradient's own
+# `dresult = 0.0`) may stand for a list's cotangent: the lowering accumulated into it with `+=`
+# (`float += list`, grad of grad of grad of a comprehension, through `sg.unconcat`'s derivatives).
+LISTS = {
+    "comprehension": """
+def f(x):
+    ys = [np.sin(x[i]) * x[i] for i in range(3)]
+    return ys[0] * ys[1] + ys[2]
+""",
+    "append": """
+def f(x):
+    out = []
+    for i in range(3):
+        out.append(x[i] * x[i] * x[(i + 1) % 3])
+    return out[0] * out[1] + out[2]
+""",
+}
+
+
+@pytest.mark.parametrize("optimized", OPTIMIZED)
+@pytest.mark.parametrize("name", sorted(LISTS))
+def test_derivatives_of_list_building_code(name, optimized, rng):
+    f_np, _ = make(LISTS[name])
+    x = rand(rng, (3,))
+    g = lambda fn: sg.grad(fn, optimized=optimized)
+    g2 = g(g(f_np))
+    if name == "comprehension":  # autograd's twin builds the same list
+        _, f_ag = make(LISTS[name])
+        a2 = _sum_grad(autograd.grad(f_ag))
+        np.testing.assert_allclose(g2(x), _quiet(a2, x), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(g(g2)(x), _quiet(_sum_grad(a2), x), rtol=1e-9, atol=1e-12)
+    fd = np.array([(np.sum(g2(x + e)) - np.sum(g2(x - e))) / 2e-6 for e in np.eye(3) * 1e-6])
+    np.testing.assert_allclose(g(g2)(x), fd, rtol=1e-5, atol=1e-7)
+
+
+# The adjoint of `sg.written` (`sg.unwritten`) is a dict's or list's cotangent: accumulated with
+# `+` it raised `dict + dict` at order 2 (`clear_written` of a float cotangent at order 3).
+WRITES = {
+    "dict": """
+def f(x):
+    d = {}
+    d['a'] = x * x
+    d['b'] = np.sin(d['a'])
+    return np.sum(d['b'] * x)
+""",
+    "array": """
+def f(x):
+    y = np.zeros(3)
+    for i in range(3):
+        y[i] = np.sin(x[i]) * x[i]
+    return np.sum(y * y)
+""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(WRITES))
+def test_derivatives_of_in_place_writes(name, rng):
+    f_np, _ = make(WRITES[name])
+    x = rand(rng, (3,))
+    fd = lambda F: np.array([(np.sum(F(x + e)) - np.sum(F(x - e))) / 2e-6 for e in np.eye(3) * 1e-6])
+    g1 = sg.grad(f_np)
+    g2 = sg.grad(g1)
+    np.testing.assert_allclose(g2(x), fd(g1), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(sg.grad(g2)(x), fd(g2), rtol=1e-5, atol=1e-7)

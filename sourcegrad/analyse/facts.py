@@ -42,10 +42,13 @@ class Activity:
 
 def activity(fn: ast.FunctionDef, wrt: list[str], returned: str | None,
              through: Callable[[ast.Assign], set[str] | None],
-             extra_edges: list[tuple[set[str], list[str]]] = ()) -> Activity:
+             extra_edges: list[tuple[set[str], list[str]]] = (),
+             useful_if_varied: frozenset[str] = frozenset()) -> Activity:
     """Flow-insensitive activity. ``through(stmt)`` names the operands of ``stmt`` that derivatives
     pass through (its rule differentiates them), or None for all of them. ``extra_edges`` are flows
-    the statements do not show, e.g. through a tape: (names read, names written)."""
+    the statements do not show, e.g. through a tape: (names read, names written).
+    ``useful_if_varied`` names variables whose adjoint is returned whenever they are varied, even
+    when nothing read from them reaches the output (a tape handed in: see ``ReverseTransform``)."""
     edges: list[tuple[set[str], list[str]]] = []  # (names read, names written)
     flags: set[str] = set()  # names some comparison defines
     for stmt in walk_simple(fn.body):
@@ -72,6 +75,10 @@ def activity(fn: ast.FunctionDef, wrt: list[str], returned: str | None,
             if useful.intersection(writes) and not useful.issuperset(reads):
                 useful.update(reads)
                 changed = True
+        roots = varied.intersection(useful_if_varied) - useful
+        if roots:
+            useful |= roots
+            changed = True
     return Activity(frozenset(varied), frozenset(useful))
 
 

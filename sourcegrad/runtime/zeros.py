@@ -11,6 +11,8 @@ import operator
 
 import numpy as np
 
+from sourcegrad.runtime.tape import Tape
+
 _ndarray = np.ndarray
 _PY_NUMBERS = (float, int, bool)
 # Scalar types whose cotangent is a scalar seed as it is (seed_like's fast path).
@@ -68,7 +70,9 @@ def add(a, b):
 
     Tuples, lists and dicts add element by element (recursively) and keep the type of `a`. A
     Python zero (0.0, 0) or None on one side stands for a zero of the other side's structure, so
-    `add(0.0, (dx, dy))` is `(dx, dy)`. Objects (see `trees`) add attribute by attribute.
+    `add(0.0, (dx, dy))` is `(dx, dy)`. Objects (see `trees`) add attribute by attribute. An empty
+    adjoint tape is the zero of a tape whose values were all popped (`zeros_like` of it, read after
+    the backward pass that consumed it), so it adds to an adjoint tape of any depth.
     Everything else is `a + b`.
     """
     ta, tb = type(a), type(b)
@@ -77,6 +81,8 @@ def add(a, b):
     if isinstance(a, (tuple, list)):
         if isinstance(b, (tuple, list)):
             if len(a) != len(b):
+                if ta is Tape and tb is Tape and not (a and b):  # an emptied tape's zero: any depth
+                    return a or b
                 raise ValueError(f"cannot add cotangents of lengths {len(a)} and {len(b)}")
             sums = [add(x, y) for x, y in zip(a, b)]
             return ta._make(sums) if hasattr(ta, "_make") else ta(sums)

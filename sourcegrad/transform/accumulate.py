@@ -159,8 +159,16 @@ class Lowering:
         state[("scalar", name)] = scalar_in and (current == Z or self.maybe_scalar(name, state))
         state[name] = N
         if current == Z and owned and name in self.materialise and name not in self.containers:
-            aug = ast.AugAssign(ast.Name(name, ast.Store()), ast.Add(), value)  # into our own zeros
-            return [ast.fix_missing_locations(ast.copy_location(aug, stmt))]
+            if self.surely_array(value) or (name in self.zero_like and not isinstance(value, (ast.Subscript, ast.Name))):
+                aug = ast.AugAssign(ast.Name(name, ast.Store()), ast.Add(), value)  # into our own zeros
+                return [ast.fix_missing_locations(ast.copy_location(aug, stmt))]
+            # The zero may be the scalar 0.0, which stands for a zero of any structure (also as
+            # `sg.zeros_like` of a primal 0.0 that stood for one in a generated gradient), and the
+            # value a tuple, list or dict (an entry of a taken-apart cotangent, a callee's
+            # residuals): `0.0 += (a, b)` is a TypeError, sg.add gives the tuple itself.
+            add = ast.Call(ast.Attribute(copy.deepcopy(self.sg), "add", ast.Load()), [ast.Name(name, ast.Load()), value], [])
+            state[("own", name)] = False
+            return [ast.fix_missing_locations(ast.copy_location(ast.Assign([ast.Name(name, ast.Store())], add), stmt))]
         if current == Z:
             new = value
             state[("own", name)] = False  # dx = e: dx is e's buffer, maybe someone else's too
@@ -168,8 +176,12 @@ class Lowering:
             if current == M:
                 self.materialise.add(name)
             old = ast.Name(name, ast.Load())
-            if name in self.containers:
+            if name in self.containers or (
+                    current == M and owned and not self.surely_array(value)
+                    and (name not in self.zero_like or isinstance(value, (ast.Subscript, ast.Name)))):
+                # (a zero made here may be the scalar 0.0 standing for a tuple or list: see above)
                 new = ast.Call(ast.Attribute(copy.deepcopy(self.sg), "add", ast.Load()), [old, value], [])
+                state[("own", name)] = False  # sg.add(0.0, e) is e itself
             elif owned:
                 aug = ast.AugAssign(ast.Name(name, ast.Store()), ast.Add(), value)
                 return [ast.fix_missing_locations(ast.copy_location(aug, stmt))]
@@ -178,6 +190,18 @@ class Lowering:
                 state[("own", name)] = True  # dx + e is a new array that only dx holds
         assign = ast.Assign([ast.Name(name, ast.Store())], new)
         return [ast.fix_missing_locations(ast.copy_location(assign, stmt))]
+
+    def surely_array(self, value: ast.expr) -> bool:
+        """Whether ``value`` surely holds a number or an array, never a container: arithmetic, or
+        a library call other than sourcegrad's own (whose ``unindex`` and the like make tuples),
+        or ``sg.unbroadcast``/``sg.unbroadcast_to``."""
+        if isinstance(value, (ast.BinOp, ast.UnaryOp)):
+            return True
+        if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)):
+            return False
+        if ast.dump(value.func.value) != ast.dump(self.sg):
+            return isinstance(value.func.value, ast.Name)
+        return value.func.attr in ("unbroadcast", "unbroadcast_to")
 
     def maybe_scalar(self, name: str, state: dict) -> bool:
         """Whether ``name`` may hold the scalar zero ``0.0`` where an array is meant."""

@@ -159,6 +159,20 @@ def tape_ops(fn: ast.FunctionDef, scope):
                 yield stmt, tape, None, False
 
 
+def tapes_handed_in(fn: ast.FunctionDef, scope) -> frozenset[str]:
+    """The tapes that a generated gradient pushes or pops but does not make (``sg.Tape()``)."""
+    from sourcegrad import runtime
+    from sourcegrad.analyse.facts import walk_simple
+
+    made = {
+        stmt.targets[0].id
+        for stmt in walk_simple(fn.body)
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name)
+        and isinstance(stmt.value, ast.Call) and scope.resolve(stmt.value.func) is runtime.Tape
+    }
+    return frozenset(tape for _, tape, _, _ in tape_ops(fn, scope)) - made
+
+
 def tape_edges(fn: ast.FunctionDef, scope) -> list[tuple[set[str], list[str]]]:
     """Dataflow through tapes for activity: a pushed value flows into the tape, the tape into
     whatever is popped from it."""

@@ -48,7 +48,7 @@ WHOLE = "__whole__"
 # Runtime helpers whose result is a tuple or list of cotangents (the parts of a joined sequence):
 # an adjoint they contribute to accumulates with sg.add (`+` would join the two tuples).
 SEQUENCE_COTANGENTS = (runtime.unconcatenate, runtime.unstack, runtime.unjoin, runtime.unselect,
-                       runtime.uniterated, runtime.unrepeat_sequence, runtime.unarray)
+                       runtime.uniterated, runtime.unrepeat_sequence, runtime.unarray, runtime.unwritten)
 
 
 @dataclass
@@ -106,7 +106,12 @@ class ReverseTransform:
         self.returned = final.value
         returned_name = self.returned.id if isinstance(self.returned, ast.Name) else None
         edges = primitives.tape_edges(nf.fn, self.scope)
-        self.activity: Activity = activity(nf.fn, wrt, returned_name, self._flows, edges)
+        # A tape handed in (a forward half's residuals, popped by this backward half) is consumed
+        # here: its cotangent must be an adjoint tape with one entry per pop, which the forward
+        # half's own adjoint pops where it pushed, even where nothing popped reaches the output
+        # (`sg.zeros_like` of the emptied tape would have no entries left).
+        handed_in = primitives.tapes_handed_in(nf.fn, self.scope)
+        self.activity: Activity = activity(nf.fn, wrt, returned_name, self._flows, edges, handed_in)
         numbers = scalars(nf.fn, nf.params, self._scalar_call, self._shape_call)
         self.numbers = numbers
         tuples = tuples_of_numbers(nf.fn, self._shape_call)
@@ -122,6 +127,7 @@ class ReverseTransform:
         self.prebind: list[str] = []
         self.call_adjoints: set[str] = set()  # adjoints a user call's backward function returns
         self.adjoint_tapes: set[str] = set()  # stacks of adjoints, when differentiating a gradient
+        self.active_tapes = {tape for _, tape, _, _ in primitives.tape_ops(nf.fn, self.scope) if self.active(tape)}
         for stmt in walk_simple(nf.fn.body):
             self.adjoints[id(stmt)] = self._adjoint_of(stmt)
         self._tape_adjoints()
@@ -173,7 +179,7 @@ class ReverseTransform:
         """A tape with anything active on it gets an adjoint tape, and then every push and pop on it
         gets its adjoint (zeros for inactive values), so that the adjoint tape stays in step."""
         ops = list(primitives.tape_ops(self.nf.fn, self.scope))
-        active = {tape for _, tape, _, _ in ops if self.active(tape)}
+        active = self.active_tapes
         sg_ = lambda attr: ast.Attribute(copy.deepcopy(self.sg), attr, ast.Load())
         for stmt, tape, name, is_push in ops:
             if tape not in active:
@@ -188,7 +194,7 @@ class ReverseTransform:
                 if name is None:
                     seed: ast.expr = ast.Constant(0.0)
                 elif self.active(name):
-                    seed = ast.Call(_load(OR_ZERO), [_load(self.adjoint(name)), _load(name)], [])
+                    seed = self._or_zero(name)
                 else:
                     seed = ast.Call(sg_("zeros_like"), [_load(name)], [])
                 out = ast.Expr(ast.Call(sg_("push"), [_load(dtape), seed], []))
@@ -212,7 +218,7 @@ class ReverseTransform:
                 self.containers.add(self.adjoint(source))
                 if not self.active(source) or not any(self.active(e.id) for e in elts):
                     return []
-                parts = [ast.Call(_load(OR_ZERO), [_load(self.adjoint(e.id)), _load(e.id)], []) for e in elts]
+                parts = [self._or_zero(e.id) for e in elts]
                 acc = ast.AugAssign(ast.Name(self.adjoint(source), ast.Store()), ast.Add(), ast.Tuple(parts, ast.Load()))
                 return [ast.fix_missing_locations(ast.copy_location(acc, stmt))]
         return []
@@ -286,6 +292,13 @@ class ReverseTransform:
                 if source in self.containers and target not in self.containers:
                     self.containers.add(target)
                     changed = True
+
+    def _or_zero(self, name: str) -> ast.expr:
+        """The adjoint of ``name`` where it is handed on whole; an active tape's is its adjoint tape,
+        made at the start of the adjoint sweep, whose depth the zeros of an emptied tape would lose."""
+        if name in self.active_tapes:
+            return _load(self._adjoint_tape(name, None))
+        return ast.Call(_load(OR_ZERO), [_load(self.adjoint(name)), _load(name)], [])
 
     def _adjoint_tape(self, tape: str, where: ast.AST) -> str:
         """``dtape`` for a generated gradient's ``tape``: a stack of adjoints, made at the start
