@@ -857,3 +857,21 @@ def test_derivatives_of_in_place_writes(name, rng):
     g2 = sg.grad(g1)
     np.testing.assert_allclose(g2(x), fd(g1), rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(sg.grad(g2)(x), fd(g2), rtol=1e-5, atol=1e-7)
+
+
+def test_a_derivative_of_a_derivative_whose_text_linecache_dropped(rng):
+    """Generated code is read back to be transformed again; after linecache.clearcache() (which
+    IPython and test runners call) the generated function's own copy of its text is used."""
+    import linecache
+
+    def f(x):
+        return np.sum(np.sin(x) ** 2 * x)
+
+    x = rand(rng, (3,))
+    first = sg.grad(f)(x)  # made and cached, its text in linecache
+    linecache.clearcache()
+    second = sg.grad(sg.grad(f))(x)
+    h = 1e-6
+    fd = np.array([(np.sum(sg.grad(f)(x + h * e)) - np.sum(sg.grad(f)(x - h * e))) / (2 * h) for e in np.eye(3)])
+    np.testing.assert_allclose(second, fd, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(sg.grad(f)(x), first, rtol=1e-15)

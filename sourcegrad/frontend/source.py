@@ -124,6 +124,12 @@ def _source_text(fn: types.FunctionType) -> str:
     lines = linecache.getlines(filename, fn.__globals__)
     if lines:
         return "".join(lines)
+    generated = getattr(fn, "__sourcegrad_source__", None)
+    if isinstance(generated, str) and filename.startswith("<sourcegrad "):
+        # a generated function whose text linecache dropped (linecache.clearcache()): it keeps its own
+        lines = generated.splitlines(keepends=True)
+        linecache.cache[filename] = (len(generated), None, lines, filename)
+        return generated
     raise SourceUnavailable(
         f"Cannot read the source of `{fn.__qualname__}`: it was compiled from `{filename}`, and "
         "Python keeps no source text for it (code run by `exec`/`eval`, typed at a plain "

@@ -11,6 +11,7 @@ checked against central finite differences in reverse and forward mode, and agai
 
 import collections
 import itertools
+import sys
 
 import autograd
 import autograd.numpy as anp
@@ -562,6 +563,9 @@ def _notes(error) -> str:
     return "\n".join(getattr(error, "__notes__", []))
 
 
+NOTES = sys.version_info >= (3, 11)  # exception notes (naming the user's line) exist from 3.11
+
+
 def test_a_module_kept_in_an_attribute_is_refused_not_read_as_an_array(rng):
     src = """
 import numpy
@@ -585,7 +589,7 @@ def f(y, model):
                 sg.grad(ns["f"])(rand(rng, (3,)), model)
             else:
                 sg.autodiff(ns["f"], mode="forward", wrt=0)(rand(rng, (3,)), model, rand(rng, (3,)))
-        assert "return self.xp.sum(y * self.w)" in _notes(info.value)
+        assert not NOTES or "return self.xp.sum(y * self.w)" in _notes(info.value)
 
 
 class _NoSum:
@@ -607,4 +611,4 @@ def f(y, m):
     second = rand(rng, (3,)) if where == "built inside" else _NoSum(rand(rng, (3,)))
     with pytest.raises(TypeError, match="NoSum object, whose class defines no method 'sum'") as info:
         sg.grad(f)(rand(rng, (3,)), second)
-    assert "m.sum() * np.sum(y)" in _notes(info.value)
+    assert not NOTES or "m.sum() * np.sum(y)" in _notes(info.value)
