@@ -415,6 +415,12 @@ class _Links:
                 case ast.Subscript(value=ast.Name(id=base), slice=ast.Slice()) if self.containers.surely(base):
                     self._link(a + "[]", base + "[]", stmt)  # a new list of the same elements
                     self.holders.setdefault(a + "[]", {}).setdefault(a, stmt)
+                case ast.Call(func=func, args=[ast.Name(id=base)], keywords=[]) if self.resolve(func) in (list, tuple):
+                    if self.containers.surely(base):  # a new list of the same elements
+                        self._link(a + "[]", base + "[]", stmt)
+                        self.holders.setdefault(a + "[]", {}).setdefault(a, stmt)
+                    else:  # list(x) of an array: its items are x's rows, views of x's memory
+                        self._hold(a, {base}, stmt)
             for node in ast.walk(value):
                 if isinstance(node, (ast.Tuple, ast.List, ast.Dict)) and not unpacked:
                     for elt in [*getattr(node, "elts", []), *getattr(node, "values", [])]:

@@ -424,6 +424,13 @@ def f(x):
     y[1] = 0.0
     return np.sum(z * y)
 """, "y[1] = 0.0", "`z`"),
+    "rows_of_list_of_an_array": ("""
+def f(x):
+    y = x * 1.0
+    rows = list(y)
+    y[0] = y[0] * 0.0
+    return np.sum(rows[0] ** 2) + np.sum(y)
+""", "y[0] = y[0] * 0.0", "`rows`"),  # list(y) of a 2-D y: its items are views of y's rows
 }
 
 
@@ -468,10 +475,15 @@ def sliced(x):
     ys = xs[1:]
     xs[1] = xs[0] * 5.0
     return xs[1] * ys[0] + ys[1]
+
+def listed(x):
+    xs = list(x * 1.0)
+    xs[0] = xs[0] * 2.0
+    return xs[0] * 3.0 + xs[1] ** 2
 """
 
 
-@pytest.mark.parametrize("entry", ["swap", "swap_in_dict", "copied", "sliced"])
+@pytest.mark.parametrize("entry", ["swap", "swap_in_dict", "copied", "sliced", "listed"])
 def test_writes_that_no_other_name_sees_are_fine(entry, rng):
     f_np, f_ag = make(LIST_AND_DICT_WRITES, entry=entry)
     if entry == "copied":  # autograd cannot write into an array
