@@ -487,6 +487,8 @@ class Normaliser:
             args = [args[0].value]
         if not args or (target is sorted and len(args) != 1) or any(isinstance(a, ast.Starred) for a in args) or any(k.arg not in allowed for k in keywords):
             return None  # max(xs, default=d): no rule, refused as before
+        if all(self._count(a) for a in args):  # min(len(xs), len(ys)) of a zip: integers, no derivative
+            return None
         items = args[0] if len(args) == 1 else ast.Tuple(list(args), ast.Load())
         seq = self._named(items, f"{hint}_items", out, where)
         given = [ast.keyword(k.arg, self._key(k.value, out, where)) for k in keywords]
@@ -525,6 +527,15 @@ class Normaliser:
                 return call
             current = self._named(call, f"{hint}_replaced", out, where)
         return None
+
+    def _count(self, expr: ast.expr) -> bool:
+        """``len(xs)`` or an integer constant: a count, which has no derivative."""
+        match expr:
+            case ast.Constant(value=int()):
+                return True
+            case ast.Call(func=func, args=[_], keywords=[]):
+                return self.scope.resolve(func) is len
+        return False
 
     def _key(self, value: ast.expr, out: list, where) -> ast.expr:
         """A ``key=`` (or ``reverse=``) argument: a lambda stays where it is (it only orders the items,
