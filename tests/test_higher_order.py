@@ -785,12 +785,51 @@ def test_third_derivatives_through_user_calls(name, rng):
                                rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.parametrize("name", ["once", "callee_with_loop"])
+# At order 4: a cotangent `0.0` standing for an array's zero went through `sg.unbroadcast_to`'s
+# derivatives (its transpose broadcast to the scalar's shape: `sg.rebroadcast` sums); a residual
+# left None on the path taken (a branch's variable, a library function's own generated gradient)
+# has the cotangent None, which the lowering added with `+`; and `+` of two list cotangents
+# concatenated them (`cannot add cotangents of lengths 3 and 2`).
+@pytest.mark.parametrize("name", sorted(CALLEES))
 def test_fourth_derivatives_through_user_calls(name, rng):
     f_np, f_ag = make(CALLEES[name])
     x = rand(rng, (3,))
     a4 = _sum_grad(_sum_grad(_sum_grad(autograd.grad(f_ag))))
     np.testing.assert_allclose(sg.grad(sg.grad(sg.grad(sg.grad(f_np))))(x), _quiet(a4, x), rtol=1e-8, atol=1e-10)
+
+
+FOURTH = {
+    "norm": """
+def f(x):
+    return np.linalg.norm(x * x + 1.0)
+""",
+    "comprehension": """
+def f(x):
+    ys = [np.sin(x[i]) * x[i] for i in range(3)]
+    return ys[0] * ys[1] + ys[2]
+""",
+    "while": """
+def f(x):
+    s = x
+    k = 0
+    while k < 3:
+        s = np.sin(s) * x
+        k = k + 1
+    return np.sum(s)
+""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FOURTH))
+def test_fourth_derivatives_of_unbound_residuals_and_lists(name, rng):
+    f_np, f_ag = make(FOURTH[name])
+    x = rand(rng, (3,))
+    g3 = sg.grad(sg.grad(sg.grad(f_np)))
+    g4 = sg.grad(g3)(x)
+    a4 = _sum_grad(_sum_grad(_sum_grad(autograd.grad(f_ag))))
+    np.testing.assert_allclose(g4, _quiet(a4, x), rtol=1e-8, atol=1e-10)
+    fd = np.array([(np.sum(g3(x + e)) - np.sum(g3(x - e))) / 2e-5 for e in np.eye(3) * 1e-5])
+    np.testing.assert_allclose(g4, fd, rtol=1e-4, atol=1e-6)
 
 
 # A zero that the adjoint sweep makes (`0.0`, or `sg.zeros_like` of a generated gradient's own

@@ -91,6 +91,7 @@ def test_exports_exactly_the_documented_names():
             "pop",
             "unbroadcast",
             "unbroadcast_to",
+            "rebroadcast",
             "unreduce",
             "unindex",
             "zeros_like",
@@ -244,6 +245,21 @@ def test_unbroadcast_is_the_adjoint_of_broadcasting(gshape, xshape):
     # <g, broadcast(v)> == <unbroadcast(g), v>
     v = rng.normal(size=xshape)
     np.testing.assert_allclose(np.sum(g * np.broadcast_to(v, gshape)), np.sum(out * v))
+
+
+@pytest.mark.parametrize(
+    "hshape, gshape",
+    [((3,), (2, 3)), ((2, 3), (3,)), ((2, 3), ()), ((), (2, 3)), ((1, 3), (2, 1)), ((2, 3), (2, 3))],
+)
+def test_rebroadcast_is_the_transpose_of_unbroadcast_either_way(hshape, gshape):
+    # unbroadcast(g, x) sums g down to x or broadcasts it up (a scalar 0.0 standing for an array's
+    # zero); rebroadcast(h, g), its transpose in g, brings h back to g's shape the other way.
+    g, h = rng.normal(size=gshape), rng.normal(size=hshape)
+    out = sg.rebroadcast(h, g)
+    assert np.shape(out) == gshape
+    fit = sg.rebroadcast(g, h)  # g brought to h's shape: the linear map whose transpose out is
+    np.testing.assert_allclose(np.sum(fit * h), np.sum(g * out))
+    assert sg.rebroadcast(np.ones((2, 3)), 0.0) == 6.0
 
 
 def test_unbroadcast_fast_paths_return_g_itself():

@@ -163,7 +163,7 @@ def _(y, g, xs, n):
 # --- linear in the cotangent; the other operand gives the shape -------------------------------------
 @adjoint(sg.unbroadcast)
 def _(y, g, x):
-    d[g] = np.broadcast_to(d[y], np.shape(g))
+    d[g] = sg.rebroadcast(d[y], g)
     d[x] = 0.0
 
 
@@ -174,13 +174,24 @@ def _(y, g, x):
 
 @adjoint(sg.unbroadcast_to)
 def _(y, g, shape):
-    d[g] = np.broadcast_to(d[y], np.shape(g))
+    d[g] = sg.rebroadcast(d[y], g)
     d[shape] = 0.0
 
 
 @tangent(sg.unbroadcast_to)
 def _(y, g, shape):
     d[y] = sg.unbroadcast_to(d[g], shape)
+
+
+@adjoint(sg.rebroadcast)               # its own transpose: h's shape back from g's
+def _(y, h, g):
+    d[h] = sg.rebroadcast(d[y], h)
+    d[g] = 0.0
+
+
+@tangent(sg.rebroadcast)
+def _(y, h, g):
+    d[y] = sg.rebroadcast(d[h], g)
 
 
 @adjoint(sg.unreduce)

@@ -2,6 +2,7 @@
 
     unbroadcast(g, x)        sum a cotangent down to the shape of a broadcast operand
     unbroadcast_to(g, shape) the same, given only the operand's shape (saved instead of the operand)
+    rebroadcast(h, g)        `h` brought to `g`'s shape (summed down, broadcast up): their transpose
     unreduce(g, x, axis, keepdims)   spread a reduction's cotangent back over its input
     unindex(g, x, idx)       the cotangent of `x[idx]` with respect to `x`
     matmul_adjoint_a/b       cotangents of `a @ b` for every NumPy matmul case
@@ -77,6 +78,39 @@ def unbroadcast_to(g, shape):
     if not shape:
         return g if type(g) in _PY_SCALARS else np.sum(g)
     return unbroadcast(g, np.broadcast_to(0.0, shape))
+
+
+def rebroadcast(h, g):
+    """`h` brought to the shape of `g`: summed down where `h` has axes `g` lacks or where `g` has
+    size 1, then broadcast up (a read-only view) where `g` is larger.
+
+    The transpose of `unbroadcast(g, x)` and `unbroadcast_to(g, shape)` with respect to `g`, and
+    of itself: a cotangent `g` may be the scalar `0.0` standing for an array's zero, for which
+    `unbroadcast` broadcast it up; the transpose then sums. A tuple or list `g` (a sequence
+    written into a slice, passed through unchanged) gives `h` back.
+    """
+    tg, th = type(g), type(h)
+    if th is _ndarray and tg is _ndarray and h.shape == g.shape:
+        return h
+    if tg in _SCALARS and th in _SCALARS:
+        return h
+    if tg in _SEQUENCES:
+        return h
+    shape = g.shape if tg is _ndarray else np.shape(g)
+    hshape = h.shape if th is _ndarray else np.shape(h)
+    if hshape == shape:
+        return h
+    lead = len(hshape) - len(shape)
+    axes = tuple(range(max(lead, 0))) + tuple(
+        lead + i for i, n in enumerate(shape) if lead + i >= 0 and n == 1 and hshape[lead + i] != 1
+    )
+    if axes:
+        h = np.asarray(h).sum(axis=axes, keepdims=True)
+        if lead > 0:
+            h = h.reshape(h.shape[lead:])
+        if h.shape == shape:
+            return h if shape else h[()]
+    return np.broadcast_to(h, shape)
 
 
 def unreduce(g, x, axis=None, keepdims=False):

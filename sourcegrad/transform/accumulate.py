@@ -90,6 +90,7 @@ class Lowering:
             case ast.Delete(targets=[ast.Name(id=name)]):
                 state[name] = Z
                 state[("scalar", name)] = False
+                state[("none", name)] = False
                 state[("own", name)] = name in self.materialise
                 return [self.zero(name, stmt)] if name in self.materialise else []
             case ast.If(test=test, body=body, orelse=orelse):
@@ -123,10 +124,12 @@ class Lowering:
                 self.need(reads, state)
                 self.disown(_escapes(value, self.adjoints), state)
                 scalar = any(self.maybe_scalar(r, state) for r in reads) or _clears_entries(value)
+                none = self.maybe_none(value, state)
                 for name in self.written(targets):
                     state[name] = N
                     state[("own", name)] = False
                     state[("scalar", name)] = scalar
+                    state[("none", name)] = none
                 return [ast.copy_location(ast.Assign(targets, self.fill(value, state)), stmt)]
             case ast.Expr(value=value):  # sg.push(dtape, dx): the pushed adjoint must exist
                 self.need(self.reads(value), state)
@@ -155,6 +158,10 @@ class Lowering:
         self.disown(_escapes(value, self.adjoints), state)
         value = self.fill(value, state)
         current, owned = state.get(name, Z), state.get(("own", name), False)
+        # An entry of a taken-apart cotangent (`dout[15]`) may be None, the zero of a residual
+        # that was None (a variable unbound on the path taken): `+` with it is a TypeError.
+        none_in = self.maybe_none(value, state)
+        none_old, state[("none", name)] = state.get(("none", name), False), False
         scalar_in = any(self.maybe_scalar(r, state) for r in reads) or _clears_entries(value)
         state[("scalar", name)] = scalar_in and (current == Z or self.maybe_scalar(name, state))
         state[name] = N
@@ -172,16 +179,18 @@ class Lowering:
         if current == Z:
             new = value
             state[("own", name)] = False  # dx = e: dx is e's buffer, maybe someone else's too
+            state[("none", name)] = none_in
         else:
             if current == M:
                 self.materialise.add(name)
             old = ast.Name(name, ast.Load())
-            if name in self.containers or (
+            if name in self.containers or none_in or none_old or (
                     current == M and owned and not self.surely_array(value)
                     and (name not in self.zero_like or isinstance(value, (ast.Subscript, ast.Name)))):
                 # (a zero made here may be the scalar 0.0 standing for a tuple or list: see above)
                 new = ast.Call(ast.Attribute(copy.deepcopy(self.sg), "add", ast.Load()), [old, value], [])
                 state[("own", name)] = False  # sg.add(0.0, e) is e itself
+                state[("none", name)] = none_in and (none_old or current == M)
             elif owned:
                 aug = ast.AugAssign(ast.Name(name, ast.Store()), ast.Add(), value)
                 return [ast.fix_missing_locations(ast.copy_location(aug, stmt))]
@@ -202,6 +211,13 @@ class Lowering:
         if ast.dump(value.func.value) != ast.dump(self.sg):
             return isinstance(value.func.value, ast.Name)
         return value.func.attr in ("unbroadcast", "unbroadcast_to")
+
+    def maybe_none(self, value: ast.expr, state: dict) -> bool:
+        """Whether ``value`` may be None, the zero of a residual that was None: an entry of a
+        cotangent taken apart, or an adjoint that may still hold one."""
+        if isinstance(value, ast.Subscript):
+            return True
+        return isinstance(value, ast.Name) and state.get(("none", value.id), False)
 
     def maybe_scalar(self, name: str, state: dict) -> bool:
         """Whether ``name`` may hold the scalar zero ``0.0`` where an array is meant."""

@@ -9,6 +9,8 @@ from sourcegrad import runtime as sg
 NO_AUTOGRAD = {"autograd": False}  # autograd does not know sourcegrad's helpers
 row(sg.unbroadcast,    case(A(2, 3), A(3)), case(A(2, 3), A(2, 3)), case(A(2, 3), A(2, 1)), case(A(3), F), case(F, F), **NO_AUTOGRAD)
 row(sg.unbroadcast_to, case(A(2, 3), K((3,))), case(A(2, 3), K((2, 3))), case(A(2, 3), K((1, 3))), case(A(3), K(())), **NO_AUTOGRAD)
+row(sg.rebroadcast,    case(A(3), A(2, 3)), case(A(2, 3), A(3)), case(A(2, 3), A(2, 1)), case(A(2, 1), A(2, 3)),
+                       case(A(3), F), case(F, A(3)), case(A(1, 3), A(2, 1)), case(F, F), **NO_AUTOGRAD)
 row(sg.unreduce,       case(F, A(2, 3)), case(A(3), A(2, 3), axis=0), case(A(2), A(2, 3), axis=1),
                        case(A(2, 1), A(2, 3), axis=1, keepdims=True), **NO_AUTOGRAD)
 row(sg.unindex,        case(A(3), A(2, 3), K(0)), case(A(2), A(2, 3), K((slice(None), 1))), case(F, A(3), K(2)), **NO_AUTOGRAD)
