@@ -17,7 +17,8 @@ to the general version, generated when first needed. A forward function of a spl
 general version's residuals (``Diverted``) so that its backward function sends them on too.
 
 A derivative of a generated function that carries the assumption carries it on: ``assumed``
-names the parameters, and ``general`` makes the general twin. A leaf: it imports NumPy only.
+names the parameters, and ``general`` makes the general twin. A leaf: it imports NumPy and the
+runtime's number types only.
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from sourcegrad.runtime.broadcast import SCALAR_TYPES
+
 # The classes of values the assumption covers, tested first: a set membership, no call.
-PLAIN = frozenset([np.ndarray, float, int, complex, bool, list, tuple, type(None),
-                   *(np.dtype(c).type for c in np.typecodes["All"] if c not in "OMmSUV")])
+PLAIN = frozenset([np.ndarray, list, tuple, type(None), *SCALAR_TYPES])
 _PLAIN_NAME = "__sourcegrad_plain__"
 _OBJECT_NAME = "__sourcegrad_object__"
 _GENERAL_NAME = "__sourcegrad_general__"

@@ -19,9 +19,9 @@ from sourcegrad.runtime.zeros import zeros_like
 
 _ndarray = np.ndarray
 _PY_SCALARS = (float, int, bool, complex)
-# Python and NumPy number types: values of shape ().
 _REAL_SCALARS = frozenset([np.float64, np.float32, np.float16])
-_SCALARS = frozenset([*_PY_SCALARS, *(np.dtype(c).type for c in np.typecodes["All"] if c not in "OMmSUV")])
+# Python and NumPy number types: values of shape () (also sourcegrad/plain.py's plain classes).
+SCALAR_TYPES = frozenset([*_PY_SCALARS, *(np.dtype(c).type for c in np.typecodes["All"] if c not in "OMmSUV")])
 _SEQUENCES = (tuple, list)
 
 
@@ -38,7 +38,7 @@ def unbroadcast(g, x):
     tx, tg = type(x), type(g)
     if tx is _ndarray and tg is _ndarray and x.shape == g.shape:
         return g
-    if tx in _SCALARS and tg in _SCALARS:  # np.sum(x) / n: both of shape ()
+    if tx in SCALAR_TYPES and tg in SCALAR_TYPES:  # np.sum(x) / n: both of shape ()
         return g
     if tx in _PY_SCALARS:
         return g.sum() if tg is _ndarray else np.sum(g)
@@ -92,7 +92,7 @@ def rebroadcast(h, g):
     tg, th = type(g), type(h)
     if th is _ndarray and tg is _ndarray and h.shape == g.shape:
         return h
-    if tg in _SCALARS and th in _SCALARS:
+    if tg in SCALAR_TYPES and th in SCALAR_TYPES:
         return h
     if tg in _SEQUENCES:
         return h
@@ -129,7 +129,7 @@ def unreduce(g, x, axis=None, keepdims=False):
     if axis is not None and not keepdims:
         # expand_dims normalises negative axes against its output, which has x's rank.
         g = np.expand_dims(g, axis)
-    elif type(g) in _SCALARS:  # a whole reduction's cotangent: np.broadcast_to's view, made for less
+    elif type(g) in SCALAR_TYPES:  # a whole reduction's cotangent: np.broadcast_to's view, made for less
         g = np.array(g)
         spread = _ndarray(shape, g.dtype, g, 0, (0,) * len(shape))
         spread.flags.writeable = False
